@@ -1,0 +1,90 @@
+#include "services/common/grpc_server.h"
+
+#include <thread>
+#include <utility>
+
+#include "absl/synchronization/notification.h"
+#include "grpc/grpc.h"
+
+#include "absl/memory/memory.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "grpcpp/support/channel_arguments.h"
+
+namespace eid {
+
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
+    const Options& options, const std::vector<Service>& services,
+    RpcMetrics& metrics) {
+  if (services.empty()) {
+    return absl::InvalidArgumentError("a gRPC server needs a service");
+  }
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  grpc::ServerBuilder builder;
+  int port = 0;
+  // TLS between services arrives with mTLS (issue 7); loopback until then.
+  builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(),
+                           &port);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  // Without this, Linux lets a second server bind the same port silently.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  for (const Service& s : services) builder.RegisterService(s.service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(metrics.InterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.address,
+                     " (address in use or not local?)"));
+  }
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  health->SetServingStatus("", true);
+  for (const Service& s : services) health->SetServingStatus(s.name, true);
+  return absl::WrapUnique(
+      new GrpcServer(std::move(server), port, options.shutdown_grace, metrics));
+}
+
+GrpcServer::GrpcServer(std::unique_ptr<grpc::Server> server, int port,
+                       absl::Duration grace, const RpcMetrics& metrics)
+    : server_(std::move(server)), metrics_(metrics), port_(port), grace_(grace) {}
+
+GrpcServer::~GrpcServer() { Shutdown(); }
+
+std::shared_ptr<grpc::Channel> GrpcServer::InProcessChannel() {
+  return server_->InProcessChannel(grpc::ChannelArguments());
+}
+
+void GrpcServer::Shutdown() {
+  absl::MutexLock lock(&shutdown_mu_);
+  if (shut_down_) return;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  // grpc::Server::Shutdown waits for every connection to go, and a client
+  // holding an idle connection (most do) would keep it waiting the whole
+  // grace period. So it runs on its own thread while this one watches the
+  // calls in flight and, once none is left, disconnects the idle clients.
+  const absl::Time deadline = absl::Now() + grace_;
+  absl::Notification stopped;
+  std::thread stopper([&] {
+    server_->Shutdown(absl::ToChronoTime(deadline));
+    stopped.Notify();
+  });
+  while (!stopped.WaitForNotificationWithTimeout(absl::Milliseconds(5))) {
+    if (metrics_.InFlight() == 0 || absl::Now() >= deadline) {
+      grpc_server_cancel_all_calls(server_->c_server());
+    }
+  }
+  stopper.join();
+  shut_down_ = true;
+}
+
+void GrpcServer::Wait() { server_->Wait(); }
+
+}  // namespace eid

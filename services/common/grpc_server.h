@@ -1,0 +1,77 @@
+// GrpcServer: a gRPC server the way every eid process runs one — the given
+// services, the standard health service (each service SERVING once started),
+// server reflection, and per-RPC metrics from RpcMetrics's interceptor.
+//
+// Thread-safe. Shutdown() may be called from any thread, once or more.
+#ifndef EID_SERVICES_COMMON_GRPC_SERVER_H_
+#define EID_SERVICES_COMMON_GRPC_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/server.h"
+#include "services/common/rpc_metrics.h"
+
+namespace eid {
+
+class GrpcServer {
+ public:
+  struct Options {
+    // host:port to listen on; port 0 picks a free port (see port()).
+    std::string address = "127.0.0.1:0";
+    // How long Shutdown() lets in-flight calls finish before cancelling them.
+    absl::Duration shutdown_grace = absl::Seconds(5);
+    // Largest message accepted (bulk imports and document payloads).
+    int max_message_bytes = 16 << 20;
+  };
+
+  // A service to host and its full name ("eid.v1.ShardService"), under which
+  // the health service reports it.
+  struct Service {
+    std::string name;
+    grpc::Service* service;  // Not owned; must outlive the server.
+  };
+
+  // Starts serving `services`.
+  // Fails with UNAVAILABLE if the address cannot be bound and
+  // INVALID_ARGUMENT if there is no service.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
+      const Options& options, const std::vector<Service>& services,
+      RpcMetrics& metrics);
+
+  ~GrpcServer();  // Shuts down if still serving.
+
+  // The port actually bound.
+  int port() const { return port_; }
+  // A channel to this server that skips the network (for `all` mode).
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+
+  // Marks every service NOT_SERVING, stops accepting calls, lets in-flight
+  // calls finish for up to the grace period, then cancels the rest. Returns
+  // as soon as no call is in flight: idle client connections are closed at
+  // once rather than holding shutdown for the whole grace period.
+  void Shutdown();
+  // Blocks until the server has shut down.
+  void Wait();
+
+ private:
+  GrpcServer(std::unique_ptr<grpc::Server> server, int port,
+             absl::Duration grace, const RpcMetrics& metrics);
+
+  std::unique_ptr<grpc::Server> server_;
+  const RpcMetrics& metrics_;  // Counts the calls in flight.
+  const int port_;
+  const absl::Duration grace_;
+  absl::Mutex shutdown_mu_;
+  bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
+};
+
+}  // namespace eid
+
+#endif  // EID_SERVICES_COMMON_GRPC_SERVER_H_

@@ -1,0 +1,110 @@
+#include "services/eidd/eidd.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/memory/memory.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/log.h"
+#include "services/common/secrets.h"
+#include "services/common/status.h"
+
+namespace eid {
+namespace {
+
+// Secret files every deployment provides; `--generate_dev_keys` creates
+// them on a developer's machine.
+constexpr struct {
+  const char* file;
+  size_t bytes;
+} kSecretFiles[] = {
+    {"otp_pepper", 32},        // HMAC key for stored OTP codes.
+    {"passcode_pepper", 32},   // Pepper mixed into Argon2id passcode hashes.
+    {"id_hash_key", 32},       // Keyed hash of ID numbers used as an index.
+    {"qr_signing_seed", 32},   // Ed25519 seed of the first QR signing key.
+    {"audit_signing_seed", 32},  // Ed25519 seed for audit checkpoints.
+};
+
+absl::Status MakeDir(const std::string& dir) {
+  size_t pos = 0;
+  do {
+    pos = dir.find('/', pos + 1);
+    const std::string prefix = dir.substr(0, pos);
+    if (mkdir(prefix.c_str(), 0750) != 0 && errno != EEXIST) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--data_dir: cannot create ", prefix, ": ", std::strerror(errno)));
+    }
+  } while (pos != std::string::npos);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
+  absl::StatusOr<std::vector<const Role*>> roles =
+      ParseServices(options.services);
+  if (!roles.ok()) return roles.status();
+  if (options.data_dir.empty()) {
+    return absl::InvalidArgumentError("--data_dir must not be empty");
+  }
+  if (absl::Status s = MakeDir(options.data_dir); !s.ok()) return s;
+  const std::string keys_dir = options.keys_dir.empty()
+                                   ? options.data_dir + "/keys"
+                                   : options.keys_dir;
+  if (options.generate_dev_keys) {
+    for (const auto& secret : kSecretFiles) {
+      absl::Status s = EnsureDevSecretFile(
+          absl::StrCat(keys_dir, "/", secret.file), secret.bytes,
+          SystemRandom::Get());
+      if (!s.ok()) return s;
+    }
+  }
+
+  auto eidd = absl::WrapUnique(new Eidd());
+  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> metrics =
+      MetricsEndpoint::Start(options.metrics_address);
+  if (!metrics.ok()) return metrics.status();
+  eidd->metrics_ = std::move(*metrics);
+  eidd->rpc_metrics_ = std::make_unique<RpcMetrics>(eidd->metrics_->registry());
+
+  RoleContext context{options.data_dir, keys_dir, options.shard_id,
+                      &Clock::Real(), &SystemRandom::Get(), eidd->metrics_.get()};
+  std::vector<GrpcServer::Service> services;
+  for (const Role* role : *roles) {
+    absl::StatusOr<std::unique_ptr<RoleInstance>> instance =
+        role->create(context);
+    if (!instance.ok()) {
+      return WithContext(instance.status(), absl::StrCat("role ", role->name));
+    }
+    for (const GrpcServer::Service& s : (*instance)->Services()) {
+      services.push_back(s);
+    }
+    eidd->roles_.push_back(std::move(*instance));
+    eidd->role_names_.emplace_back(role->name);
+  }
+
+  GrpcServer::Options server_options;
+  server_options.address = options.grpc_address;
+  server_options.shutdown_grace = options.shutdown_grace;
+  absl::StatusOr<std::unique_ptr<GrpcServer>> server =
+      GrpcServer::Start(server_options, services, *eidd->rpc_metrics_);
+  if (!server.ok()) return server.status();
+  eidd->server_ = std::move(*server);
+  return eidd;
+}
+
+Eidd::~Eidd() { Shutdown(); }
+
+void Eidd::Shutdown() {
+  if (server_ != nullptr) {
+    server_->Shutdown();
+    server_->Wait();
+    server_.reset();
+  }
+  // Roles stop in reverse start order: a role's dependencies outlive it.
+  while (!roles_.empty()) roles_.pop_back();
+}
+
+}  // namespace eid

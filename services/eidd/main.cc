@@ -1,0 +1,124 @@
+// eidd: the eid server. Parses flags, starts the roles asked for, prints
+// where it listens, and on SIGTERM or SIGINT drains and exits 0.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/common/log.h"
+#include "services/eidd/eidd.h"
+
+ABSL_FLAG(std::string, services, "all",
+          "Roles to host: all, or a comma-separated list of shard, audit, otp, "
+          "activation, qr, verification, reports.");
+ABSL_FLAG(std::string, grpc_address, "127.0.0.1:7443",
+          "host:port for gRPC (port 0 picks a free port).");
+ABSL_FLAG(std::string, metrics_address, "127.0.0.1:9464",
+          "host:port for Prometheus /metrics (port 0 picks a free port).");
+ABSL_FLAG(std::string, data_dir, "var", "Directory for on-disk state.");
+ABSL_FLAG(std::string, keys_dir, "",
+          "Directory of secret files (default: <data_dir>/keys).");
+ABSL_FLAG(uint32_t, shard_id, 0,
+          "This process's shard number: its position in the routers' shard list.");
+ABSL_FLAG(bool, generate_dev_keys, false,
+          "Create missing secret files with random bytes. Development only.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(4),
+          "How long shutdown lets in-flight calls finish.");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, write \"grpc=PORT\\nmetrics=PORT\\n\" here once serving.");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
+
+namespace {
+
+bool SetLogLevel(const std::string& name) {
+  using eid::log::Level;
+  for (auto [n, level] : {std::pair{"debug", Level::kDebug},
+                          {"info", Level::kInfo},
+                          {"warning", Level::kWarning},
+                          {"error", Level::kError}}) {
+    if (name == n) {
+      eid::log::SetMinLevel(level);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool WritePortFile(const std::string& path, int grpc, int metrics) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << "grpc=" << grpc << "\nmetrics=" << metrics << "\n";
+    if (!out) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Block the stop signals in every thread (gRPC's included); main waits
+  // for them with sigwait below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  absl::SetProgramUsageMessage(
+      "eid server. Example: eidd --services=all --generate_dev_keys");
+  absl::ParseCommandLine(argc, argv);
+  if (!SetLogLevel(absl::GetFlag(FLAGS_log_level))) {
+    std::fprintf(stderr, "eidd: --log_level must be debug, info, warning or error\n");
+    return 2;
+  }
+
+  eid::Eidd::Options options;
+  options.services = absl::GetFlag(FLAGS_services);
+  options.grpc_address = absl::GetFlag(FLAGS_grpc_address);
+  options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.keys_dir = absl::GetFlag(FLAGS_keys_dir);
+  options.shard_id = absl::GetFlag(FLAGS_shard_id);
+  options.generate_dev_keys = absl::GetFlag(FLAGS_generate_dev_keys);
+  options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+
+  absl::StatusOr<std::unique_ptr<eid::Eidd>> eidd = eid::Eidd::Start(options);
+  if (!eidd.ok()) {
+    std::fprintf(stderr, "eidd: %s\n", std::string(eidd.status().message()).c_str());
+    return 1;
+  }
+  const std::string host = options.grpc_address.substr(
+      0, options.grpc_address.rfind(':'));
+  const std::string metrics_host = options.metrics_address.substr(
+      0, options.metrics_address.rfind(':'));
+  std::printf("eidd: serving %s\n", absl::StrJoin((*eidd)->roles(), ",").c_str());
+  std::printf("eidd: gRPC     %s:%d\n", host.c_str(), (*eidd)->grpc_port());
+  std::printf("eidd: metrics  http://%s:%d/metrics\n", metrics_host.c_str(),
+              (*eidd)->metrics_port());
+  std::fflush(stdout);
+  eid::log::Info("eidd.started")
+      .With("roles", absl::StrJoin((*eidd)->roles(), ","))
+      .With("grpc_port", (*eidd)->grpc_port())
+      .With("metrics_port", (*eidd)->metrics_port());
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty() &&
+      !WritePortFile(port_file, (*eidd)->grpc_port(), (*eidd)->metrics_port())) {
+    std::fprintf(stderr, "eidd: cannot write --port_file %s\n", port_file.c_str());
+    return 1;
+  }
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  eid::log::Info("eidd.stopping").With("signal", strsignal(signal));
+  (*eidd)->Shutdown();
+  eidd->reset();
+  eid::log::Info("eidd.stopped");
+  return 0;
+}

@@ -1,0 +1,118 @@
+#include "services/eidd/roles.h"
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "eid/v1/activation.grpc.pb.h"
+#include "eid/v1/audit.grpc.pb.h"
+#include "eid/v1/otp.grpc.pb.h"
+#include "eid/v1/qr.grpc.pb.h"
+#include "eid/v1/reports.grpc.pb.h"
+#include "eid/v1/storage.grpc.pb.h"
+#include "eid/v1/verification.grpc.pb.h"
+#include "storage/shard/shard.h"
+
+namespace eid {
+namespace {
+
+// A role whose issue has not landed yet: the generated base service answers
+// every RPC with UNIMPLEMENTED, so clients can already be written against it.
+template <typename GeneratedService>
+class StubRole : public RoleInstance {
+ public:
+  explicit StubRole(absl::string_view full_name) : full_name_(full_name) {}
+  std::vector<GrpcServer::Service> Services() override {
+    return {{full_name_, &service_}};
+  }
+
+ private:
+  const std::string full_name_;
+  typename GeneratedService::Service service_;
+};
+
+template <typename GeneratedService>
+std::function<absl::StatusOr<std::unique_ptr<RoleInstance>>(RoleContext&)>
+Stub(absl::string_view full_name) {
+  return [full_name](RoleContext&) -> absl::StatusOr<std::unique_ptr<RoleInstance>> {
+    return std::make_unique<StubRole<GeneratedService>>(full_name);
+  };
+}
+
+// The storage shard of this process, under <data_dir>/shard-<id>.
+class ShardRole : public RoleInstance {
+ public:
+  static absl::StatusOr<std::unique_ptr<RoleInstance>> Create(RoleContext& ctx) {
+    storage::Shard::Options options;
+    options.dir = absl::StrCat(ctx.data_dir, "/shard-", ctx.shard_id);
+    options.shard_id = ctx.shard_id;
+    auto shard = storage::Shard::Open(options, *ctx.clock);
+    if (!shard.ok()) return shard.status();
+    ctx.metrics->AddCollectable((*shard)->kv().metrics());
+    return std::unique_ptr<RoleInstance>(new ShardRole(std::move(*shard)));
+  }
+  std::vector<GrpcServer::Service> Services() override {
+    return {{"eid.v1.ShardService", &shard_->service()}};
+  }
+
+ private:
+  explicit ShardRole(std::unique_ptr<storage::Shard> shard)
+      : shard_(std::move(shard)) {}
+  std::unique_ptr<storage::Shard> shard_;
+};
+
+}  // namespace
+
+const std::vector<Role>& AllRoles() {
+  static const auto* const roles = new std::vector<Role>{
+      {"shard", "storage shard: namespaced KV and replay guard on RocksDB", {},
+       &ShardRole::Create},
+      {"audit", "tamper-evident audit log, proofs and citizen history",
+       {"shard"}, Stub<v1::AuditService>("eid.v1.AuditService")},
+      {"otp", "OTP codes and SMS delivery", {"shard", "audit"},
+       Stub<v1::OtpService>("eid.v1.OtpService")},
+      {"activation", "registration, approval, activation, login, recovery",
+       {"shard", "otp", "audit"},
+       Stub<v1::ActivationService>("eid.v1.ActivationService")},
+      {"qr", "one-minute signed identity QR codes and their keys",
+       {"shard", "activation", "audit"}, Stub<v1::QrService>("eid.v1.QrService")},
+      {"verification", "QR verification, replay guard, wallet documents",
+       {"shard", "qr", "audit"},
+       Stub<v1::VerificationService>("eid.v1.VerificationService")},
+      {"reports", "registration and activation counts, not-activated lists",
+       {"shard"}, Stub<v1::ReportsService>("eid.v1.ReportsService")},
+  };
+  return *roles;
+}
+
+absl::StatusOr<std::vector<const Role*>> ParseServices(absl::string_view flag) {
+  std::vector<absl::string_view> known;
+  for (const Role& role : AllRoles()) known.push_back(role.name);
+  const std::string known_list = absl::StrJoin(known, ", ");
+
+  absl::flat_hash_set<std::string> wanted;
+  for (absl::string_view name : absl::StrSplit(flag, ',', absl::SkipWhitespace())) {
+    name = absl::StripAsciiWhitespace(name);
+    if (name == "all") {
+      for (absl::string_view k : known) wanted.insert(std::string(k));
+      continue;
+    }
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--services: unknown role \"", name, "\"; known: all, ", known_list));
+    }
+    wanted.insert(std::string(name));
+  }
+  if (wanted.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--services is empty; use all or some of: ", known_list));
+  }
+  std::vector<const Role*> out;
+  for (const Role& role : AllRoles()) {
+    if (wanted.contains(role.name)) out.push_back(&role);
+  }
+  return out;
+}
+
+}  // namespace eid

@@ -1,0 +1,57 @@
+// The role table: every role eidd can host, what it needs, and how it is
+// built — one table, in dependency order (Loki's module list). `all` hosts
+// every role in one process; otherwise `--services` names the roles.
+#ifndef EID_SERVICES_EIDD_ROLES_H_
+#define EID_SERVICES_EIDD_ROLES_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "grpcpp/impl/codegen/service_type.h"
+#include "services/common/clock.h"
+#include "services/common/grpc_server.h"
+#include "services/common/metrics_endpoint.h"
+#include "services/common/random.h"
+
+namespace eid {
+
+// What a role is built from: process-wide settings and collaborators.
+struct RoleContext {
+  std::string data_dir;  // Root for on-disk state (RocksDB, spools).
+  std::string keys_dir;  // Secret files (peppers, signing keys).
+  uint32_t shard_id = 0;  // This process's shard number (role "shard").
+  Clock* clock;
+  RandomSource* random;
+  MetricsEndpoint* metrics;  // Registry and extra collectables.
+};
+
+// A started role: the gRPC services it exposes and whatever owns their state.
+class RoleInstance {
+ public:
+  virtual ~RoleInstance() = default;
+  virtual std::vector<GrpcServer::Service> Services() = 0;
+};
+
+struct Role {
+  absl::string_view name;                // Value in --services.
+  absl::string_view summary;             // One line for --help and docs.
+  std::vector<absl::string_view> needs;  // Roles it calls (started first).
+  std::function<absl::StatusOr<std::unique_ptr<RoleInstance>>(RoleContext&)>
+      create;
+};
+
+// Every role, in start order (a role's needs come before it).
+const std::vector<Role>& AllRoles();
+
+// Parses a --services value ("all", or a comma-separated list of role names)
+// into the roles to host, in start order. INVALID_ARGUMENT names an unknown
+// role and lists the known ones.
+absl::StatusOr<std::vector<const Role*>> ParseServices(absl::string_view flag);
+
+}  // namespace eid
+
+#endif  // EID_SERVICES_EIDD_ROLES_H_

@@ -1,0 +1,173 @@
+// Starts the real eidd binary on free loopback ports and talks to it over
+// gRPC, HTTP and eidctl, as an operator would.
+#include <signal.h>
+
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "eid/v1/storage.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "tests/util/http_get.h"
+#include "tests/util/subprocess.h"
+
+namespace eid {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ReadFile;
+using testing::RunfilePath;
+using testing::Subprocess;
+
+constexpr const char* kServices[] = {
+    "eid.v1.ShardService",   "eid.v1.AuditService", "eid.v1.OtpService",
+    "eid.v1.ActivationService", "eid.v1.QrService",
+    "eid.v1.VerificationService", "eid.v1.ReportsService"};
+
+class EiddProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::string(getenv("TEST_TMPDIR")) + "/" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    port_file_ = dir_ + ".ports";
+  }
+
+  // Starts eidd with `services` and waits until it wrote its ports.
+  void StartEidd(const std::string& services) {
+    auto eidd = Subprocess::Start(
+        {RunfilePath("services/eidd/eidd"), "--services=" + services,
+         "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
+         "--data_dir=" + dir_, "--generate_dev_keys",
+         "--port_file=" + port_file_},
+        dir_ + ".log");
+    ASSERT_TRUE(eidd.ok()) << eidd.status();
+    eidd_ = std::move(*eidd);
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (ReadFile(port_file_).empty()) {
+      ASSERT_LT(absl::Now(), deadline) << ReadFile(dir_ + ".log");
+      absl::SleepFor(absl::Milliseconds(20));  // Waiting on a real process.
+    }
+    for (absl::string_view line : absl::StrSplit(ReadFile(port_file_), '\n')) {
+      std::pair<std::string, std::string> kv = absl::StrSplit(line, '=');
+      if (kv.first == "grpc") ASSERT_TRUE(absl::SimpleAtoi(kv.second, &grpc_port_));
+      if (kv.first == "metrics") {
+        ASSERT_TRUE(absl::SimpleAtoi(kv.second, &metrics_port_));
+      }
+    }
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port_),
+                                   grpc::InsecureChannelCredentials());
+  }
+
+  std::string Health(const std::string& service) {
+    auto stub = grpc::health::v1::Health::NewStub(channel_);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status status = stub->Check(&context, request, &response);
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) return "NOT_HOSTED";
+    if (!status.ok()) return "ERROR " + status.error_message();
+    return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+        response.status());
+  }
+
+  std::string dir_, port_file_;
+  std::unique_ptr<Subprocess> eidd_;
+  int grpc_port_ = 0, metrics_port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+TEST_F(EiddProcessTest, AllServesEveryServiceAndStopsCleanlyOnSigterm) {
+  StartEidd("all");
+  EXPECT_EQ(Health(""), "SERVING");
+  for (const char* service : kServices) EXPECT_EQ(Health(service), "SERVING") << service;
+
+  // A call shows up on the metrics page, counted by method and code.
+  auto shard = v1::ShardService::NewStub(channel_);
+  grpc::ClientContext context;
+  v1::GetShardInfoRequest request;
+  v1::GetShardInfoResponse response;
+  shard->GetShardInfo(&context, request, &response);
+  auto metrics = testing::HttpGet(metrics_port_, "/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_THAT(*metrics, HasSubstr("grpc_server_handled_total{grpc_code="));
+  EXPECT_THAT(*metrics, HasSubstr("grpc_method=\"GetShardInfo\""));
+  EXPECT_THAT(*metrics, HasSubstr("process_cpu_seconds_total"));
+
+  // Dev keys were generated, owner-only.
+  EXPECT_FALSE(ReadFile(dir_ + "/keys/otp_pepper").empty());
+
+  const absl::Time stop = absl::Now();
+  eidd_->Signal(SIGTERM);
+  absl::StatusOr<int> code = eidd_->Wait(absl::Seconds(5));
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0) << ReadFile(dir_ + ".log");
+  EXPECT_LT(absl::Now() - stop, absl::Seconds(5));
+}
+
+TEST_F(EiddProcessTest, EidctlHealthReportsEveryServiceServing) {
+  StartEidd("all");
+  const std::string server = "--server=127.0.0.1:" + std::to_string(grpc_port_);
+  std::string out;
+  auto code = testing::Run({RunfilePath("tools/eidctl/eidctl"), server, "health"},
+                           &out, absl::Seconds(20));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("eid.v1.VerificationService"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("NOT_SERVING")));
+
+  code = testing::Run(
+      {RunfilePath("tools/eidctl/eidctl"), server, "--json", "health"}, &out,
+      absl::Seconds(20));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"healthy\":true"));
+  EXPECT_THAT(out, HasSubstr("\"eid.v1.ShardService\":\"SERVING\""));
+}
+
+TEST_F(EiddProcessTest, OneRoleHostsOnlyItsService) {
+  StartEidd("shard");
+  EXPECT_EQ(Health("eid.v1.ShardService"), "SERVING");
+  EXPECT_EQ(Health("eid.v1.ActivationService"), "NOT_HOSTED");
+  std::string out;
+  auto code = testing::Run(
+      {RunfilePath("tools/eidctl/eidctl"),
+       "--server=127.0.0.1:" + std::to_string(grpc_port_), "health"},
+      &out, absl::Seconds(20));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("NOT_HOSTED"));
+}
+
+TEST(EiddConfigTest, UnknownRoleFailsFastWithAClearMessage) {
+  std::string out;
+  auto code = testing::Run({RunfilePath("services/eidd/eidd"),
+                            "--services=shard,bogus",
+                            "--grpc_address=127.0.0.1:0",
+                            "--metrics_address=127.0.0.1:0",
+                            std::string("--data_dir=") + getenv("TEST_TMPDIR")},
+                           &out, absl::Seconds(10));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 1);
+  EXPECT_THAT(out, HasSubstr("unknown role \"bogus\""));
+}
+
+TEST(EidctlTest, UnreachableServerIsReportedAndFails) {
+  std::string out;
+  auto code = testing::Run({RunfilePath("tools/eidctl/eidctl"),
+                            "--server=127.0.0.1:1", "--timeout=1s", "health"},
+                           &out, absl::Seconds(20));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 1);
+  EXPECT_THAT(out, HasSubstr("UNREACHABLE"));
+}
+
+}  // namespace
+}  // namespace eid

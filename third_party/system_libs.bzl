@@ -1,0 +1,73 @@
+"""One repository rule that turns Debian's pkg-config files into cc_library targets.
+
+Each target carries the link flags and preprocessor defines pkg-config prints,
+so every flag for a system library lives here and nowhere else. Headers come
+from /usr/include, which the compiler searches already.
+"""
+
+# target name -> (pkg-config modules, extra linker flags pkg-config omits)
+_LIBS = {
+    "absl": ([
+        "absl_base",
+        "absl_flags",
+        "absl_flags_parse",
+        "absl_flags_usage",
+        "absl_hash",
+        "absl_raw_hash_set",
+        "absl_random_random",
+        "absl_status",
+        "absl_statusor",
+        "absl_str_format_internal",
+        "absl_strings",
+        "absl_synchronization",
+        "absl_time",
+        "absl_cord",
+    ], []),
+    "benchmark": (["benchmark"], []),
+    "benchmark_main": (["benchmark"], ["-lbenchmark_main"]),
+    "gmock": (["gmock"], []),
+    "grpc": (["grpc++", "grpc"], ["-lgrpc++_reflection"]),
+    "gtest": (["gtest", "gmock"], []),
+    "gtest_main": (["gtest", "gmock", "gtest_main"], []),
+    "openssl": (["openssl"], []),
+    "prometheus": (["prometheus-cpp-pull", "prometheus-cpp-core"], []),
+    "protobuf": (["protobuf"], []),
+    "qrencode": (["libqrencode"], []),
+    "rocksdb": (["rocksdb"], []),
+    "sodium": (["libsodium"], []),
+}
+
+def _pkg_config(rctx, flag, modules):
+    result = rctx.execute(["pkg-config", flag] + modules)
+    if result.return_code != 0:
+        fail("pkg-config %s %s failed (run tools/bootstrap): %s" % (
+            flag,
+            " ".join(modules),
+            result.stderr,
+        ))
+    return result.stdout.strip().split(" ")
+
+def _system_libs_impl(rctx):
+    lines = ['package(default_visibility = ["//visibility:public"])', ""]
+    for name in sorted(_LIBS.keys()):
+        modules, extra = _LIBS[name]
+        libs = [f for f in _pkg_config(rctx, "--libs", modules) if f] + extra
+        defines = [
+            f[2:]
+            for f in _pkg_config(rctx, "--cflags", modules)
+            if f.startswith("-D")
+        ]
+        lines.append("cc_library(")
+        lines.append('    name = "%s",' % name)
+        lines.append("    linkopts = %s," % repr(libs))
+        lines.append("    defines = %s," % repr(depset(defines).to_list()))
+        lines.append(")")
+        lines.append("")
+    rctx.file("WORKSPACE", 'workspace(name = "%s")\n' % rctx.name)
+    rctx.file("BUILD", "\n".join(lines))
+
+system_libs = repository_rule(
+    implementation = _system_libs_impl,
+    local = True,
+    doc = "cc_library targets for Debian's system libraries, from pkg-config.",
+)

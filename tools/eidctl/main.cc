@@ -1,0 +1,49 @@
+// eidctl: the eid command line, over the same gRPC stubs other backends use.
+//
+//   eidctl [--server=HOST:PORT] [--json] [--timeout=5s] COMMAND [ARGS...]
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "tools/eidctl/command.h"
+#include "tools/eidctl/health.h"
+
+ABSL_FLAG(std::string, server, "127.0.0.1:7443", "eidd gRPC address.");
+ABSL_FLAG(bool, json, false, "Print JSON instead of text.");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5), "Deadline of each call.");
+
+namespace {
+
+constexpr const char kUsage[] =
+    "eidctl [--server=HOST:PORT] [--json] [--timeout=5s] COMMAND\n"
+    "commands:\n"
+    "  health   gRPC health of the server and each eid service\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  eid::ctl::CommandContext ctx;
+  ctx.server = absl::GetFlag(FLAGS_server);
+  ctx.channel =
+      grpc::CreateChannel(ctx.server, grpc::InsecureChannelCredentials());
+  ctx.json = absl::GetFlag(FLAGS_json);
+  ctx.timeout = absl::GetFlag(FLAGS_timeout);
+  const std::string command = positional[1];
+  ctx.args.assign(positional.begin() + 2, positional.end());
+
+  if (command == "health") return eid::ctl::Health(ctx);
+  std::fprintf(stderr, "eidctl: unknown command \"%s\"\n%s", command.c_str(),
+               kUsage);
+  return 2;
+}
