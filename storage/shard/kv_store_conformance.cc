@@ -136,28 +136,29 @@ TEST_P(KvStoreConformanceTest, ExpiredRecordsAreInvisible) {
 }
 
 TEST_P(KvStoreConformanceTest, BatchIsAllOrNothing) {
-  auto base = store().Put(PutOf("accounts", "a", "1"));
+  // Both keys share the routing key "u7" (the part before '|'), hence a shard.
+  auto base = store().Put(PutOf("accounts", "u7|a", "1"));
   ASSERT_TRUE(base.ok());
   v1::BatchRequest batch;
   auto* m1 = batch.add_mutations();
   m1->set_namespace_("indexes");
-  m1->set_key("i");
+  m1->set_key("u7|i");
   m1->set_put_value("x");
   auto* m2 = batch.add_mutations();
   m2->set_namespace_("accounts");
-  m2->set_key("a");
+  m2->set_key("u7|a");
   m2->set_put_value("2");
   m2->set_expected_version(base->version() + 12345);  // Stale.
   auto failed = store().Batch(batch);
   EXPECT_EQ(ReasonOf(failed.status()), "VERSION_MISMATCH");
-  EXPECT_FALSE(store().Get(GetOf("indexes", "i"))->found());
+  EXPECT_FALSE(store().Get(GetOf("indexes", "u7|i"))->found());
 
   m2->set_expected_version(base->version());
   auto done = store().Batch(batch);
   ASSERT_TRUE(done.ok()) << done.status();
   EXPECT_EQ(done->versions_size(), 2);
-  EXPECT_TRUE(store().Get(GetOf("indexes", "i"))->found());
-  EXPECT_EQ(store().Get(GetOf("accounts", "a"))->record().value(), "2");
+  EXPECT_TRUE(store().Get(GetOf("indexes", "u7|i"))->found());
+  EXPECT_EQ(store().Get(GetOf("accounts", "u7|a"))->record().value(), "2");
 }
 
 TEST_P(KvStoreConformanceTest, BatchRejectsADuplicateKey) {
@@ -189,13 +190,13 @@ TEST_P(KvStoreConformanceTest, MultiGetAnswersInOrder) {
 
 TEST_P(KvStoreConformanceTest, ScanPagesThroughAPrefixInKeyOrder) {
   for (int i = 0; i < 25; ++i) {
-    ASSERT_TRUE(store().Put(PutOf("indexes", absl::StrCat("p/", 100 + i), "v")).ok());
+    ASSERT_TRUE(store().Put(PutOf("indexes", absl::StrCat("p|", 100 + i), "v")).ok());
   }
-  ASSERT_TRUE(store().Put(PutOf("indexes", "q/1", "other")).ok());
+  ASSERT_TRUE(store().Put(PutOf("indexes", "q|1", "other")).ok());
   std::vector<std::string> keys;
   v1::ScanRequest scan;
   scan.set_namespace_("indexes");
-  scan.set_prefix("p/");
+  scan.set_prefix("p|");
   scan.set_limit(10);
   int pages = 0;
   do {
@@ -207,8 +208,8 @@ TEST_P(KvStoreConformanceTest, ScanPagesThroughAPrefixInKeyOrder) {
   } while (!scan.page_token().empty() && pages < 10);
   EXPECT_EQ(pages, 3);
   ASSERT_EQ(keys.size(), 25u);
-  EXPECT_EQ(keys.front(), "p/100");
-  EXPECT_EQ(keys.back(), "p/124");
+  EXPECT_EQ(keys.front(), "p|100");
+  EXPECT_EQ(keys.back(), "p|124");
   EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
 
   scan.set_page_token("not a token!");

@@ -1,6 +1,7 @@
 #include "storage/shard/shard_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/common/proto_time.h"
 #include "services/common/status.h"
 
 namespace eid::storage {
@@ -12,15 +13,6 @@ grpc::Status Reply(absl::StatusOr<T> result, T* response) {
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = std::move(*result);
   return grpc::Status::OK;
-}
-
-void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
-  out->set_seconds(absl::ToUnixSeconds(t));
-  out->set_nanos(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(out->seconds())));
-}
-
-absl::Time TimeOf(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
 }  // namespace
@@ -90,10 +82,10 @@ grpc::Status ShardServiceImpl::CheckAndRecord(grpc::ServerContext*,
                                               const v1::CheckAndRecordRequest* r,
                                               v1::CheckAndRecordResponse* out) {
   absl::StatusOr<ReplayVerdict> verdict =
-      replay_.CheckAndRecord(r->nonce(), TimeOf(r->expires_at()));
+      replay_.CheckAndRecord(r->nonce(), FromProtoTime(r->expires_at()));
   if (!verdict.ok()) return ToGrpcStatus(verdict.status());
   out->set_result(ToReplayResult(*verdict));
-  SetTime(replay_.fenced_until(), out->mutable_fenced_until());
+  ToProtoTime(replay_.fenced_until(), out->mutable_fenced_until());
   return grpc::Status::OK;
 }
 
@@ -108,13 +100,13 @@ grpc::Status ShardServiceImpl::CheckAndRecordBatch(
   std::vector<ReplayCheck> checks;
   checks.reserve(r->entries_size());
   for (const v1::ReplayEntry& e : r->entries()) {
-    checks.push_back({e.nonce(), TimeOf(e.expires_at())});
+    checks.push_back({e.nonce(), FromProtoTime(e.expires_at())});
   }
   absl::StatusOr<std::vector<ReplayVerdict>> verdicts =
       replay_.CheckAndRecordBatch(checks);
   if (!verdicts.ok()) return ToGrpcStatus(verdicts.status());
   for (ReplayVerdict v : *verdicts) out->add_results(ToReplayResult(v));
-  SetTime(replay_.fenced_until(), out->mutable_fenced_until());
+  ToProtoTime(replay_.fenced_until(), out->mutable_fenced_until());
   return grpc::Status::OK;
 }
 
@@ -122,8 +114,8 @@ grpc::Status ShardServiceImpl::GetShardInfo(grpc::ServerContext*,
                                             const v1::GetShardInfoRequest*,
                                             v1::GetShardInfoResponse* out) {
   out->set_shard_id(shard_id_);
-  SetTime(started_at_, out->mutable_started_at());
-  SetTime(replay_.fenced_until(), out->mutable_fenced_until());
+  ToProtoTime(started_at_, out->mutable_started_at());
+  ToProtoTime(replay_.fenced_until(), out->mutable_fenced_until());
   for (v1::NamespaceInfo& info : kv_.NamespaceInfos()) {
     *out->add_namespaces() = std::move(info);
   }

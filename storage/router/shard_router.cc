@@ -1,0 +1,368 @@
+#include "storage/router/shard_router.h"
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "services/common/proto_time.h"
+#include "services/common/status.h"
+#include "storage/router/shard_hash.h"
+#include "storage/shard/shard_service.h"
+
+namespace eid::storage {
+namespace {
+
+// A page token of a scan over every shard: "<shard>:<the shard's token>".
+std::string AllShardsToken(uint32_t shard, const std::string& inner) {
+  return absl::StrCat(shard, ":", inner);
+}
+
+bool ParseAllShardsToken(const std::string& token, uint32_t shards,
+                         uint32_t* shard, std::string* inner) {
+  const size_t colon = token.find(':');
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(token.substr(0, colon), shard) || *shard >= shards) {
+    return false;
+  }
+  *inner = token.substr(colon + 1);
+  return true;
+}
+
+v1::ReplayEntry ToEntry(const ReplayCheck& c) {
+  v1::ReplayEntry e;
+  e.set_nonce(c.nonce);
+  ToProtoTime(c.expires_at, e.mutable_expires_at());
+  return e;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ShardRouter>> ShardRouter::Create(
+    std::vector<ShardChannel> shards, const Options& options) {
+  if (shards.empty()) {
+    return absl::InvalidArgumentError("the shard list is empty");
+  }
+  std::vector<Shard> out;
+  out.reserve(shards.size());
+  for (ShardChannel& s : shards) {
+    out.push_back({std::move(s.name), v1::ShardService::NewStub(s.channel)});
+  }
+  return std::unique_ptr<ShardRouter>(new ShardRouter(std::move(out), options));
+}
+
+absl::StatusOr<std::unique_ptr<ShardRouter>> ShardRouter::Connect(
+    const std::vector<std::string>& addresses, const Options& options) {
+  std::vector<ShardChannel> shards;
+  for (const std::string& address : addresses) {
+    if (address.empty()) {
+      return absl::InvalidArgumentError("empty address in the shard list");
+    }
+    // TLS between services arrives with mTLS (issue 7).
+    shards.push_back(
+        {address, grpc::CreateChannel(address, grpc::InsecureChannelCredentials())});
+  }
+  return Create(std::move(shards), options);
+}
+
+ShardRouter::ShardRouter(std::vector<Shard> shards, const Options& options)
+    : options_(options), shards_(std::move(shards)) {}
+
+absl::Status ShardRouter::ShardError(uint32_t shard,
+                                     const absl::Status& status) const {
+  if (status.code() != absl::StatusCode::kUnavailable &&
+      status.code() != absl::StatusCode::kDeadlineExceeded) {
+    return status;
+  }
+  const std::string name = absl::StrCat(shard, " (", shards_[shard].name, ")");
+  return WithMetadata(
+      Error(status.code(), v1::SHARD_UNAVAILABLE,
+            absl::StrCat("shard ", name, " did not answer: ", status.message())),
+      "shard", name);
+}
+
+template <typename Call>
+absl::Status ShardRouter::Invoke(uint32_t shard, bool idempotent, Call call) {
+  const int attempts = idempotent ? std::max(1, options_.max_attempts) : 1;
+  absl::Duration backoff = options_.initial_backoff;
+  absl::Status status;
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
+    status = FromGrpcStatus(call(*shards_[shard].stub, context));
+    if (status.code() != absl::StatusCode::kUnavailable) break;
+    if (attempt < attempts) {
+      absl::SleepFor(backoff);  // Backoff between retries, not a test wait.
+      backoff *= 2;
+    }
+  }
+  return ShardError(shard, status);
+}
+
+absl::StatusOr<v1::GetResponse> ShardRouter::Get(const v1::GetRequest& r) {
+  v1::GetResponse out;
+  absl::Status s = Invoke(ShardOfKey(r.key(), shard_count()), true,
+                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
+                            return stub.Get(&c, r, &out);
+                          });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<v1::PutResponse> ShardRouter::Put(const v1::PutRequest& r) {
+  v1::PutResponse out;
+  absl::Status s = Invoke(ShardOfKey(r.key(), shard_count()), true,
+                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
+                            return stub.Put(&c, r, &out);
+                          });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<v1::DeleteResponse> ShardRouter::Delete(const v1::DeleteRequest& r) {
+  v1::DeleteResponse out;
+  absl::Status s = Invoke(ShardOfKey(r.key(), shard_count()), true,
+                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
+                            return stub.Delete(&c, r, &out);
+                          });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<v1::CompareAndSwapResponse> ShardRouter::CompareAndSwap(
+    const v1::CompareAndSwapRequest& r) {
+  v1::CompareAndSwapResponse out;
+  absl::Status s = Invoke(ShardOfKey(r.key(), shard_count()), false,
+                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
+                            return stub.CompareAndSwap(&c, r, &out);
+                          });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<v1::BatchResponse> ShardRouter::Batch(const v1::BatchRequest& r) {
+  const uint32_t shard =
+      r.mutations().empty() ? 0 : ShardOfKey(r.mutations(0).key(), shard_count());
+  for (int i = 1; i < r.mutations_size(); ++i) {
+    if (ShardOfKey(r.mutations(i).key(), shard_count()) != shard) {
+      return WithMetadata(
+          InvalidArgument(v1::BATCH_CROSSES_SHARDS,
+                          absl::StrCat("mutations[", i,
+                                       "] belongs to another shard than "
+                                       "mutations[0]; a batch is atomic only "
+                                       "within one routing key")),
+          "index", absl::StrCat(i));
+    }
+  }
+  v1::BatchResponse out;
+  absl::Status s = Invoke(shard, false,
+                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
+                            return stub.Batch(&c, r, &out);
+                          });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<v1::MultiGetResponse> ShardRouter::MultiGet(
+    const v1::MultiGetRequest& r) {
+  // Split by shard, remembering each key's place in the request.
+  std::vector<v1::MultiGetRequest> parts(shard_count());
+  std::vector<std::vector<int>> places(shard_count());
+  for (int i = 0; i < r.keys_size(); ++i) {
+    const uint32_t shard = ShardOfKey(r.keys(i).key(), shard_count());
+    *parts[shard].add_keys() = r.keys(i);
+    places[shard].push_back(i);
+  }
+  std::vector<v1::MultiGetResponse> answers(shard_count());
+  std::vector<absl::Status> statuses(shard_count());
+  // First attempt on every shard at once; retries (rare) one by one.
+  {
+    std::vector<std::unique_ptr<grpc::ClientContext>> contexts(shard_count());
+    int calls = 0;
+    for (uint32_t s = 0; s < shard_count(); ++s) calls += !places[s].empty();
+    absl::BlockingCounter done(calls);
+    for (uint32_t s = 0; s < shard_count(); ++s) {
+      if (places[s].empty()) continue;
+      contexts[s] = std::make_unique<grpc::ClientContext>();
+      contexts[s]->set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
+      shards_[s].stub->async()->MultiGet(
+          contexts[s].get(), &parts[s], &answers[s],
+          [&, s](grpc::Status status) {
+            statuses[s] = FromGrpcStatus(status);
+            done.DecrementCount();
+          });
+    }
+    done.Wait();
+  }
+  v1::MultiGetResponse out;
+  out.mutable_results()->Reserve(r.keys_size());
+  for (int i = 0; i < r.keys_size(); ++i) out.add_results();
+  for (uint32_t s = 0; s < shard_count(); ++s) {
+    if (places[s].empty()) continue;
+    if (statuses[s].code() == absl::StatusCode::kUnavailable) {
+      answers[s].Clear();
+      statuses[s] = Invoke(s, true, [&](v1::ShardService::Stub& stub,
+                                        grpc::ClientContext& c) {
+        return stub.MultiGet(&c, parts[s], &answers[s]);
+      });
+    }
+    if (!statuses[s].ok()) return ShardError(s, statuses[s]);
+    for (size_t k = 0; k < places[s].size(); ++k) {
+      *out.mutable_results(places[s][k]) = std::move(*answers[s].mutable_results(k));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<v1::ScanResponse> ShardRouter::Scan(const v1::ScanRequest& r) {
+  if (!PrefixIsRouted(r.prefix())) return ScanAllShards(r);
+  v1::ScanResponse out;
+  absl::Status s = Invoke(ShardOfKey(r.prefix(), shard_count()), true,
+                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
+                            return stub.Scan(&c, r, &out);
+                          });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<v1::ScanResponse> ShardRouter::ScanAllShards(
+    const v1::ScanRequest& r) {
+  uint32_t shard = 0;
+  v1::ScanRequest request = r;
+  request.clear_page_token();
+  if (!r.page_token().empty() &&
+      !ParseAllShardsToken(r.page_token(), shard_count(), &shard,
+                           request.mutable_page_token())) {
+    return InvalidArgument(v1::PAGE_TOKEN_INVALID,
+                           "page_token does not belong to this scan");
+  }
+  // One shard's page per call; an empty shard moves on to the next.
+  for (; shard < shard_count(); ++shard) {
+    v1::ScanResponse page;
+    absl::Status s = Invoke(shard, true, [&](v1::ShardService::Stub& stub,
+                                             grpc::ClientContext& c) {
+      return stub.Scan(&c, request, &page);
+    });
+    if (!s.ok()) return s;
+    if (!page.next_page_token().empty()) {
+      page.set_next_page_token(AllShardsToken(shard, page.next_page_token()));
+      return page;
+    }
+    if (page.records_size() > 0 || shard + 1 == shard_count()) {
+      if (shard + 1 < shard_count()) {
+        page.set_next_page_token(AllShardsToken(shard + 1, ""));
+      }
+      return page;
+    }
+    request.clear_page_token();
+  }
+  return v1::ScanResponse();
+}
+
+uint32_t ShardRouter::ShardOfNonce(absl::string_view nonce) const {
+  return JumpConsistentHash(StableHash64(nonce), shard_count());
+}
+
+absl::StatusOr<ReplayVerdict> ShardRouter::CheckAndRecord(absl::string_view nonce,
+                                                          absl::Time expires_at) {
+  v1::CheckAndRecordRequest request;
+  request.set_nonce(std::string(nonce));
+  ToProtoTime(expires_at, request.mutable_expires_at());
+  v1::CheckAndRecordResponse out;
+  absl::Status s = Invoke(ShardOfNonce(nonce), false,
+                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
+                            return stub.CheckAndRecord(&c, request, &out);
+                          });
+  if (!s.ok()) return s;
+  return FromReplayResult(out.result());
+}
+
+absl::StatusOr<std::vector<ReplayVerdict>> ShardRouter::CheckAndRecordOnShard(
+    uint32_t shard, absl::Span<const ReplayCheck> checks) {
+  v1::CheckAndRecordBatchRequest request;
+  request.mutable_entries()->Reserve(checks.size());
+  for (const ReplayCheck& c : checks) *request.add_entries() = ToEntry(c);
+  v1::CheckAndRecordBatchResponse out;
+  absl::Status s = Invoke(shard, false,
+                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
+                            return stub.CheckAndRecordBatch(&c, request, &out);
+                          });
+  if (!s.ok()) return s;
+  if (out.results_size() != static_cast<int>(checks.size())) {
+    return absl::InternalError(absl::StrCat("shard ", shard, " answered ",
+                                            out.results_size(), " of ",
+                                            checks.size(), " nonces"));
+  }
+  std::vector<ReplayVerdict> verdicts;
+  verdicts.reserve(checks.size());
+  for (int result : out.results()) {
+    verdicts.push_back(FromReplayResult(static_cast<v1::ReplayResult>(result)));
+  }
+  return verdicts;
+}
+
+absl::StatusOr<std::vector<ReplayVerdict>> ShardRouter::CheckAndRecordBatch(
+    absl::Span<const ReplayCheck> checks) {
+  // Split by shard; each shard's part is sent on its own thread of the
+  // callback API, all at once.
+  std::vector<std::vector<ReplayCheck>> parts(shard_count());
+  std::vector<std::vector<size_t>> places(shard_count());
+  for (size_t i = 0; i < checks.size(); ++i) {
+    const uint32_t shard = ShardOfNonce(checks[i].nonce);
+    parts[shard].push_back(checks[i]);
+    places[shard].push_back(i);
+  }
+  std::vector<v1::CheckAndRecordBatchRequest> requests(shard_count());
+  std::vector<v1::CheckAndRecordBatchResponse> answers(shard_count());
+  std::vector<absl::Status> statuses(shard_count());
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts(shard_count());
+  int calls = 0;
+  for (uint32_t s = 0; s < shard_count(); ++s) calls += !parts[s].empty();
+  absl::BlockingCounter done(calls);
+  for (uint32_t s = 0; s < shard_count(); ++s) {
+    if (parts[s].empty()) continue;
+    for (const ReplayCheck& c : parts[s]) *requests[s].add_entries() = ToEntry(c);
+    contexts[s] = std::make_unique<grpc::ClientContext>();
+    contexts[s]->set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
+    shards_[s].stub->async()->CheckAndRecordBatch(
+        contexts[s].get(), &requests[s], &answers[s], [&, s](grpc::Status status) {
+          statuses[s] = FromGrpcStatus(status);
+          done.DecrementCount();
+        });
+  }
+  done.Wait();
+  std::vector<ReplayVerdict> out(checks.size(), ReplayVerdict::kReplayed);
+  for (uint32_t s = 0; s < shard_count(); ++s) {
+    if (parts[s].empty()) continue;
+    if (!statuses[s].ok()) return ShardError(s, statuses[s]);
+    if (answers[s].results_size() != static_cast<int>(parts[s].size())) {
+      return absl::InternalError(absl::StrCat("shard ", s, " answered ",
+                                              answers[s].results_size(), " of ",
+                                              parts[s].size(), " nonces"));
+    }
+    for (size_t k = 0; k < parts[s].size(); ++k) {
+      out[places[s][k]] = FromReplayResult(
+          static_cast<v1::ReplayResult>(answers[s].results(k)));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<v1::GetShardInfoResponse> ShardRouter::ShardInfo(uint32_t shard) {
+  if (shard >= shard_count()) {
+    return absl::InvalidArgumentError(absl::StrCat("no shard ", shard));
+  }
+  v1::GetShardInfoResponse out;
+  absl::Status s = Invoke(shard, true,
+                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
+                            return stub.GetShardInfo(&c, v1::GetShardInfoRequest(),
+                                                     &out);
+                          });
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace eid::storage
