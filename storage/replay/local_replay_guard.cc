@@ -78,9 +78,12 @@ absl::StatusOr<std::unique_ptr<LocalReplayGuard>> LocalReplayGuard::Create(
   absl::Status s =
       WriteFileDurably(path, absl::StrCat(absl::ToUnixSeconds(fence)));
   if (!s.ok()) return s;
-  return std::unique_ptr<LocalReplayGuard>(new LocalReplayGuard(
+  auto guard = std::unique_ptr<LocalReplayGuard>(new LocalReplayGuard(
       options, clock,
       fence + options.allowed_skew + options.max_token_lifetime));
+  absl::MutexLock lock(&guard->high_water_mu_);
+  guard->high_water_ = absl::FromUnixSeconds(absl::ToUnixSeconds(fence));
+  return guard;
 }
 
 LocalReplayGuard::LocalReplayGuard(const Options& options, Clock& clock,
@@ -144,8 +147,9 @@ absl::Status LocalReplayGuard::Maintain() {
   const absl::Time now = clock_.Now();
   table_.Sweep(ToSeconds(now), 4096);
   absl::MutexLock lock(&high_water_mu_);
+  high_water_ = std::max(high_water_, now);
   return WriteFileDurably(options_.dir + "/" + kHighWaterFile,
-                          absl::StrCat(absl::ToUnixSeconds(now)));
+                          absl::StrCat(absl::ToUnixSeconds(high_water_)));
 }
 
 }  // namespace eid::storage

@@ -33,8 +33,9 @@ class LocalReplayGuard : public ReplayGuard {
     std::string dir;
     // Longest token lifetime accepted (QR tokens: 60 s).
     absl::Duration max_token_lifetime = absl::Seconds(60);
-    // Clock difference tolerated between issuers, verifiers and shards.
-    absl::Duration allowed_skew = absl::Seconds(30);
+    // Clock difference tolerated between issuers, verifiers and shards
+    // (servers on NTP; a fresh shard fences tokens for about this long).
+    absl::Duration allowed_skew = absl::Seconds(5);
     ReplayTable::Options table;
   };
 
@@ -71,6 +72,8 @@ class LocalReplayGuard : public ReplayGuard {
   const absl::Time fenced_until_;
   ReplayTable table_;
   absl::Mutex high_water_mu_;
+  // The mark last persisted; it never moves back, whatever the clock does.
+  absl::Time high_water_ ABSL_GUARDED_BY(high_water_mu_);
 };
 
 }  // namespace eid::storage

@@ -62,11 +62,12 @@ TEST_F(LocalReplayGuardTest, ReplayIsCaughtUntilExpiryPlusSkewThenForgotten) {
   PastFence(*guard);
   const absl::Time exp = clock_.Now() + absl::Seconds(60);
   ASSERT_EQ(*guard->CheckAndRecord(NonceBytes(7), exp), ReplayVerdict::kFirst);
-  // A verifier whose clock lags 29 s still accepts the token at exp + 29 s:
-  // the guard must still remember it.
-  clock_.Set(exp + absl::Seconds(29));
+  // A verifier whose clock lags by just under the allowed skew still accepts
+  // the token then: the guard must still remember it.
+  const absl::Duration skew = guard->options().allowed_skew;
+  clock_.Set(exp + skew - absl::Seconds(1));
   EXPECT_EQ(*guard->CheckAndRecord(NonceBytes(7), exp), ReplayVerdict::kReplayed);
-  clock_.Set(exp + absl::Seconds(31));
+  clock_.Set(exp + skew + absl::Seconds(1));
   ASSERT_TRUE(guard->Maintain().ok());
   EXPECT_EQ(guard->live_entries(), 0u);
   // Now past any verifier's window: reported expired, not first.
@@ -101,6 +102,20 @@ TEST_F(LocalReplayGuardTest, AClockSteppedBackCannotReopenTheFence) {
   auto restarted = Start();
   clock_.Advance(absl::Minutes(10));  // ...and time catches up again.
   EXPECT_EQ(*restarted->CheckAndRecord(NonceBytes(5), exp), ReplayVerdict::kFenced);
+}
+
+TEST_F(LocalReplayGuardTest, TheHighWaterMarkNeverMovesBackWithTheClock) {
+  auto guard = Start();
+  PastFence(*guard);
+  ASSERT_TRUE(guard->Maintain().ok());
+  const absl::Time exp = clock_.Now() + absl::Seconds(60);
+  ASSERT_EQ(*guard->CheckAndRecord(NonceBytes(6), exp), ReplayVerdict::kFirst);
+  clock_.Advance(absl::Minutes(-10));  // The clock steps back while serving,
+  ASSERT_TRUE(guard->Maintain().ok());  // and the mark is persisted again.
+  guard.reset();
+  auto restarted = Start();
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_EQ(*restarted->CheckAndRecord(NonceBytes(6), exp), ReplayVerdict::kFenced);
 }
 
 TEST_F(LocalReplayGuardTest, BatchAnswersInOrderAndFailsWholeOnABadEntry) {

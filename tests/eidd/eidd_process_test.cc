@@ -4,8 +4,6 @@
 
 #include <string>
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "eid/v1/storage.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -14,6 +12,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "tests/util/eidd_process.h"
 #include "tests/util/http_get.h"
 #include "tests/util/subprocess.h"
 
@@ -35,32 +34,19 @@ class EiddProcessTest : public ::testing::Test {
   void SetUp() override {
     dir_ = std::string(getenv("TEST_TMPDIR")) + "/" +
            ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    port_file_ = dir_ + ".ports";
   }
 
-  // Starts eidd with `services` and waits until it wrote its ports.
+  // Starts eidd with `services` and waits until it serves.
   void StartEidd(const std::string& services) {
-    auto eidd = Subprocess::Start(
-        {RunfilePath("services/eidd/eidd"), "--services=" + services,
-         "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
-         "--data_dir=" + dir_, "--generate_dev_keys",
-         "--port_file=" + port_file_},
-        dir_ + ".log");
+    auto eidd = testing::StartEidd(
+        {"--services=" + services, "--data_dir=" + dir_, "--generate_dev_keys"},
+        dir_);
     ASSERT_TRUE(eidd.ok()) << eidd.status();
-    eidd_ = std::move(*eidd);
-    const absl::Time deadline = absl::Now() + absl::Seconds(20);
-    while (ReadFile(port_file_).empty()) {
-      ASSERT_LT(absl::Now(), deadline) << ReadFile(dir_ + ".log");
-      absl::SleepFor(absl::Milliseconds(20));  // Waiting on a real process.
-    }
-    for (absl::string_view line : absl::StrSplit(ReadFile(port_file_), '\n')) {
-      std::pair<std::string, std::string> kv = absl::StrSplit(line, '=');
-      if (kv.first == "grpc") ASSERT_TRUE(absl::SimpleAtoi(kv.second, &grpc_port_));
-      if (kv.first == "metrics") {
-        ASSERT_TRUE(absl::SimpleAtoi(kv.second, &metrics_port_));
-      }
-    }
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port_),
+    eidd_ = std::move(eidd->process);
+    log_file_ = eidd->log_file;
+    grpc_port_ = eidd->grpc_port;
+    metrics_port_ = eidd->metrics_port;
+    channel_ = grpc::CreateChannel(eidd->grpc_address(),
                                    grpc::InsecureChannelCredentials());
   }
 
@@ -78,7 +64,7 @@ class EiddProcessTest : public ::testing::Test {
         response.status());
   }
 
-  std::string dir_, port_file_;
+  std::string dir_, log_file_;
   std::unique_ptr<Subprocess> eidd_;
   int grpc_port_ = 0, metrics_port_ = 0;
   std::shared_ptr<grpc::Channel> channel_;
@@ -108,7 +94,7 @@ TEST_F(EiddProcessTest, AllServesEveryServiceAndStopsCleanlyOnSigterm) {
   eidd_->Signal(SIGTERM);
   absl::StatusOr<int> code = eidd_->Wait(absl::Seconds(5));
   ASSERT_TRUE(code.ok()) << code.status();
-  EXPECT_EQ(*code, 0) << ReadFile(dir_ + ".log");
+  EXPECT_EQ(*code, 0) << ReadFile(log_file_);
   EXPECT_LT(absl::Now() - stop, absl::Seconds(5));
 }
 
