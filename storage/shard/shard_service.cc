@@ -78,36 +78,51 @@ grpc::Status ShardServiceImpl::Scan(grpc::ServerContext*, const v1::ScanRequest*
   return Reply(kv_.Scan(*r), out);
 }
 
-grpc::Status ShardServiceImpl::CheckAndRecord(grpc::ServerContext*,
-                                              const v1::CheckAndRecordRequest* r,
-                                              v1::CheckAndRecordResponse* out) {
+absl::Status ShardServiceImpl::DoCheckAndRecord(const v1::CheckAndRecordRequest& r,
+                                                v1::CheckAndRecordResponse* out) {
   absl::StatusOr<ReplayVerdict> verdict =
-      replay_.CheckAndRecord(r->nonce(), FromProtoTime(r->expires_at()));
-  if (!verdict.ok()) return ToGrpcStatus(verdict.status());
+      replay_.CheckAndRecord(r.nonce(), FromProtoTime(r.expires_at()));
+  if (!verdict.ok()) return verdict.status();
   out->set_result(ToReplayResult(*verdict));
   ToProtoTime(replay_.fenced_until(), out->mutable_fenced_until());
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
-grpc::Status ShardServiceImpl::CheckAndRecordBatch(
-    grpc::ServerContext*, const v1::CheckAndRecordBatchRequest* r,
-    v1::CheckAndRecordBatchResponse* out) {
-  if (r->entries_size() > kv_.options().max_batch_items) {
-    return ToGrpcStatus(InvalidArgument(
-        v1::BATCH_TOO_LARGE, absl::StrCat(r->entries_size(), " entries; at most ",
-                                          kv_.options().max_batch_items)));
+absl::Status ShardServiceImpl::DoCheckAndRecordBatch(
+    const v1::CheckAndRecordBatchRequest& r, v1::CheckAndRecordBatchResponse* out) {
+  if (r.entries_size() > kv_.options().max_batch_items) {
+    return InvalidArgument(
+        v1::BATCH_TOO_LARGE, absl::StrCat(r.entries_size(), " entries; at most ",
+                                          kv_.options().max_batch_items));
   }
   std::vector<ReplayCheck> checks;
-  checks.reserve(r->entries_size());
-  for (const v1::ReplayEntry& e : r->entries()) {
+  checks.reserve(r.entries_size());
+  for (const v1::ReplayEntry& e : r.entries()) {
     checks.push_back({e.nonce(), FromProtoTime(e.expires_at())});
   }
   absl::StatusOr<std::vector<ReplayVerdict>> verdicts =
       replay_.CheckAndRecordBatch(checks);
-  if (!verdicts.ok()) return ToGrpcStatus(verdicts.status());
+  if (!verdicts.ok()) return verdicts.status();
+  out->mutable_results()->Reserve(verdicts->size());
   for (ReplayVerdict v : *verdicts) out->add_results(ToReplayResult(v));
   ToProtoTime(replay_.fenced_until(), out->mutable_fenced_until());
-  return grpc::Status::OK;
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ShardServiceImpl::CheckAndRecord(
+    grpc::CallbackServerContext* context, const v1::CheckAndRecordRequest* r,
+    v1::CheckAndRecordResponse* out) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(DoCheckAndRecord(*r, out)));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ShardServiceImpl::CheckAndRecordBatch(
+    grpc::CallbackServerContext* context, const v1::CheckAndRecordBatchRequest* r,
+    v1::CheckAndRecordBatchResponse* out) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(DoCheckAndRecordBatch(*r, out)));
+  return reactor;
 }
 
 grpc::Status ShardServiceImpl::GetShardInfo(grpc::ServerContext*,
@@ -120,6 +135,7 @@ grpc::Status ShardServiceImpl::GetShardInfo(grpc::ServerContext*,
     *out->add_namespaces() = std::move(info);
   }
   out->set_live_replay_entries(replay_.live_entries());
+  out->set_replay_memory_bytes(replay_.memory_bytes());
   const RocksDbKvStore::Options& o = kv_.options();
   out->set_max_key_bytes(o.max_key_bytes);
   out->set_max_value_bytes(o.max_value_bytes);

@@ -1,6 +1,11 @@
 // ShardServiceImpl: eid.v1.ShardService over one shard's RocksDbKvStore and
 // LocalReplayGuard. Only translates: wire in, absl::Status -> grpc::Status
 // out (storage.proto documents every RPC). Thread-safe.
+//
+// The replay guard's two methods use gRPC's callback API: they never block,
+// and answering on the thread that read the request saves the sync server's
+// hand-off to a worker thread, most of a small call's cost. The KV methods
+// stay synchronous because a synced write waits for an fsync.
 #ifndef EID_STORAGE_SHARD_SHARD_SERVICE_H_
 #define EID_STORAGE_SHARD_SHARD_SERVICE_H_
 
@@ -11,7 +16,11 @@
 
 namespace eid::storage {
 
-class ShardServiceImpl final : public v1::ShardService::Service {
+using ShardServiceBase = v1::ShardService::WithCallbackMethod_CheckAndRecord<
+    v1::ShardService::WithCallbackMethod_CheckAndRecordBatch<
+        v1::ShardService::Service>>;
+
+class ShardServiceImpl final : public ShardServiceBase {
  public:
   // `kv` and `replay` must outlive the service.
   ShardServiceImpl(uint32_t shard_id, absl::Time started_at, RocksDbKvStore& kv,
@@ -32,16 +41,23 @@ class ShardServiceImpl final : public v1::ShardService::Service {
                      v1::BatchResponse* response) override;
   grpc::Status Scan(grpc::ServerContext*, const v1::ScanRequest* request,
                     v1::ScanResponse* response) override;
-  grpc::Status CheckAndRecord(grpc::ServerContext*,
-                              const v1::CheckAndRecordRequest* request,
-                              v1::CheckAndRecordResponse* response) override;
-  grpc::Status CheckAndRecordBatch(grpc::ServerContext*,
-                                   const v1::CheckAndRecordBatchRequest* request,
-                                   v1::CheckAndRecordBatchResponse* response) override;
+  grpc::ServerUnaryReactor* CheckAndRecord(
+      grpc::CallbackServerContext* context,
+      const v1::CheckAndRecordRequest* request,
+      v1::CheckAndRecordResponse* response) override;
+  grpc::ServerUnaryReactor* CheckAndRecordBatch(
+      grpc::CallbackServerContext* context,
+      const v1::CheckAndRecordBatchRequest* request,
+      v1::CheckAndRecordBatchResponse* response) override;
   grpc::Status GetShardInfo(grpc::ServerContext*, const v1::GetShardInfoRequest*,
                             v1::GetShardInfoResponse* response) override;
 
  private:
+  absl::Status DoCheckAndRecord(const v1::CheckAndRecordRequest& r,
+                                v1::CheckAndRecordResponse* out);
+  absl::Status DoCheckAndRecordBatch(const v1::CheckAndRecordBatchRequest& r,
+                                     v1::CheckAndRecordBatchResponse* out);
+
   const uint32_t shard_id_;
   const absl::Time started_at_;
   RocksDbKvStore& kv_;

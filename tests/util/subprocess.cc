@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,9 +17,13 @@ namespace eid::testing {
 
 std::string RunfilePath(const std::string& workspace_relative) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
+  if (srcdir == nullptr) {
+    // `bazel run` starts a binary in its runfiles' workspace directory.
+    return workspace_relative;
+  }
   const char* workspace = std::getenv("TEST_WORKSPACE");
-  return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "eid",
-                      "/", workspace_relative);
+  return absl::StrCat(srcdir, "/", workspace ? workspace : "eid", "/",
+                      workspace_relative);
 }
 
 absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
@@ -29,6 +34,8 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
   if (pid == 0) {
+    // Dies with its parent, however the parent ends (a crash, exit()).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     // The child must not inherit the test's blocked signals.
     sigset_t none;
     sigemptyset(&none);
@@ -41,7 +48,7 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
         close(fd);
       }
     }
-    execv(args[0], args.data());
+    execvp(args[0], args.data());  // PATH is searched for bare names.
     _exit(127);
   }
   return std::unique_ptr<Subprocess>(new Subprocess(pid));

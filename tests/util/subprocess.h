@@ -14,7 +14,8 @@
 
 namespace eid::testing {
 
-// Path of a binary in this test's runfiles, e.g. "services/eidd/eidd".
+// Path of a binary in this test's (or `bazel run` target's) runfiles, e.g.
+// "services/eidd/eidd".
 std::string RunfilePath(const std::string& workspace_relative);
 
 class Subprocess {
