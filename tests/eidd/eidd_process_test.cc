@@ -132,6 +132,24 @@ TEST_F(EiddProcessTest, OneRoleHostsOnlyItsService) {
   EXPECT_THAT(out, HasSubstr("NOT_HOSTED"));
 }
 
+TEST_F(EiddProcessTest, EidctlShardInfoReportsTheShard) {
+  StartEidd("shard");
+  const std::string server = "--server=127.0.0.1:" + std::to_string(grpc_port_);
+  std::string out;
+  auto code = testing::Run({RunfilePath("tools/eidctl/eidctl"), server, "shard", "info"},
+                           &out, absl::Seconds(20));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("shard 0 at"));
+  EXPECT_THAT(out, HasSubstr("accounts"));
+  code = testing::Run(
+      {RunfilePath("tools/eidctl/eidctl"), server, "--json", "shard", "info"}, &out,
+      absl::Seconds(20));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"liveReplayEntries\":\"0\""));
+}
+
 TEST(EiddConfigTest, UnknownRoleFailsFastWithAClearMessage) {
   std::string out;
   auto code = testing::Run({RunfilePath("services/eidd/eidd"),

@@ -12,6 +12,7 @@
 #include "grpcpp/security/credentials.h"
 #include "tools/eidctl/command.h"
 #include "tools/eidctl/health.h"
+#include "tools/eidctl/shard.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:7443", "eidd gRPC address.");
 ABSL_FLAG(bool, json, false, "Print JSON instead of text.");
@@ -22,7 +23,8 @@ namespace {
 constexpr const char kUsage[] =
     "eidctl [--server=HOST:PORT] [--json] [--timeout=5s] COMMAND\n"
     "commands:\n"
-    "  health   gRPC health of the server and each eid service\n";
+    "  health       gRPC health of the server and each eid service\n"
+    "  shard info   a storage shard: replay fence and entries, namespaces\n";
 
 }  // namespace
 
@@ -43,6 +45,7 @@ int main(int argc, char** argv) {
   ctx.args.assign(positional.begin() + 2, positional.end());
 
   if (command == "health") return eid::ctl::Health(ctx);
+  if (command == "shard") return eid::ctl::Shard(ctx);
   std::fprintf(stderr, "eidctl: unknown command \"%s\"\n%s", command.c_str(),
                kUsage);
   return 2;
