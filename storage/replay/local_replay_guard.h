@@ -49,7 +49,7 @@ class LocalReplayGuard : public ReplayGuard {
   absl::StatusOr<std::vector<ReplayVerdict>> CheckAndRecordBatch(
       absl::Span<const ReplayCheck> checks) override;
 
-  // Drops expired entries (call about once a second) and advances the
+  // Drops every expired entry (call about once a second) and advances the
   // persisted high-water mark.
   absl::Status Maintain();
 

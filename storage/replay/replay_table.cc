@@ -1,5 +1,6 @@
 #include "storage/replay/replay_table.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace eid::storage {
@@ -90,19 +91,22 @@ struct ReplayTable::Partition {
     }
   }
 
-  // Sweeps up to `budget` slots from the cursor; returns entries removed.
+  // Moves the cursor over up to `budget` slots, removing the expired entries
+  // it meets; returns how many it removed.
   size_t SweepSome(size_t budget, uint32_t now,
                    uint64_t (*home)(const Slot&, const void*), const void* ctx)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     size_t removed = 0;
-    for (size_t k = 0; k < budget && size > 0; ++k) {
+    for (size_t visited = 0; visited < budget && size > 0;) {
       const size_t i = sweep_cursor & mask();
       if (slots[i].expires_at != 0 && slots[i].expires_at <= now) {
         // Backward shift may pull an unswept entry into i: look again.
+        // (Each erase shrinks `size`, so this ends.)
         EraseAt(i, home, ctx);
         ++removed;
       } else {
         sweep_cursor = i + 1;
+        ++visited;
       }
     }
     if (TooEmpty(size, slots.size()) && slots.size() > min_slots) {
@@ -180,7 +184,8 @@ size_t ReplayTable::Sweep(uint32_t now, size_t max_slots) {
   size_t removed = 0;
   for (auto& p : partitions_) {
     absl::MutexLock lock(&p->mu);
-    removed += p->SweepSome(max_slots, now, HomeOf, &ctx);
+    // One pass at most: live entries would be visited again and again.
+    removed += p->SweepSome(std::min(max_slots, p->slots.size()), now, HomeOf, &ctx);
   }
   return removed;
 }

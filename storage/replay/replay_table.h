@@ -59,8 +59,8 @@ class ReplayTable {
   // already there. `now` is Unix seconds; the table keeps no clock.
   Result CheckAndRecord(const Nonce& nonce, uint32_t expires_at, uint32_t now);
 
-  // Removes up to `max_slots` slots' worth of expired entries in every
-  // partition; returns how many entries were removed.
+  // Looks at up to `max_slots` slots (at most all of them, once) in every
+  // partition and removes the expired entries there; returns how many.
   size_t Sweep(uint32_t now, size_t max_slots);
 
   // Live (unswept) entries.

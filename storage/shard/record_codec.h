@@ -1,4 +1,4 @@
-// How a record is laid out in a RocksDB value (docs/storage-format.md):
+// How a record is laid out in a RocksDB value (docs/storage.md):
 //
 //   byte 0       format, 1
 //   bytes 1-8    version, uint64 little-endian (never 0 for a live record)
