@@ -12,6 +12,7 @@
 #include "eid/v1/reports.grpc.pb.h"
 #include "eid/v1/storage.grpc.pb.h"
 #include "eid/v1/verification.grpc.pb.h"
+#include "services/audit/audit_server.h"
 #include "storage/shard/shard.h"
 
 namespace eid {
@@ -62,14 +63,36 @@ class ShardRole : public RoleInstance {
   std::unique_ptr<storage::Shard> shard_;
 };
 
+// The audit log of this process, under <data_dir>/audit, signing
+// checkpoints with <keys_dir>/audit_signing_seed.
+class AuditRole : public RoleInstance {
+ public:
+  static absl::StatusOr<std::unique_ptr<RoleInstance>> Create(RoleContext& ctx) {
+    audit::AuditServer::Options options;
+    options.dir = absl::StrCat(ctx.data_dir, "/audit");
+    options.signing_seed_file = absl::StrCat(ctx.keys_dir, "/audit_signing_seed");
+    auto server = audit::AuditServer::Open(options, *ctx.clock);
+    if (!server.ok()) return server.status();
+    return std::unique_ptr<RoleInstance>(new AuditRole(std::move(*server)));
+  }
+  std::vector<GrpcServer::Service> Services() override {
+    return {{"eid.v1.AuditService", &server_->service()}};
+  }
+
+ private:
+  explicit AuditRole(std::unique_ptr<audit::AuditServer> server)
+      : server_(std::move(server)) {}
+  std::unique_ptr<audit::AuditServer> server_;
+};
+
 }  // namespace
 
 const std::vector<Role>& AllRoles() {
   static const auto* const roles = new std::vector<Role>{
       {"shard", "storage shard: namespaced KV and replay guard on RocksDB", {},
        &ShardRole::Create},
-      {"audit", "tamper-evident audit log, proofs and citizen history",
-       {"shard"}, Stub<v1::AuditService>("eid.v1.AuditService")},
+      {"audit", "tamper-evident audit log, proofs and citizen history", {},
+       &AuditRole::Create},
       {"otp", "OTP codes and SMS delivery", {"shard", "audit"},
        Stub<v1::OtpService>("eid.v1.OtpService")},
       {"activation", "registration, approval, activation, login, recovery",

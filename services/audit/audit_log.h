@@ -1,0 +1,132 @@
+// AuditLog: the tamper-evident event log of the audit service, on its own
+// RocksDB (layout: audit_keys.h, docs/audit-format.md).
+//
+// Events go to one of `partitions` append-only logs (by their subject, so a
+// citizen's history is one tree). Each partition is an RFC 6962 Merkle tree:
+// the leaf data of event i is a deterministic AuditRecord (event, partition,
+// index, time recorded), and every complete subtree's hash is stored as it
+// forms, so proofs read O(log n) hashes.
+//
+// Appends are group-committed: callers queue their events; one committer
+// thread writes everything queued as one RocksDB batch with an fsync'd WAL,
+// then answers every caller. An append is acknowledged only once durable;
+// if the write fails, nothing of the group is acknowledged and the in-memory
+// trees are as before.
+//
+// Thread-safe.
+#ifndef EID_SERVICES_AUDIT_AUDIT_LOG_H_
+#define EID_SERVICES_AUDIT_AUDIT_LOG_H_
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "eid/v1/audit.pb.h"
+#include "rocksdb/db.h"
+#include "services/audit/merkle.h"
+#include "services/common/clock.h"
+
+namespace eid::audit {
+
+class AuditLog {
+ public:
+  struct Options {
+    std::string path;              // RocksDB directory (created).
+    uint32_t partitions = 4;       // Fixed for the life of the log.
+    size_t max_group_events = 8192;  // Most events in one group commit.
+    size_t max_event_bytes = 16 << 10;  // Larger events are refused.
+  };
+
+  // Opens the log and rebuilds each partition's tree frontier from the
+  // stored node hashes. FAILED_PRECONDITION if RocksDB cannot open it or
+  // the stored partition count differs.
+  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const Options& options,
+                                                        Clock& clock);
+  ~AuditLog();  // Stops the committer after answering what is queued.
+
+  struct Placement {
+    uint32_t partition = 0;
+    uint64_t leaf_index = 0;
+    bool duplicate = false;  // Already in the log under this event_id.
+  };
+
+  // Appends `events` and returns once they are durable, in request order.
+  // INVALID_ARGUMENT (FIELD_REQUIRED / FIELD_INVALID, with "events[i]" in the
+  // message) if any event is malformed: nothing is appended. UNAVAILABLE if
+  // the log could not be made durable: nothing is acknowledged, retry.
+  absl::StatusOr<std::vector<Placement>> Append(
+      absl::Span<const v1::AuditEvent> events);
+
+  uint32_t partitions() const { return options_.partitions; }
+  // The current (unsigned) size and root of a partition's tree.
+  uint64_t TreeSize(uint32_t partition) const;
+  Hash Root(uint32_t partition) const;
+
+  // The hash of leaves [begin, end) of a partition, end <= TreeSize.
+  absl::StatusOr<Hash> SubtreeHash(uint32_t partition, uint64_t begin,
+                                   uint64_t end) const;
+  // RFC 6962 proofs. INVALID_ARGUMENT (PROOF_RANGE_INVALID) for impossible
+  // bounds, OUT_OF_RANGE (TREE_SIZE_NOT_REACHED) past the current size.
+  absl::StatusOr<std::vector<Hash>> InclusionProof(uint32_t partition,
+                                                   uint64_t leaf_index,
+                                                   uint64_t tree_size) const;
+  absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint32_t partition,
+                                                     uint64_t first_size,
+                                                     uint64_t second_size) const;
+
+  // Leaves [begin, end), with leaf_data set. Same errors as the proofs.
+  absl::StatusOr<std::vector<v1::AuditRecord>> ReadLeaves(uint32_t partition,
+                                                          uint64_t begin,
+                                                          uint64_t end) const;
+
+  // Checkpoints, stored durably under their tree size.
+  absl::Status PutCheckpoint(const v1::Checkpoint& checkpoint);
+  // NOT_FOUND if the partition has none yet.
+  absl::StatusOr<v1::Checkpoint> LatestCheckpoint(uint32_t partition) const;
+  // Up to `limit` checkpoints with tree_size > `after_size`, oldest first.
+  absl::StatusOr<std::vector<v1::Checkpoint>> ListCheckpoints(
+      uint32_t partition, uint64_t after_size, int limit) const;
+
+  // The underlying database (tests tamper with it; the query layer scans
+  // its indexes).
+  rocksdb::DB* db() const { return db_.get(); }
+
+ private:
+  struct Request;
+
+  AuditLog(const Options& options, Clock& clock);
+  absl::Status Validate(absl::Span<const v1::AuditEvent> events) const;
+  absl::Status CheckPartition(uint32_t partition) const;
+  absl::Status CheckRange(uint32_t partition, uint64_t size) const;
+  uint32_t PartitionOf(const v1::AuditEvent& event) const;
+  // Subtree hashes of a partition for proof building; the first failure
+  // lands in `*error`.
+  std::function<Hash(uint64_t, uint64_t)> SubtreeReader(uint32_t partition,
+                                                         absl::Status* error) const;
+  void CommitLoop();
+  // Writes one group; fills each request's result.
+  void Commit(std::vector<Request*>& group);
+
+  const Options options_;
+  Clock& clock_;
+  std::unique_ptr<rocksdb::DB> db_;
+
+  mutable absl::Mutex trees_mu_;
+  std::vector<CompactRange> trees_ ABSL_GUARDED_BY(trees_mu_);
+
+  absl::Mutex queue_mu_;
+  std::deque<Request*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::thread committer_;
+};
+
+}  // namespace eid::audit
+
+#endif  // EID_SERVICES_AUDIT_AUDIT_LOG_H_

@@ -1,0 +1,209 @@
+#include "services/audit/audit_log.h"
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "services/audit/checkpoint_signer.h"
+#include "services/common/proto_time.h"
+#include "services/common/status.h"
+
+namespace eid::audit {
+namespace {
+
+v1::AuditEvent Event(const std::string& id, const std::string& subject = "") {
+  v1::AuditEvent e;
+  e.set_event_id(id);
+  ToProtoTime(absl::FromUnixSeconds(1790000000), e.mutable_time());
+  e.set_service("activation");
+  e.set_action("activation.otp_verified");
+  e.set_outcome(v1::AUDIT_OUTCOME_SUCCESS);
+  e.set_actor("anonymous");
+  e.set_subject(subject.empty() ? std::string(32, 's') : subject);
+  (*e.mutable_attributes())["b"] = "2";
+  (*e.mutable_attributes())["a"] = "1";
+  return e;
+}
+
+class AuditLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    options_.path = absl::StrCat(getenv("TEST_TMPDIR"), "/",
+                                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    Open();
+  }
+  void Open() {
+    log_.reset();
+    auto log = AuditLog::Open(options_, clock_);
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = std::move(*log);
+  }
+  // Leaf hashes of partition p, recomputed from the stored leaf bytes.
+  std::vector<Hash> LeafHashes(uint32_t p) {
+    std::vector<Hash> out;
+    const uint64_t n = log_->TreeSize(p);
+    if (n == 0) return out;
+    auto leaves = log_->ReadLeaves(p, 0, n);
+    EXPECT_TRUE(leaves.ok()) << leaves.status();
+    for (const auto& r : *leaves) out.push_back(LeafHash(r.leaf_data()));
+    return out;
+  }
+
+  FakeClock clock_;
+  AuditLog::Options options_;
+  std::unique_ptr<AuditLog> log_;
+};
+
+TEST_F(AuditLogTest, AppendPlacesEventsAndTheRootCoversTheirExactBytes) {
+  std::vector<v1::AuditEvent> events;
+  for (int i = 0; i < 50; ++i) events.push_back(Event(absl::StrCat("e", i)));
+  auto placed = log_->Append(events);
+  ASSERT_TRUE(placed.ok()) << placed.status();
+  ASSERT_EQ(placed->size(), 50u);
+  // One subject: one partition, indexes 0..49 in order.
+  const uint32_t p = (*placed)[0].partition;
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ((*placed)[i].partition, p);
+    EXPECT_EQ((*placed)[i].leaf_index, static_cast<uint64_t>(i));
+    EXPECT_FALSE((*placed)[i].duplicate);
+  }
+  EXPECT_EQ(log_->TreeSize(p), 50u);
+  const std::vector<Hash> leaves = LeafHashes(p);
+  EXPECT_EQ(log_->Root(p), RootFromLeafHashes(leaves));
+  // The leaf names its own place.
+  auto read = log_->ReadLeaves(p, 7, 8);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ((*read)[0].leaf_index(), 7u);
+  EXPECT_EQ((*read)[0].event().event_id(), "e7");
+}
+
+TEST_F(AuditLogTest, AnEventIdIsRecordedOnceAcrossAndWithinAppends) {
+  ASSERT_TRUE(log_->Append({Event("x")}).ok());
+  auto again = log_->Append({Event("y"), Event("x"), Event("y")});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE((*again)[1].duplicate);
+  EXPECT_EQ((*again)[1].leaf_index, 0u);
+  EXPECT_FALSE((*again)[0].duplicate);
+  EXPECT_TRUE((*again)[2].duplicate);
+  EXPECT_EQ((*again)[2].leaf_index, (*again)[0].leaf_index);
+  EXPECT_EQ(log_->TreeSize((*again)[0].partition), 2u);
+}
+
+TEST_F(AuditLogTest, BadEventsAreRejectedWithAReasonAndNothingIsAppended) {
+  v1::AuditEvent no_id = Event("");
+  v1::AuditEvent bad_subject = Event("b", "short");
+  v1::AuditEvent no_outcome = Event("c");
+  no_outcome.clear_outcome();
+  for (const v1::AuditEvent& bad : {no_id, bad_subject, no_outcome}) {
+    auto r = log_->Append({Event("fine"), bad});
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(std::string(r.status().message()).find("events[1]"), std::string::npos);
+  }
+  EXPECT_EQ(ReasonOf(log_->Append({no_id}).status()), "FIELD_REQUIRED");
+  EXPECT_EQ(ReasonOf(log_->Append({bad_subject}).status()), "FIELD_INVALID");
+  for (uint32_t p = 0; p < log_->partitions(); ++p) EXPECT_EQ(log_->TreeSize(p), 0u);
+}
+
+TEST_F(AuditLogTest, ProofsFromStoredSubtreesVerifyAgainstTheRoots) {
+  std::vector<v1::AuditEvent> events;
+  for (int i = 0; i < 37; ++i) events.push_back(Event(absl::StrCat("p", i)));
+  auto placed = log_->Append(events);
+  ASSERT_TRUE(placed.ok());
+  const uint32_t p = (*placed)[0].partition;
+  const std::vector<Hash> leaves = LeafHashes(p);
+  for (uint64_t size = 1; size <= 37; ++size) {
+    const Hash root = RootFromLeafHashes(absl::MakeConstSpan(leaves).first(size));
+    for (uint64_t i = 0; i < size; ++i) {
+      auto proof = log_->InclusionProof(p, i, size);
+      ASSERT_TRUE(proof.ok()) << proof.status();
+      EXPECT_TRUE(VerifyInclusion(i, size, leaves[i], *proof, root).ok()) << i << "/" << size;
+    }
+    for (uint64_t m = 1; m <= size; ++m) {
+      auto proof = log_->ConsistencyProof(p, m, size);
+      ASSERT_TRUE(proof.ok()) << proof.status();
+      const Hash first = RootFromLeafHashes(absl::MakeConstSpan(leaves).first(m));
+      EXPECT_TRUE(VerifyConsistency(m, size, first, root, *proof).ok()) << m << "->" << size;
+    }
+  }
+  EXPECT_EQ(ReasonOf(log_->InclusionProof(p, 5, 5).status()), "PROOF_RANGE_INVALID");
+  EXPECT_EQ(ReasonOf(log_->InclusionProof(p, 5, 38).status()), "TREE_SIZE_NOT_REACHED");
+  EXPECT_EQ(ReasonOf(log_->ConsistencyProof(p, 0, 3).status()), "PROOF_RANGE_INVALID");
+  EXPECT_EQ(ReasonOf(log_->ConsistencyProof(p, 4, 3).status()), "PROOF_RANGE_INVALID");
+  EXPECT_EQ(ReasonOf(log_->InclusionProof(99, 0, 1).status()), "PARTITION_UNKNOWN");
+}
+
+TEST_F(AuditLogTest, AReopenedLogHasTheSameTreesAndKeepsGrowingThem) {
+  std::vector<v1::AuditEvent> events;
+  for (int i = 0; i < 21; ++i) {
+    events.push_back(Event(absl::StrCat("r", i), std::string(32, 'a' + i % 5)));
+  }
+  ASSERT_TRUE(log_->Append(events).ok());
+  std::vector<Hash> roots;
+  for (uint32_t p = 0; p < log_->partitions(); ++p) roots.push_back(log_->Root(p));
+  Open();
+  for (uint32_t p = 0; p < log_->partitions(); ++p) {
+    EXPECT_EQ(log_->Root(p), roots[p]) << p;
+  }
+  auto more = log_->Append({Event("after", std::string(32, 'a'))});
+  ASSERT_TRUE(more.ok());
+  const uint32_t p = (*more)[0].partition;
+  EXPECT_EQ(log_->Root(p), RootFromLeafHashes(LeafHashes(p)));
+  // And the id index survived too.
+  EXPECT_TRUE((*log_->Append({Event("r3", std::string(32, 'a' + 3))}))[0].duplicate);
+}
+
+TEST_F(AuditLogTest, ConcurrentAppendsAreGroupedAndEachPlacedOnce) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  absl::Mutex mu;
+  std::set<std::pair<uint32_t, uint64_t>> places;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        auto r = log_->Append({Event(absl::StrCat(t, "-", i), std::string(32, 'a' + t))});
+        if (!r.ok()) {
+          ++failures;
+          continue;
+        }
+        absl::MutexLock lock(&mu);
+        EXPECT_TRUE(places.insert({(*r)[0].partition, (*r)[0].leaf_index}).second);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(places.size(), 400u);
+  uint64_t total = 0;
+  for (uint32_t p = 0; p < log_->partitions(); ++p) {
+    total += log_->TreeSize(p);
+    EXPECT_EQ(log_->Root(p), RootFromLeafHashes(LeafHashes(p)));
+  }
+  EXPECT_EQ(total, 400u);
+}
+
+TEST(CheckpointSignerTest, SignedCheckpointsVerifyAndAnyChangeIsCaught) {
+  auto signer = CheckpointSigner::FromSeed(std::string(32, '\x07'), absl::UnixEpoch());
+  ASSERT_TRUE(signer.ok());
+  const Hash root = LeafHash("x");
+  const v1::Checkpoint c =
+      (*signer)->Sign(2, 10, root, absl::FromUnixSeconds(1790000000));
+  const std::vector<v1::VerificationKey> keys = {(*signer)->public_key()};
+  EXPECT_TRUE(VerifyCheckpoint(c, keys).ok());
+  EXPECT_EQ(c.body(), CheckpointBody(2, 10, root, absl::FromUnixSeconds(1790000000)));
+
+  v1::Checkpoint bigger = c;
+  bigger.set_tree_size(11);  // Fields that disagree with the signed body.
+  EXPECT_EQ(VerifyCheckpoint(bigger, keys).code(), absl::StatusCode::kDataLoss);
+  v1::Checkpoint forged = c;
+  forged.mutable_body()->back() = ' ';
+  EXPECT_EQ(VerifyCheckpoint(forged, keys).code(), absl::StatusCode::kDataLoss);
+  v1::Checkpoint unknown = c;
+  unknown.set_key_id(c.key_id() + 1);
+  EXPECT_EQ(VerifyCheckpoint(unknown, keys).code(), absl::StatusCode::kDataLoss);
+  EXPECT_FALSE(CheckpointSigner::FromSeed("short", absl::UnixEpoch()).ok());
+}
+
+}  // namespace
+}  // namespace eid::audit
