@@ -10,6 +10,7 @@
 #include "absl/flags/usage.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "tools/eidctl/audit.h"
 #include "tools/eidctl/command.h"
 #include "tools/eidctl/health.h"
 #include "tools/eidctl/shard.h"
@@ -24,7 +25,9 @@ constexpr const char kUsage[] =
     "eidctl [--server=HOST:PORT] [--json] [--timeout=5s] COMMAND\n"
     "commands:\n"
     "  health       gRPC health of the server and each eid service\n"
-    "  shard info   a storage shard: replay fence and entries, namespaces\n";
+    "  shard info   a storage shard: replay fence and entries, namespaces\n"
+    "  audit verify [PARTITION]\n"
+    "               recompute the audit log's trees, check every checkpoint\n";
 
 }  // namespace
 
@@ -46,6 +49,7 @@ int main(int argc, char** argv) {
 
   if (command == "health") return eid::ctl::Health(ctx);
   if (command == "shard") return eid::ctl::Shard(ctx);
+  if (command == "audit") return eid::ctl::Audit(ctx);
   std::fprintf(stderr, "eidctl: unknown command \"%s\"\n%s", command.c_str(),
                kUsage);
   return 2;

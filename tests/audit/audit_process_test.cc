@@ -1,0 +1,198 @@
+// The audit service in a real eidd process: a record altered on disk is
+// found and named by `eidctl audit verify`, and appends acknowledged before
+// a kill -9 are all there after the restart.
+#include <signal.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "eid/v1/audit.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "services/audit/audit_keys.h"
+#include "services/common/proto_time.h"
+#include "tests/util/eidd_process.h"
+
+namespace eid {
+namespace {
+
+using ::testing::HasSubstr;
+
+v1::AuditEvent Event(const std::string& id, char subject) {
+  v1::AuditEvent e;
+  e.set_event_id(id);
+  ToProtoTime(absl::Now(), e.mutable_time());
+  e.set_service("verification");
+  e.set_action("verification.verdict");
+  e.set_outcome(v1::AUDIT_OUTCOME_SUCCESS);
+  e.set_actor("account:official-1");
+  e.set_subject(std::string(32, subject));
+  return e;
+}
+
+class AuditProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = absl::StrCat(getenv("TEST_TMPDIR"), "/",
+                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  }
+
+  void Start(const std::string& run) {
+    auto eidd = testing::StartEidd(
+        {"--services=audit", "--data_dir=" + dir_, "--generate_dev_keys"},
+        dir_ + "-" + run);
+    ASSERT_TRUE(eidd.ok()) << eidd.status();
+    eidd_ = std::move(*eidd);
+    stub_ = v1::AuditService::NewStub(grpc::CreateChannel(
+        eidd_.grpc_address(), grpc::InsecureChannelCredentials()));
+  }
+
+  void Stop() {
+    eidd_.process->Signal(SIGTERM);
+    auto code = eidd_.process->Wait(absl::Seconds(10));
+    ASSERT_TRUE(code.ok());
+    EXPECT_EQ(*code, 0);
+  }
+
+  absl::StatusOr<v1::AppendResponse> Append(std::vector<v1::AuditEvent> events) {
+    v1::AppendRequest request;
+    for (auto& e : events) *request.add_events() = std::move(e);
+    v1::AppendResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    grpc::Status s = stub_->Append(&context, request, &response);
+    if (!s.ok()) return absl::UnavailableError(s.error_message());
+    return response;
+  }
+
+  // Waits until partition p's latest checkpoint covers `size` leaves (the
+  // server signs once a second).
+  void AwaitCheckpoint(uint32_t p, uint64_t size) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    for (;;) {
+      v1::GetCheckpointRequest request;
+      request.set_partition(p);
+      v1::GetCheckpointResponse response;
+      grpc::ClientContext context;
+      if (stub_->GetCheckpoint(&context, request, &response).ok() &&
+          response.checkpoint().tree_size() >= size) {
+        return;
+      }
+      ASSERT_LT(absl::Now(), deadline) << "no checkpoint of size " << size;
+      absl::SleepFor(absl::Milliseconds(50));  // Waiting on a real process.
+    }
+  }
+
+  int Verify(std::string* out) {
+    auto code = testing::Run({testing::RunfilePath("tools/eidctl/eidctl"),
+                              "--server=" + eidd_.grpc_address(), "audit", "verify"},
+                             out, absl::Seconds(60));
+    return code.ok() ? *code : -1;
+  }
+
+  std::string dir_;
+  testing::EiddProcess eidd_;
+  std::unique_ptr<v1::AuditService::Stub> stub_;
+};
+
+TEST_F(AuditProcessTest, ARecordAlteredOnDiskIsFoundAndNamedByAuditVerify) {
+  Start("run1");
+  std::vector<v1::AuditEvent> events;
+  for (int i = 0; i < 50; ++i) events.push_back(Event(absl::StrCat("ev-", i), 'c'));
+  auto appended = Append(events);
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  const uint32_t p = appended->results(0).partition();
+  ASSERT_EQ(appended->results(17).leaf_index(), 17u);
+  AwaitCheckpoint(p, 50);
+  std::string out;
+  EXPECT_EQ(Verify(&out), 0) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("partition ", p, ": 50 leaves")));
+  Stop();
+
+  // An operator edits leaf 17 in RocksDB: "SUCCESS" becomes something else.
+  {
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_ + "/audit", &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::string leaf;
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), audit::LeafKey(p, 17), &leaf).ok());
+    v1::AuditRecord record;
+    ASSERT_TRUE(record.ParseFromString(leaf));
+    record.mutable_event()->set_outcome(v1::AUDIT_OUTCOME_REJECTED);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), audit::LeafKey(p, 17),
+                        record.SerializeAsString()).ok());
+  }
+
+  Start("run2");
+  EXPECT_EQ(Verify(&out), 1) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("partition ", p, ": TAMPERED: leaf 17 differs")));
+  Stop();
+}
+
+TEST_F(AuditProcessTest, AppendsAcknowledgedBeforeAKillNineAreAllKept) {
+  Start("run1");
+  absl::Mutex mu;
+  std::vector<v1::AppendResult> acked;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> producers;
+  for (int t = 0; t < 4; ++t) {
+    producers.emplace_back([&, t] {
+      for (int i = 0; !stop; ++i) {
+        std::vector<v1::AuditEvent> events;
+        for (int k = 0; k < 10; ++k) {
+          events.push_back(Event(absl::StrCat(t, "-", i, "-", k), 'a' + (i + k) % 8));
+        }
+        auto r = Append(events);
+        if (!r.ok()) continue;
+        absl::MutexLock lock(&mu);
+        acked.insert(acked.end(), r->results().begin(), r->results().end());
+      }
+    });
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  auto enough = [&] {
+    absl::MutexLock lock(&mu);
+    return acked.size() >= 1000;
+  };
+  while (!enough() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));  // Waiting on a real process.
+  }
+  eidd_.process->Signal(SIGKILL);
+  ASSERT_TRUE(eidd_.process->Wait(absl::Seconds(10)).ok());
+  stop = true;
+  for (auto& t : producers) t.join();
+  ASSERT_GE(acked.size(), 1000u);
+
+  Start("run2");
+  size_t missing = 0;
+  for (const v1::AppendResult& a : acked) {
+    v1::ReadLeavesRequest read;
+    read.set_partition(a.partition());
+    read.set_start_index(a.leaf_index());
+    read.set_end_index(a.leaf_index() + 1);
+    v1::ReadLeavesResponse leaf;
+    grpc::ClientContext context;
+    if (!stub_->ReadLeaves(&context, read, &leaf).ok() || leaf.records_size() != 1 ||
+        leaf.records(0).event().event_id() != a.event_id()) {
+      ++missing;
+    }
+  }
+  EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged events";
+  // Appending them again changes nothing: each is a duplicate in its place.
+  auto again = Append({Event(acked[0].event_id(), 'a')});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->results(0).duplicate());
+  EXPECT_EQ(again->results(0).leaf_index(), acked[0].leaf_index());
+  std::string out;
+  EXPECT_EQ(Verify(&out), 0) << out;
+  Stop();
+}
+
+}  // namespace
+}  // namespace eid

@@ -1,0 +1,252 @@
+#include "tools/eidctl/audit.h"
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "eid/v1/audit.grpc.pb.h"
+#include "services/audit/checkpoint_signer.h"
+#include "services/audit/merkle.h"
+
+namespace eid::ctl {
+namespace {
+
+using audit::Hash;
+
+constexpr uint64_t kLeavesPerRead = 1000;
+
+bool ToHash(const std::string& bytes, Hash* out) {
+  if (bytes.size() != out->size()) return false;
+  std::copy(bytes.begin(), bytes.end(), out->begin());
+  return true;
+}
+
+// What one partition's check found.
+struct Finding {
+  uint32_t partition = 0;
+  uint64_t leaves = 0;
+  size_t checkpoints = 0;
+  bool ok = true;
+  int64_t first_bad_index = -1;  // The first leaf that differs, if known.
+  std::string problem;           // Empty when ok.
+
+  void Fail(std::string what, int64_t index = -1) {
+    if (!ok) return;  // The first problem is the one to report.
+    ok = false;
+    problem = std::move(what);
+    first_bad_index = index;
+  }
+};
+
+class Verifier {
+ public:
+  explicit Verifier(const CommandContext& ctx)
+      : ctx_(ctx), stub_(v1::AuditService::NewStub(ctx.channel)) {}
+
+  bool LoadKeys(std::string* error) {
+    v1::GetCheckpointKeysResponse keys;
+    grpc::Status s = stub_->GetCheckpointKeys(ctx_.NewCall().get(), {}, &keys);
+    if (!s.ok()) {
+      *error = s.error_message();
+      return false;
+    }
+    keys_.assign(keys.keys().begin(), keys.keys().end());
+    return true;
+  }
+
+  bool Partitions(std::vector<uint32_t>* out, std::string* error) {
+    v1::ListPartitionsResponse list;
+    grpc::Status s = stub_->ListPartitions(ctx_.NewCall().get(), {}, &list);
+    if (!s.ok()) {
+      *error = s.error_message();
+      return false;
+    }
+    for (const v1::Checkpoint& c : list.checkpoints()) out->push_back(c.partition());
+    return true;
+  }
+
+  Finding Check(uint32_t partition) {
+    Finding f;
+    f.partition = partition;
+    std::vector<v1::Checkpoint> checkpoints;
+    if (!ListCheckpoints(partition, &checkpoints, &f)) return f;
+    f.checkpoints = checkpoints.size();
+    for (const v1::Checkpoint& c : checkpoints) {
+      absl::Status s = audit::VerifyCheckpoint(c, keys_);
+      if (!s.ok()) {
+        f.Fail(std::string(s.message()));
+        return f;
+      }
+    }
+    const uint64_t size = checkpoints.empty() ? 0 : checkpoints.back().tree_size();
+    // Recompute the tree leaf by leaf; compare at every checkpoint.
+    audit::CompactRange tree;
+    std::vector<Hash> hashes;  // Leaf hashes since the last good checkpoint.
+    size_t next = 0;
+    uint64_t good = 0;
+    while (next < checkpoints.size() && checkpoints[next].tree_size() == 0) ++next;
+    for (uint64_t start = 0; start < size && f.ok; start += kLeavesPerRead) {
+      v1::ReadLeavesRequest read;
+      read.set_partition(partition);
+      read.set_start_index(start);
+      read.set_end_index(std::min(size, start + kLeavesPerRead));
+      v1::ReadLeavesResponse leaves;
+      grpc::Status s = stub_->ReadLeaves(ctx_.NewCall().get(), read, &leaves);
+      if (!s.ok()) {
+        f.Fail(absl::StrCat("reading leaves from ", start, ": ", s.error_message()),
+               static_cast<int64_t>(start));
+        return f;
+      }
+      for (const v1::AuditRecord& leaf : leaves.records()) {
+        const uint64_t i = tree.size();
+        if (leaf.leaf_index() != i || leaf.partition() != partition) {
+          f.Fail(absl::StrCat("leaf ", i, " claims to be leaf ", leaf.leaf_index(),
+                              " of partition ", leaf.partition()),
+                 static_cast<int64_t>(i));
+        }
+        const Hash h = audit::LeafHash(leaf.leaf_data());
+        hashes.push_back(h);
+        (void)tree.Append(h);
+        while (next < checkpoints.size() && checkpoints[next].tree_size() == tree.size()) {
+          Hash signed_root{};
+          ToHash(checkpoints[next].root_hash(), &signed_root);
+          if (tree.Root() != signed_root) {
+            FindChangedLeaf(partition, checkpoints[next], good, hashes, &f);
+            return f;
+          }
+          good = tree.size();
+          hashes.clear();
+          ++next;
+        }
+      }
+    }
+    f.leaves = tree.size();
+    if (f.ok && tree.size() != size) {
+      f.Fail(absl::StrCat("the log returned ", tree.size(), " of ", size, " leaves"),
+             static_cast<int64_t>(tree.size()));
+    }
+    return f;
+  }
+
+ private:
+  bool ListCheckpoints(uint32_t partition, std::vector<v1::Checkpoint>* out,
+                       Finding* f) {
+    v1::ListCheckpointsRequest request;
+    request.set_partition(partition);
+    request.mutable_page()->set_page_size(1000);
+    do {
+      v1::ListCheckpointsResponse page;
+      grpc::Status s = stub_->ListCheckpoints(ctx_.NewCall().get(), request, &page);
+      if (!s.ok()) {
+        f->Fail(absl::StrCat("listing checkpoints: ", s.error_message()));
+        return false;
+      }
+      out->insert(out->end(), page.checkpoints().begin(), page.checkpoints().end());
+      request.mutable_page()->set_page_token(page.next_page_token());
+    } while (!request.page().page_token().empty());
+    return true;
+  }
+
+  // The checkpoint's root differs from the recomputed one, and every leaf
+  // before `good` matched an earlier checkpoint. The signed root is trusted:
+  // a leaf whose server-side proof verifies against it, but whose bytes hash
+  // differently, is the changed one.
+  void FindChangedLeaf(uint32_t partition, const v1::Checkpoint& checkpoint,
+                       uint64_t good, const std::vector<Hash>& hashes, Finding* f) {
+    Hash root{};
+    ToHash(checkpoint.root_hash(), &root);
+    const std::string where = absl::StrCat("the checkpoint of size ",
+                                           checkpoint.tree_size());
+    for (uint64_t i = good; i < checkpoint.tree_size(); ++i) {
+      v1::GetInclusionProofRequest request;
+      request.set_partition(partition);
+      request.set_leaf_index(i);
+      request.set_tree_size(checkpoint.tree_size());
+      v1::GetInclusionProofResponse proof;
+      grpc::Status s = stub_->GetInclusionProof(ctx_.NewCall().get(), request, &proof);
+      std::vector<Hash> path;
+      Hash leaf_hash{};
+      bool parsed = s.ok() && ToHash(proof.leaf_hash(), &leaf_hash);
+      for (const std::string& h : proof.audit_path()) {
+        path.emplace_back();
+        parsed = parsed && ToHash(h, &path.back());
+      }
+      if (!parsed ||
+          !audit::VerifyInclusion(i, checkpoint.tree_size(), leaf_hash, path, root).ok()) {
+        f->Fail(absl::StrCat("leaf ", i, ": the stored tree no longer matches ", where,
+                             " (hashes above the leaf were changed too)"),
+                static_cast<int64_t>(i));
+        return;
+      }
+      if (leaf_hash != hashes[i - good]) {
+        f->Fail(absl::StrCat("leaf ", i, " differs from what ", where, " signed"),
+                static_cast<int64_t>(i));
+        return;
+      }
+    }
+    f->Fail(absl::StrCat(where, " does not match the leaves, but no single leaf "
+                                "could be named"));
+  }
+
+  const CommandContext& ctx_;
+  std::unique_ptr<v1::AuditService::Stub> stub_;
+  std::vector<v1::VerificationKey> keys_;
+};
+
+int Verify(const CommandContext& ctx) {
+  Verifier verifier(ctx);
+  std::string error;
+  std::vector<uint32_t> partitions;
+  if (ctx.args.size() == 2) {
+    uint32_t p = 0;
+    if (!absl::SimpleAtoi(ctx.args[1], &p)) {
+      std::fputs("usage: eidctl audit verify [PARTITION]\n", stderr);
+      return 2;
+    }
+    partitions.push_back(p);
+  } else if (!verifier.Partitions(&partitions, &error)) {
+    std::fprintf(stderr, "eidctl: %s: %s\n", ctx.server.c_str(), error.c_str());
+    return 1;
+  }
+  if (!verifier.LoadKeys(&error)) {
+    std::fprintf(stderr, "eidctl: %s: %s\n", ctx.server.c_str(), error.c_str());
+    return 1;
+  }
+  bool all_ok = true;
+  std::string json = "{\"partitions\":[";
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    const Finding f = verifier.Check(partitions[i]);
+    all_ok = all_ok && f.ok;
+    if (ctx.json) {
+      absl::StrAppend(&json, i ? "," : "", "{\"partition\":", f.partition,
+                      ",\"leaves\":", f.leaves, ",\"checkpoints\":", f.checkpoints,
+                      ",\"ok\":", f.ok ? "true" : "false");
+      if (!f.ok) {
+        absl::StrAppend(&json, ",\"first_bad_index\":", f.first_bad_index,
+                        ",\"problem\":", JsonString(f.problem));
+      }
+      json += "}";
+    } else if (f.ok) {
+      std::printf("partition %u: %llu leaves, %zu checkpoints: intact\n", f.partition,
+                  static_cast<unsigned long long>(f.leaves), f.checkpoints);
+    } else {
+      std::printf("partition %u: TAMPERED: %s\n", f.partition, f.problem.c_str());
+    }
+  }
+  if (ctx.json) std::printf("%s],\"ok\":%s}\n", json.c_str(), all_ok ? "true" : "false");
+  return all_ok ? 0 : 1;
+}
+
+}  // namespace
+
+int Audit(const CommandContext& ctx) {
+  if (!ctx.args.empty() && ctx.args[0] == "verify" && ctx.args.size() <= 2) {
+    return Verify(ctx);
+  }
+  std::fputs("usage: eidctl audit verify [PARTITION]\n", stderr);
+  return 2;
+}
+
+}  // namespace eid::ctl
