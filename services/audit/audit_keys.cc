@@ -101,10 +101,6 @@ std::string ActorIndexKey(absl::string_view actor, int64_t time_us,
   return key;
 }
 
-std::string TimeIndexKey(int64_t time_us, uint32_t partition, uint64_t index) {
-  std::string key = "T";
-  AppendPlace(time_us, partition, index, &key);
-  return key;
-}
+
 
 }  // namespace eid::audit

@@ -4,15 +4,16 @@
 //
 //   'L' p index(8)             -> leaf data (the bytes hashed as the leaf)
 //   'N' p level(1) index(8)    -> hash of a complete subtree: the 2^level
-//                                 leaves from index << level
+//                                 leaves from index << level (level 0: the
+//                                 leaf hash, kept apart from the leaf bytes)
 //   'C' p tree_size(8)         -> a signed Checkpoint (serialized)
 //   'E' event_id               -> p index(8): the event is already in the log
 //   'S' subject(32) time(8) p index(8)   -> "" (query by subject)
 //   'A' actor '\0' time(8) p index(8)    -> "" (query by actor)
-//   'T' time(8) p index(8)     -> "" (query by time, any filter)
 //
 // Integers are big-endian so byte order is numeric order; times are Unix
-// microseconds of the event.
+// microseconds of the event. A query by time alone reads the leaves: within
+// a partition they are in the order recorded.
 #ifndef EID_SERVICES_AUDIT_AUDIT_KEYS_H_
 #define EID_SERVICES_AUDIT_AUDIT_KEYS_H_
 
@@ -42,7 +43,6 @@ std::string SubjectIndexKey(absl::string_view subject, int64_t time_us,
                             uint32_t partition, uint64_t index);
 std::string ActorIndexKey(absl::string_view actor, int64_t time_us,
                           uint32_t partition, uint64_t index);
-std::string TimeIndexKey(int64_t time_us, uint32_t partition, uint64_t index);
 
 }  // namespace eid::audit
 
