@@ -450,12 +450,12 @@ absl::StatusOr<v1::Checkpoint> AuditLog::LatestCheckpoint(uint32_t partition) co
 }
 
 absl::StatusOr<std::vector<v1::Checkpoint>> AuditLog::ListCheckpoints(
-    uint32_t partition, uint64_t after_size, int limit) const {
+    uint32_t partition, uint64_t from_size, int limit) const {
   if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
   std::vector<v1::Checkpoint> out;
   const std::string prefix = CheckpointPrefix(partition);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(CheckpointKey(partition, after_size + 1));
+  for (it->Seek(CheckpointKey(partition, from_size));
        it->Valid() && it->key().starts_with(prefix) &&
        static_cast<int>(out.size()) < limit;
        it->Next()) {

@@ -90,9 +90,9 @@ class AuditLog {
   absl::Status PutCheckpoint(const v1::Checkpoint& checkpoint);
   // NOT_FOUND if the partition has none yet.
   absl::StatusOr<v1::Checkpoint> LatestCheckpoint(uint32_t partition) const;
-  // Up to `limit` checkpoints with tree_size > `after_size`, oldest first.
+  // Up to `limit` checkpoints with tree_size >= `from_size`, oldest first.
   absl::StatusOr<std::vector<v1::Checkpoint>> ListCheckpoints(
-      uint32_t partition, uint64_t after_size, int limit) const;
+      uint32_t partition, uint64_t from_size, int limit) const;
 
   // The underlying database (tests tamper with it; the query layer scans
   // its indexes).

@@ -6,7 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "services/audit/audit_server.h"
 #include "services/audit/checkpoint_signer.h"
+#include "services/common/random.h"
+#include "services/common/secrets.h"
 #include "services/common/proto_time.h"
 #include "services/common/status.h"
 
@@ -203,6 +206,49 @@ TEST(CheckpointSignerTest, SignedCheckpointsVerifyAndAnyChangeIsCaught) {
   unknown.set_key_id(c.key_id() + 1);
   EXPECT_EQ(VerifyCheckpoint(unknown, keys).code(), absl::StatusCode::kDataLoss);
   EXPECT_FALSE(CheckpointSigner::FromSeed("short", absl::UnixEpoch()).ok());
+}
+
+TEST(AuditServerTest, CheckpointsArePagedOldestFirstAndEachVerifies) {
+  FakeClock clock;
+  const std::string dir = absl::StrCat(getenv("TEST_TMPDIR"), "/server");
+  AuditServer::Options options;
+  options.dir = dir + "/log";
+  options.signing_seed_file = dir + "/keys/audit_signing_seed";
+  options.checkpoint_interval = absl::ZeroDuration();  // Only CheckpointNow.
+  ASSERT_TRUE(EnsureDevSecretFile(options.signing_seed_file, 32, SystemRandom::Get()).ok());
+  auto server = AuditServer::Open(options, clock);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string subject(32, 'q');
+  for (int i = 0; i < 5; ++i) {  // Sizes 0 (at open), 1, 2, 3, 4, 5.
+    ASSERT_TRUE((*server)->log().Append({Event(absl::StrCat("c", i), subject)}).ok());
+    clock.Advance(absl::Seconds(1));
+    ASSERT_TRUE((*server)->CheckpointNow().ok());
+  }
+  const uint32_t p = (*(*server)->log().Append({Event("c0", subject)}))[0].partition;
+  ASSERT_TRUE((*server)->CheckpointNow().ok());  // Nothing grew: no new one.
+
+  v1::GetCheckpointKeysResponse keys;
+  ASSERT_TRUE((*server)->service().GetCheckpointKeys(nullptr, nullptr, &keys).ok());
+  const std::vector<v1::VerificationKey> key_list(keys.keys().begin(), keys.keys().end());
+  v1::ListCheckpointsRequest request;
+  request.set_partition(p);
+  request.mutable_page()->set_page_size(4);
+  std::vector<uint64_t> sizes;
+  for (int pages = 0; pages < 10; ++pages) {
+    v1::ListCheckpointsResponse page;
+    ASSERT_TRUE((*server)->service().ListCheckpoints(nullptr, &request, &page).ok());
+    for (const v1::Checkpoint& c : page.checkpoints()) {
+      sizes.push_back(c.tree_size());
+      EXPECT_TRUE(VerifyCheckpoint(c, key_list).ok()) << c.tree_size();
+    }
+    if (page.next_page_token().empty()) break;
+    request.mutable_page()->set_page_token(page.next_page_token());
+  }
+  EXPECT_EQ(sizes, (std::vector<uint64_t>{0, 1, 2, 3, 4, 5}));
+  request.mutable_page()->set_page_token("not a size");
+  v1::ListCheckpointsResponse bad;
+  EXPECT_EQ((*server)->service().ListCheckpoints(nullptr, &request, &bad).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace

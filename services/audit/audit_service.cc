@@ -71,23 +71,22 @@ grpc::Status AuditServiceImpl::GetCheckpoint(grpc::ServerContext*,
 grpc::Status AuditServiceImpl::ListCheckpoints(grpc::ServerContext*,
                                                const v1::ListCheckpointsRequest* r,
                                                v1::ListCheckpointsResponse* out) {
-  // The page token is the tree size of the last checkpoint returned.
-  uint64_t after = 0;
+  // The page token is the tree size the next page starts at.
+  uint64_t from = 0;
   if (!r->page().page_token().empty() &&
-      !absl::SimpleAtoi(r->page().page_token(), &after)) {
+      !absl::SimpleAtoi(r->page().page_token(), &from)) {
     return ToGrpcStatus(InvalidArgument(v1::PAGE_TOKEN_INVALID,
                                         "page_token is not one ListCheckpoints gave"));
   }
   const int limit = PageSize(r->page());
   absl::StatusOr<std::vector<v1::Checkpoint>> list =
-      log_.ListCheckpoints(r->partition(), after, limit + 1);
+      log_.ListCheckpoints(r->partition(), from, limit + 1);
   if (!list.ok()) return ToGrpcStatus(list.status());
-  const bool more = static_cast<int>(list->size()) > limit;
-  if (more) list->pop_back();
-  for (v1::Checkpoint& c : *list) *out->add_checkpoints() = std::move(c);
-  if (more) {
-    out->set_next_page_token(absl::StrCat(out->checkpoints().rbegin()->tree_size()));
+  if (static_cast<int>(list->size()) > limit) {
+    out->set_next_page_token(absl::StrCat(list->back().tree_size()));
+    list->pop_back();
   }
+  for (v1::Checkpoint& c : *list) *out->add_checkpoints() = std::move(c);
   return grpc::Status::OK;
 }
 
