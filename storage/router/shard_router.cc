@@ -84,15 +84,21 @@ absl::Status ShardRouter::ShardError(uint32_t shard,
       "shard", name);
 }
 
-template <typename Call>
-absl::Status ShardRouter::Invoke(uint32_t shard, bool idempotent, Call call) {
+template <typename Request, typename Response>
+absl::StatusOr<Response> ShardRouter::CallShard(
+    uint32_t shard, bool idempotent,
+    grpc::Status (v1::ShardService::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                   Response*),
+    const Request& request) {
   const int attempts = idempotent ? std::max(1, options_.max_attempts) : 1;
   absl::Duration backoff = options_.initial_backoff;
   absl::Status status;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
-    status = FromGrpcStatus(call(*shards_[shard].stub, context));
+    Response out;
+    status = FromGrpcStatus((shards_[shard].stub.get()->*method)(&context, request, &out));
+    if (status.ok()) return out;
     if (status.code() != absl::StatusCode::kUnavailable) break;
     if (attempt < attempts) {
       absl::SleepFor(backoff);  // Backoff between retries, not a test wait.
@@ -103,44 +109,24 @@ absl::Status ShardRouter::Invoke(uint32_t shard, bool idempotent, Call call) {
 }
 
 absl::StatusOr<v1::GetResponse> ShardRouter::Get(const v1::GetRequest& r) {
-  v1::GetResponse out;
-  absl::Status s = Invoke(ShardOfKey(r.key(), shard_count()), true,
-                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
-                            return stub.Get(&c, r, &out);
-                          });
-  if (!s.ok()) return s;
-  return out;
+  return CallShard(ShardOfKey(r.key(), shard_count()), true,
+                   &v1::ShardService::Stub::Get, r);
 }
 
 absl::StatusOr<v1::PutResponse> ShardRouter::Put(const v1::PutRequest& r) {
-  v1::PutResponse out;
-  absl::Status s = Invoke(ShardOfKey(r.key(), shard_count()), true,
-                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
-                            return stub.Put(&c, r, &out);
-                          });
-  if (!s.ok()) return s;
-  return out;
+  return CallShard(ShardOfKey(r.key(), shard_count()), true,
+                   &v1::ShardService::Stub::Put, r);
 }
 
 absl::StatusOr<v1::DeleteResponse> ShardRouter::Delete(const v1::DeleteRequest& r) {
-  v1::DeleteResponse out;
-  absl::Status s = Invoke(ShardOfKey(r.key(), shard_count()), true,
-                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
-                            return stub.Delete(&c, r, &out);
-                          });
-  if (!s.ok()) return s;
-  return out;
+  return CallShard(ShardOfKey(r.key(), shard_count()), true,
+                   &v1::ShardService::Stub::Delete, r);
 }
 
 absl::StatusOr<v1::CompareAndSwapResponse> ShardRouter::CompareAndSwap(
     const v1::CompareAndSwapRequest& r) {
-  v1::CompareAndSwapResponse out;
-  absl::Status s = Invoke(ShardOfKey(r.key(), shard_count()), false,
-                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
-                            return stub.CompareAndSwap(&c, r, &out);
-                          });
-  if (!s.ok()) return s;
-  return out;
+  return CallShard(ShardOfKey(r.key(), shard_count()), false,
+                   &v1::ShardService::Stub::CompareAndSwap, r);
 }
 
 absl::StatusOr<v1::BatchResponse> ShardRouter::Batch(const v1::BatchRequest& r) {
@@ -157,13 +143,7 @@ absl::StatusOr<v1::BatchResponse> ShardRouter::Batch(const v1::BatchRequest& r) 
           "index", absl::StrCat(i));
     }
   }
-  v1::BatchResponse out;
-  absl::Status s = Invoke(shard, false,
-                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
-                            return stub.Batch(&c, r, &out);
-                          });
-  if (!s.ok()) return s;
-  return out;
+  return CallShard(shard, false, &v1::ShardService::Stub::Batch, r);
 }
 
 absl::StatusOr<v1::MultiGetResponse> ShardRouter::MultiGet(
@@ -203,11 +183,10 @@ absl::StatusOr<v1::MultiGetResponse> ShardRouter::MultiGet(
   for (uint32_t s = 0; s < shard_count(); ++s) {
     if (places[s].empty()) continue;
     if (statuses[s].code() == absl::StatusCode::kUnavailable) {
-      answers[s].Clear();
-      statuses[s] = Invoke(s, true, [&](v1::ShardService::Stub& stub,
-                                        grpc::ClientContext& c) {
-        return stub.MultiGet(&c, parts[s], &answers[s]);
-      });
+      absl::StatusOr<v1::MultiGetResponse> retried =
+          CallShard(s, true, &v1::ShardService::Stub::MultiGet, parts[s]);
+      statuses[s] = retried.status();
+      if (retried.ok()) answers[s] = std::move(*retried);
     }
     if (!statuses[s].ok()) return ShardError(s, statuses[s]);
     for (size_t k = 0; k < places[s].size(); ++k) {
@@ -219,13 +198,8 @@ absl::StatusOr<v1::MultiGetResponse> ShardRouter::MultiGet(
 
 absl::StatusOr<v1::ScanResponse> ShardRouter::Scan(const v1::ScanRequest& r) {
   if (!PrefixIsRouted(r.prefix())) return ScanAllShards(r);
-  v1::ScanResponse out;
-  absl::Status s = Invoke(ShardOfKey(r.prefix(), shard_count()), true,
-                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
-                            return stub.Scan(&c, r, &out);
-                          });
-  if (!s.ok()) return s;
-  return out;
+  return CallShard(ShardOfKey(r.prefix(), shard_count()), true,
+                   &v1::ShardService::Stub::Scan, r);
 }
 
 absl::StatusOr<v1::ScanResponse> ShardRouter::ScanAllShards(
@@ -241,12 +215,10 @@ absl::StatusOr<v1::ScanResponse> ShardRouter::ScanAllShards(
   }
   // One shard's page per call; an empty shard moves on to the next.
   for (; shard < shard_count(); ++shard) {
-    v1::ScanResponse page;
-    absl::Status s = Invoke(shard, true, [&](v1::ShardService::Stub& stub,
-                                             grpc::ClientContext& c) {
-      return stub.Scan(&c, request, &page);
-    });
-    if (!s.ok()) return s;
+    absl::StatusOr<v1::ScanResponse> scanned =
+        CallShard(shard, true, &v1::ShardService::Stub::Scan, request);
+    if (!scanned.ok()) return scanned.status();
+    v1::ScanResponse& page = *scanned;
     if (!page.next_page_token().empty()) {
       page.set_next_page_token(AllShardsToken(shard, page.next_page_token()));
       return page;
@@ -271,13 +243,10 @@ absl::StatusOr<ReplayVerdict> ShardRouter::CheckAndRecord(absl::string_view nonc
   v1::CheckAndRecordRequest request;
   request.set_nonce(std::string(nonce));
   ToProtoTime(expires_at, request.mutable_expires_at());
-  v1::CheckAndRecordResponse out;
-  absl::Status s = Invoke(ShardOfNonce(nonce), false,
-                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
-                            return stub.CheckAndRecord(&c, request, &out);
-                          });
-  if (!s.ok()) return s;
-  return FromReplayResult(out.result());
+  absl::StatusOr<v1::CheckAndRecordResponse> out = CallShard(
+      ShardOfNonce(nonce), false, &v1::ShardService::Stub::CheckAndRecord, request);
+  if (!out.ok()) return out.status();
+  return FromReplayResult(out->result());
 }
 
 absl::StatusOr<std::vector<ReplayVerdict>> ShardRouter::CheckAndRecordOnShard(
@@ -285,12 +254,10 @@ absl::StatusOr<std::vector<ReplayVerdict>> ShardRouter::CheckAndRecordOnShard(
   v1::CheckAndRecordBatchRequest request;
   request.mutable_entries()->Reserve(checks.size());
   for (const ReplayCheck& c : checks) *request.add_entries() = ToEntry(c);
-  v1::CheckAndRecordBatchResponse out;
-  absl::Status s = Invoke(shard, false,
-                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
-                            return stub.CheckAndRecordBatch(&c, request, &out);
-                          });
-  if (!s.ok()) return s;
+  absl::StatusOr<v1::CheckAndRecordBatchResponse> answered = CallShard(
+      shard, false, &v1::ShardService::Stub::CheckAndRecordBatch, request);
+  if (!answered.ok()) return answered.status();
+  const v1::CheckAndRecordBatchResponse& out = *answered;
   if (out.results_size() != static_cast<int>(checks.size())) {
     return absl::InternalError(absl::StrCat("shard ", shard, " answered ",
                                             out.results_size(), " of ",
@@ -355,14 +322,8 @@ absl::StatusOr<v1::GetShardInfoResponse> ShardRouter::ShardInfo(uint32_t shard) 
   if (shard >= shard_count()) {
     return absl::InvalidArgumentError(absl::StrCat("no shard ", shard));
   }
-  v1::GetShardInfoResponse out;
-  absl::Status s = Invoke(shard, true,
-                          [&](v1::ShardService::Stub& stub, grpc::ClientContext& c) {
-                            return stub.GetShardInfo(&c, v1::GetShardInfoRequest(),
-                                                     &out);
-                          });
-  if (!s.ok()) return s;
-  return out;
+  return CallShard(shard, true, &v1::ShardService::Stub::GetShardInfo,
+                   v1::GetShardInfoRequest());
 }
 
 }  // namespace eid::storage

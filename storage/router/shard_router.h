@@ -92,10 +92,14 @@ class ShardRouter : public KvStore, public ReplayGuard {
   };
   ShardRouter(std::vector<Shard> shards, const Options& options);
 
-  // Runs `call(stub, context)` on `shard` with a fresh deadline per attempt,
-  // retrying UNAVAILABLE up to max_attempts when `idempotent`.
-  template <typename Call>
-  absl::Status Invoke(uint32_t shard, bool idempotent, Call call);
+  // Calls `method` with `request` on `shard`, with a fresh deadline per
+  // attempt, retrying UNAVAILABLE up to max_attempts when `idempotent`.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> CallShard(
+      uint32_t shard, bool idempotent,
+      grpc::Status (v1::ShardService::Stub::*method)(grpc::ClientContext*,
+                                                     const Request&, Response*),
+      const Request& request);
   absl::Status ShardError(uint32_t shard, const absl::Status& status) const;
 
   absl::StatusOr<v1::ScanResponse> ScanAllShards(const v1::ScanRequest& r);
