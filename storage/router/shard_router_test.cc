@@ -141,7 +141,9 @@ TEST_F(ShardRouterTest, MultiGetSpanningShardsAnswersInRequestOrder) {
   ASSERT_EQ(got->results_size(), 20);
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(got->results(i).found(), i % 2 == 0) << i;
-    if (i % 2 == 0) EXPECT_EQ(got->results(i).record().key(), absl::StrCat("m", i));
+    if (i % 2 == 0) {
+      EXPECT_EQ(got->results(i).record().key(), absl::StrCat("m", i));
+    }
   }
 }
 
