@@ -1,0 +1,171 @@
+#include "services/audit/audit_client.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/client_context.h"
+#include "rocksdb/write_batch.h"
+#include "services/audit/audit_keys.h"
+#include "services/common/log.h"
+
+namespace eid::audit {
+namespace {
+
+std::string SequenceKey(uint64_t sequence) {
+  std::string key;
+  PutBigEndian64(sequence, &key);
+  return key;
+}
+
+}  // namespace
+
+AuditClient::AuditClient(const Options& options, std::shared_ptr<grpc::Channel> audit,
+                         RandomSource& random, prometheus::Registry& metrics)
+    : options_(options),
+      stub_(v1::AuditService::NewStub(audit)),
+      random_(random),
+      spool_events_(prometheus::BuildGauge()
+                        .Name("audit_client_spool_events")
+                        .Help("Audit events spooled locally, not yet acknowledged.")
+                        .Register(metrics)
+                        .Add({})),
+      sent_(prometheus::BuildCounter()
+                .Name("audit_client_sent_total")
+                .Help("Audit events the audit service acknowledged.")
+                .Register(metrics)
+                .Add({})),
+      failures_(prometheus::BuildCounter()
+                    .Name("audit_client_send_failures_total")
+                    .Help("Append calls to the audit service that failed.")
+                    .Register(metrics)
+                    .Add({})) {}
+
+absl::StatusOr<std::unique_ptr<AuditClient>> AuditClient::Create(
+    const Options& options, std::shared_ptr<grpc::Channel> audit, RandomSource& random,
+    prometheus::Registry& metrics) {
+  std::unique_ptr<AuditClient> client(
+      new AuditClient(options, std::move(audit), random, metrics));
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.spool_dir, &db);
+  if (!s.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot open the audit spool at ", options.spool_dir, ": ", s.ToString()));
+  }
+  client->spool_.reset(db);
+  // Count what a previous process left, and continue its sequence.
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+  int64_t left = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++left;
+  it->SeekToLast();
+  uint64_t last = 0;
+  if (it->Valid() && GetBigEndian64(absl::string_view(it->key().data(), it->key().size()),
+                                    0, &last)) {
+    client->next_sequence_ = last + 1;
+  }
+  client->pending_ = left;
+  client->spool_events_.Set(left);
+  client->sender_ = std::thread([c = client.get()] { c->SendLoop(); });
+  return client;
+}
+
+AuditClient::~AuditClient() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (sender_.joinable()) sender_.join();
+}
+
+absl::Status AuditClient::Record(v1::AuditEvent event) {
+  if (event.event_id().empty()) {
+    event.set_event_id(absl::BytesToHexString(random_.Bytes(16)));
+  }
+  // Not fsync'd: a process crash keeps it (the OS has it); the cost of an
+  // fsync per event belongs to the audit service's group commit.
+  rocksdb::Status s = spool_->Put(rocksdb::WriteOptions(),
+                                  SequenceKey(next_sequence_.fetch_add(1)),
+                                  event.SerializeAsString());
+  if (!s.ok()) {
+    log::Error("audit.spool_failed").With("error", s.ToString());
+    return absl::UnavailableError(absl::StrCat("audit spool: ", s.ToString()));
+  }
+  spool_events_.Set(pending_.fetch_add(1) + 1);
+  absl::MutexLock lock(&mu_);
+  ++wakeups_;
+  return absl::OkStatus();
+}
+
+bool AuditClient::SendBatch() {
+  v1::AppendRequest request;
+  std::vector<std::string> keys;
+  std::unique_ptr<rocksdb::Iterator> it(spool_->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid() && request.events_size() < options_.max_batch;
+       it->Next()) {
+    keys.push_back(it->key().ToString());
+    if (!request.add_events()->ParseFromArray(it->value().data(), it->value().size())) {
+      // Unreadable: cannot be sent, and must not block the rest.
+      log::Error("audit.spool_entry_unreadable").With("key", absl::BytesToHexString(keys.back()));
+      request.mutable_events()->RemoveLast();
+    }
+  }
+  if (keys.empty()) return true;
+  v1::AppendResponse response;
+  if (request.events_size() > 0) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
+    grpc::Status s = stub_->Append(&context, request, &response);
+    if (!s.ok()) {
+      failures_.Increment();
+      return false;
+    }
+  }
+  // Acknowledged (durable on the audit side): drop them here.
+  rocksdb::WriteBatch done;
+  for (const std::string& key : keys) done.Delete(key);
+  if (!spool_->Write(rocksdb::WriteOptions(), &done).ok()) return false;
+  sent_.Increment(request.events_size());
+  spool_events_.Set(pending_.fetch_sub(keys.size()) - keys.size());
+  return true;
+}
+
+void AuditClient::SendLoop() {
+  absl::Duration backoff = options_.initial_backoff;
+  for (;;) {
+    uint64_t seen = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      seen = wakeups_;
+    }
+    if (pending_.load() > 0) {
+      if (SendBatch()) {
+        backoff = options_.initial_backoff;
+        continue;
+      }
+      // The audit service is down or slow: wait, then try again.
+      absl::MutexLock lock(&mu_);
+      const auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+      mu_.AwaitWithTimeout(absl::Condition(&stop), backoff);
+      backoff = std::min(backoff * 2, options_.max_backoff);
+      continue;
+    }
+    // Idle until Record() adds something (or shutdown).
+    absl::MutexLock lock(&mu_);
+    const auto woken = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stopping_ || wakeups_ != seen;
+    };
+    mu_.Await(absl::Condition(&woken));
+  }
+}
+
+bool AuditClient::Flush(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (pending_.load() > 0) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));  // Polling the sender's progress.
+  }
+  return true;
+}
+
+}  // namespace eid::audit

@@ -1,0 +1,95 @@
+// AuditClient: how every eid service records its security events. Record()
+// never waits for the audit service: it writes the event to a local durable
+// spool (its own RocksDB; a process crash loses nothing written) and
+// returns. A sender thread sends the spool, oldest first, in batches to
+// AuditService.Append and deletes what the audit service acknowledged. While
+// the audit service is slow or down the spool grows; when it returns the
+// spool drains. Events carry an event_id, so a batch resent after a lost
+// acknowledgement is recorded once.
+//
+// Metrics (in the registry passed in):
+//   audit_client_spool_events        events waiting in the spool
+//   audit_client_sent_total          events the audit service acknowledged
+//   audit_client_send_failures_total Append calls that failed
+//
+// Thread-safe.
+#ifndef EID_SERVICES_AUDIT_AUDIT_CLIENT_H_
+#define EID_SERVICES_AUDIT_AUDIT_CLIENT_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "eid/v1/audit.grpc.pb.h"
+#include "grpcpp/channel.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "rocksdb/db.h"
+#include "services/common/random.h"
+
+namespace eid::audit {
+
+// What a service holds: somewhere to record events.
+class AuditSink {
+ public:
+  virtual ~AuditSink() = default;
+  // Records `event` (durably, not necessarily sent yet). Sets event_id if
+  // empty. UNAVAILABLE only if the local spool cannot be written.
+  virtual absl::Status Record(v1::AuditEvent event) = 0;
+};
+
+class AuditClient : public AuditSink {
+ public:
+  struct Options {
+    std::string spool_dir;               // The spool's RocksDB (created).
+    int max_batch = 500;                 // Events per Append call.
+    absl::Duration deadline = absl::Seconds(5);      // Of each Append.
+    absl::Duration initial_backoff = absl::Milliseconds(100);
+    absl::Duration max_backoff = absl::Seconds(5);   // After failures.
+  };
+
+  // Opens the spool (whatever a previous process left is sent first) and
+  // starts the sender. FAILED_PRECONDITION if the spool cannot be opened.
+  static absl::StatusOr<std::unique_ptr<AuditClient>> Create(
+      const Options& options, std::shared_ptr<grpc::Channel> audit,
+      RandomSource& random, prometheus::Registry& metrics);
+  ~AuditClient() override;  // Stops the sender; the spool keeps the rest.
+
+  absl::Status Record(v1::AuditEvent event) override;
+
+  // Events in the spool, not yet acknowledged.
+  int64_t pending() const { return pending_.load(); }
+  // Waits until the spool is empty or `timeout` passes; true if empty.
+  bool Flush(absl::Duration timeout);
+
+ private:
+  AuditClient(const Options& options, std::shared_ptr<grpc::Channel> audit,
+              RandomSource& random, prometheus::Registry& metrics);
+  void SendLoop();
+  // Sends one batch from the head of the spool; false if it failed.
+  bool SendBatch();
+
+  const Options options_;
+  std::unique_ptr<v1::AuditService::Stub> stub_;
+  RandomSource& random_;
+  std::unique_ptr<rocksdb::DB> spool_;
+  std::atomic<uint64_t> next_sequence_{0};
+  std::atomic<int64_t> pending_{0};
+  prometheus::Gauge& spool_events_;
+  prometheus::Counter& sent_;
+  prometheus::Counter& failures_;
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t wakeups_ ABSL_GUARDED_BY(mu_) = 0;  // Bumped by Record().
+  std::thread sender_;
+};
+
+}  // namespace eid::audit
+
+#endif  // EID_SERVICES_AUDIT_AUDIT_CLIENT_H_

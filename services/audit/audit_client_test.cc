@@ -1,0 +1,150 @@
+#include "services/audit/audit_client.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "services/audit/audit_server.h"
+#include "services/common/grpc_server.h"
+#include "services/common/proto_time.h"
+#include "services/common/random.h"
+#include "services/common/rpc_metrics.h"
+#include "services/common/secrets.h"
+#include "tests/util/proc_stat.h"
+
+namespace eid::audit {
+namespace {
+
+v1::AuditEvent Event(int i) {
+  v1::AuditEvent e;
+  ToProtoTime(absl::FromUnixSeconds(1790000000 + i), e.mutable_time());
+  e.set_service("otp");
+  e.set_action("otp.sent");
+  e.set_outcome(v1::AUDIT_OUTCOME_SUCCESS);
+  e.set_actor("service:otp");
+  e.set_subject(std::string(32, static_cast<char>('a' + i % 7)));
+  e.set_request_id(absl::StrCat("req-", i));
+  return e;
+}
+
+// The audit service on a fixed loopback port, started and stopped at will.
+class AuditClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = absl::StrCat(getenv("TEST_TMPDIR"), "/",
+                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    port_ = testing::FreeLoopbackPort();
+    ASSERT_GT(port_, 0);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_),
+                                   grpc::InsecureChannelCredentials());
+    ASSERT_TRUE(EnsureDevSecretFile(dir_ + "/keys/seed", 32, SystemRandom::Get()).ok());
+  }
+  void TearDown() override {
+    client_.reset();
+    StopAudit();
+  }
+
+  void StartAudit() {
+    AuditServer::Options options;
+    options.dir = dir_ + "/audit";
+    options.signing_seed_file = dir_ + "/keys/seed";
+    options.checkpoint_interval = absl::ZeroDuration();
+    auto audit = AuditServer::Open(options, clock_);
+    ASSERT_TRUE(audit.ok()) << audit.status();
+    audit_ = std::move(*audit);
+    GrpcServer::Options server_options;
+    server_options.address = absl::StrCat("127.0.0.1:", port_);
+    server_options.shutdown_grace = absl::Milliseconds(100);
+    auto server = GrpcServer::Start(
+        server_options, {{"eid.v1.AuditService", &audit_->service()}}, rpc_metrics_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+  void StopAudit() {
+    if (server_ != nullptr) server_->Shutdown();
+    server_.reset();
+    audit_.reset();
+  }
+
+  void StartClient() {
+    client_.reset();
+    AuditClient::Options options;
+    options.spool_dir = dir_ + "/spool";
+    options.deadline = absl::Seconds(2);
+    options.initial_backoff = absl::Milliseconds(10);
+    options.max_backoff = absl::Milliseconds(50);
+    auto client = AuditClient::Create(options, channel_, SystemRandom::Get(), metrics_);
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = std::move(*client);
+  }
+
+  // Every event id in the log, with how often it is there.
+  std::multiset<std::string> LoggedIds() {
+    std::multiset<std::string> ids;
+    for (uint32_t p = 0; p < audit_->log().partitions(); ++p) {
+      const uint64_t n = audit_->log().TreeSize(p);
+      if (n == 0) continue;
+      auto leaves = audit_->log().ReadLeaves(p, 0, n);
+      EXPECT_TRUE(leaves.ok());
+      for (const auto& r : *leaves) ids.insert(r.event().event_id());
+    }
+    return ids;
+  }
+
+  FakeClock clock_;
+  std::string dir_;
+  int port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+  prometheus::Registry metrics_;
+  prometheus::Registry server_registry_;
+  RpcMetrics rpc_metrics_{server_registry_};
+  std::unique_ptr<AuditServer> audit_;
+  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<AuditClient> client_;
+};
+
+TEST_F(AuditClientTest, EventsAreSentAndAcknowledgedOnce) {
+  StartAudit();
+  StartClient();
+  for (int i = 0; i < 120; ++i) ASSERT_TRUE(client_->Record(Event(i)).ok());
+  ASSERT_TRUE(client_->Flush(absl::Seconds(20)));
+  const std::multiset<std::string> ids = LoggedIds();
+  EXPECT_EQ(ids.size(), 120u);
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 120u);
+}
+
+TEST_F(AuditClientTest, TheSpoolFillsWhileAuditIsDownAndDrainsWhenItReturns) {
+  StartClient();  // Nothing listens on the port yet.
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(client_->Record(Event(i)).ok());
+  EXPECT_FALSE(client_->Flush(absl::Milliseconds(300)));
+  EXPECT_EQ(client_->pending(), 300);
+
+  // The producer restarts while audit is still down: the spool survives.
+  StartClient();
+  EXPECT_EQ(client_->pending(), 300);
+  for (int i = 300; i < 350; ++i) ASSERT_TRUE(client_->Record(Event(i)).ok());
+
+  StartAudit();
+  ASSERT_TRUE(client_->Flush(absl::Seconds(30))) << client_->pending() << " left";
+  const std::multiset<std::string> ids = LoggedIds();
+  EXPECT_EQ(ids.size(), 350u);  // Nothing lost,
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 350u);  // nothing twice.
+}
+
+TEST_F(AuditClientTest, AResentBatchIsRecordedOnce) {
+  StartAudit();
+  StartClient();
+  v1::AuditEvent e = Event(1);
+  e.set_event_id("fixed-id");
+  ASSERT_TRUE(client_->Record(e).ok());
+  ASSERT_TRUE(client_->Flush(absl::Seconds(20)));
+  // As if the acknowledgement had been lost and the spool sent it again.
+  ASSERT_TRUE(client_->Record(e).ok());
+  ASSERT_TRUE(client_->Flush(absl::Seconds(20)));
+  EXPECT_EQ(LoggedIds().count("fixed-id"), 1u);
+}
+
+}  // namespace
+}  // namespace eid::audit
