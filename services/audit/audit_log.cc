@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -161,6 +163,9 @@ absl::Status AuditLog::Validate(absl::Span<const v1::AuditEvent> events) const {
     if (e.service().empty()) return required("service");
     if (e.action().empty()) return required("action");
     if (e.actor().empty()) return required("actor");
+    if (e.actor().find('\0') != std::string::npos) {
+      return invalid("actor holds a NUL byte");  // It ends the actor index key.
+    }
     if (e.outcome() == v1::AUDIT_OUTCOME_UNSPECIFIED) return required("outcome");
     if (!e.subject().empty() && e.subject().size() != 32) {
       return invalid("subject is a 32-byte keyed hash");
@@ -422,6 +427,91 @@ absl::StatusOr<std::vector<v1::AuditRecord>> AuditLog::ReadLeaves(
     }
     record.set_leaf_data(it->value().ToString());
     out.push_back(std::move(record));
+  }
+  return out;
+}
+
+namespace {
+
+// An index key ends with time(8) partition(4) index(8).
+constexpr size_t kPlaceSuffix = 20;
+
+bool ActionMatches(absl::string_view want, absl::string_view action) {
+  if (want.empty()) return true;
+  if (want.back() == '.') return absl::StartsWith(action, want);
+  return action == want;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::AuditRecord>> AuditLog::Query(
+    const v1::AuditFilter& filter, int limit, const std::string& page_token,
+    std::string* next_page_token) const {
+  next_page_token->clear();
+  std::string prefix;
+  if (!filter.subject().empty()) {
+    if (filter.subject().size() != 32) {
+      return InvalidArgument(v1::FIELD_INVALID, "filter.subject is a 32-byte keyed hash");
+    }
+    prefix = "S" + filter.subject();
+  } else if (!filter.actor().empty()) {
+    prefix = "A" + filter.actor() + std::string(1, '\0');
+  } else {
+    return InvalidArgument(v1::FIELD_REQUIRED,
+                           "a query names a subject or an actor (ExportEvents "
+                           "reads everything)");
+  }
+  const int64_t start_us =
+      filter.has_start_time() ? absl::ToUnixMicros(FromProtoTime(filter.start_time())) : 0;
+  const int64_t end_us = filter.has_end_time()
+                             ? absl::ToUnixMicros(FromProtoTime(filter.end_time()))
+                             : INT64_MAX;
+  if (end_us < start_us) {
+    return InvalidArgument(v1::FIELD_INVALID, "filter.end_time is before start_time");
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  if (page_token.empty()) {
+    std::string upper = prefix;
+    PutBigEndian64(static_cast<uint64_t>(end_us), &upper);  // Exclusive.
+    it->SeekForPrev(upper);
+  } else {
+    std::string after;
+    if (!absl::WebSafeBase64Unescape(page_token, &after) ||
+        !absl::StartsWith(after, prefix) || after.size() != prefix.size() + kPlaceSuffix) {
+      return InvalidArgument(v1::PAGE_TOKEN_INVALID,
+                             "page_token does not belong to this query");
+    }
+    it->SeekForPrev(after);
+    if (it->Valid() && it->key() == after) it->Prev();
+  }
+  std::vector<v1::AuditRecord> out;
+  std::string last_returned;  // Index key of the last record in `out`.
+  for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
+    const absl::string_view key(it->key().data(), it->key().size());
+    if (key.size() != prefix.size() + kPlaceSuffix) continue;  // Another actor.
+    uint64_t time_us = 0, index = 0;
+    GetBigEndian64(key, prefix.size(), &time_us);
+    GetBigEndian64(key, prefix.size() + 12, &index);
+    uint32_t partition = 0;
+    for (int b = 0; b < 4; ++b) {
+      partition = (partition << 8) | static_cast<uint8_t>(key[prefix.size() + 8 + b]);
+    }
+    if (static_cast<int64_t>(time_us) < start_us) break;
+    if (static_cast<int>(out.size()) == limit) {  // More may follow.
+      absl::WebSafeBase64Escape(last_returned, next_page_token);
+      break;
+    }
+    std::string leaf;
+    v1::AuditRecord record;
+    if (!db_->Get(rocksdb::ReadOptions(), LeafKey(partition, index), &leaf).ok() ||
+        !record.ParseFromString(leaf)) {
+      return absl::DataLossError(absl::StrCat("audit partition ", partition, ": leaf ",
+                                              index, " is missing or unreadable"));
+    }
+    if (!filter.actor().empty() && record.event().actor() != filter.actor()) continue;
+    if (!ActionMatches(filter.action(), record.event().action())) continue;
+    out.push_back(std::move(record));
+    last_returned.assign(key.data(), key.size());
   }
   return out;
 }

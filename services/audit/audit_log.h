@@ -86,6 +86,18 @@ class AuditLog {
                                                           uint64_t begin,
                                                           uint64_t end) const;
 
+  // Events matching `filter`, newest first (by event time), at most `limit`,
+  // continuing after `page_token` (empty: from the newest). The filter must
+  // name a subject or an actor (their indexes are what is scanned); action
+  // ("x.y" exact, "x." prefix) and time bounds narrow it. Sets
+  // `*next_page_token` (empty on the last page). INVALID_ARGUMENT:
+  // FIELD_REQUIRED without subject and actor, FIELD_INVALID for a subject
+  // not 32 bytes or an end before the start, PAGE_TOKEN_INVALID.
+  absl::StatusOr<std::vector<v1::AuditRecord>> Query(const v1::AuditFilter& filter,
+                                                     int limit,
+                                                     const std::string& page_token,
+                                                     std::string* next_page_token) const;
+
   // Checkpoints, stored durably under their tree size.
   absl::Status PutCheckpoint(const v1::Checkpoint& checkpoint);
   // NOT_FOUND if the partition has none yet.

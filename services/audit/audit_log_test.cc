@@ -186,6 +186,59 @@ TEST_F(AuditLogTest, ConcurrentAppendsAreGroupedAndEachPlacedOnce) {
   EXPECT_EQ(total, 400u);
 }
 
+TEST_F(AuditLogTest, QueriesBySubjectOrActorNewestFirstInPages) {
+  const std::string alice(32, 'A'), bob(32, 'B');
+  std::vector<v1::AuditEvent> events;
+  for (int i = 0; i < 30; ++i) {
+    v1::AuditEvent e = Event(absl::StrCat("q", i), i % 3 == 0 ? bob : alice);
+    ToProtoTime(absl::FromUnixSeconds(1790000000 + i), e.mutable_time());
+    e.set_action(i % 2 ? "verification.verdict" : "documents.shared");
+    e.set_actor(i < 15 ? "account:official-1" : "account:official-2");
+    events.push_back(e);
+  }
+  ASSERT_TRUE(log_->Append(events).ok());
+
+  // Alice's verdicts, newest first, 4 per page.
+  v1::AuditFilter filter;
+  filter.set_subject(alice);
+  filter.set_action("verification.");
+  std::vector<std::string> ids;
+  std::string token;
+  int pages = 0;
+  do {
+    std::string next;
+    auto page = log_->Query(filter, 4, token, &next);
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_LE(page->size(), 4u);
+    for (const auto& r : *page) ids.push_back(r.event().event_id());
+    token = next;
+  } while (!token.empty() && ++pages < 20);
+  // Odd i, not a multiple of 3, newest first.
+  std::vector<std::string> want;
+  for (int i = 29; i >= 0; --i) {
+    if (i % 2 == 1 && i % 3 != 0) want.push_back(absl::StrCat("q", i));
+  }
+  EXPECT_EQ(ids, want);
+
+  // By actor, within a time range [start, end).
+  v1::AuditFilter by_actor;
+  by_actor.set_actor("account:official-2");
+  ToProtoTime(absl::FromUnixSeconds(1790000020), by_actor.mutable_start_time());
+  ToProtoTime(absl::FromUnixSeconds(1790000025), by_actor.mutable_end_time());
+  std::string next;
+  auto ranged = log_->Query(by_actor, 100, "", &next);
+  ASSERT_TRUE(ranged.ok());
+  ASSERT_EQ(ranged->size(), 5u);
+  EXPECT_EQ((*ranged)[0].event().event_id(), "q24");
+  EXPECT_EQ((*ranged)[4].event().event_id(), "q20");
+  EXPECT_TRUE(next.empty());
+
+  v1::AuditFilter neither;
+  EXPECT_EQ(ReasonOf(log_->Query(neither, 10, "", &next).status()), "FIELD_REQUIRED");
+  EXPECT_EQ(ReasonOf(log_->Query(filter, 10, "garbage!", &next).status()),
+            "PAGE_TOKEN_INVALID");
+}
+
 TEST(CheckpointSignerTest, SignedCheckpointsVerifyAndAnyChangeIsCaught) {
   auto signer = CheckpointSigner::FromSeed(std::string(32, '\x07'), absl::UnixEpoch());
   ASSERT_TRUE(signer.ok());
