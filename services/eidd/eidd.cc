@@ -3,10 +3,12 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "services/common/log.h"
 #include "services/common/secrets.h"
 #include "services/common/status.h"
@@ -69,8 +71,11 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
   eidd->metrics_ = std::move(*metrics);
   eidd->rpc_metrics_ = std::make_unique<RpcMetrics>(eidd->metrics_->registry());
 
+  absl::Status routed = eidd->MakeRouter(*roles, options.shards);
+  if (!routed.ok()) return routed;
   RoleContext context{options.data_dir, keys_dir, options.shard_id,
-                      &Clock::Real(), &SystemRandom::Get(), eidd->metrics_.get()};
+                      &Clock::Real(), &SystemRandom::Get(), eidd->metrics_.get(),
+                      eidd->router_.get()};
   std::vector<GrpcServer::Service> services;
   for (const Role* role : *roles) {
     absl::StatusOr<std::unique_ptr<RoleInstance>> instance =
@@ -93,6 +98,35 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
   if (!server.ok()) return server.status();
   eidd->server_ = std::move(*server);
   return eidd;
+}
+
+absl::Status Eidd::MakeRouter(const std::vector<const Role*>& roles,
+                              const std::vector<std::string>& shards) {
+  bool hosts_shard = false;
+  std::vector<absl::string_view> needing;
+  for (const Role* role : roles) {
+    hosts_shard = hosts_shard || role->name == "shard";
+    if (std::find(role->needs.begin(), role->needs.end(), "shard") != role->needs.end()) {
+      needing.push_back(role->name);
+    }
+  }
+  if (needing.empty()) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<storage::ShardRouter>> router;
+  if (!shards.empty()) {
+    router = storage::ShardRouter::Connect(shards, {});
+  } else if (hosts_shard) {
+    // Its own shard, through the in-process channel of the server that
+    // starts below; the first call connects.
+    router = storage::ShardRouter::Create(
+        {{"local", [this] { return server_->InProcessChannel(); }}}, {});
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--shards is required: roles that use the storage shards (",
+        absl::StrJoin(needing, ", "), ") run here and this process hosts none"));
+  }
+  if (!router.ok()) return WithContext(router.status(), "--shards");
+  router_ = std::move(*router);
+  return absl::OkStatus();
 }
 
 Eidd::~Eidd() { Shutdown(); }

@@ -35,6 +35,9 @@ class Eidd {
     std::string keys_dir;
     // This process's shard number (role "shard").
     uint32_t shard_id = 0;
+    // The storage shards ("host:port", in shard-id order) for roles that
+    // need them; empty: this process's own shard, which it must then host.
+    std::vector<std::string> shards;
     // Create missing secret files with random content (development only).
     bool generate_dev_keys = false;
     // How long shutdown waits for in-flight calls.
@@ -49,6 +52,8 @@ class Eidd {
 
   int grpc_port() const { return server_->port(); }
   int metrics_port() const { return metrics_->port(); }
+  // The router the roles use (null if no hosted role needs the shards).
+  storage::ShardRouter* shards() const { return router_.get(); }
   // Names of the hosted roles, in start order.
   const std::vector<std::string>& roles() const { return role_names_; }
 
@@ -57,9 +62,14 @@ class Eidd {
 
  private:
   Eidd() = default;
+  // Makes router_ if a role in `roles` needs the shards (fails fast if
+  // there are none to route to).
+  absl::Status MakeRouter(const std::vector<const Role*>& roles,
+                          const std::vector<std::string>& shards);
 
   std::unique_ptr<MetricsEndpoint> metrics_;
   std::unique_ptr<RpcMetrics> rpc_metrics_;
+  std::unique_ptr<storage::ShardRouter> router_;  // Outlives the roles.
   std::vector<std::unique_ptr<RoleInstance>> roles_;  // In start order.
   std::vector<std::string> role_names_;
   std::unique_ptr<GrpcServer> server_;

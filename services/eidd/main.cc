@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -27,6 +29,10 @@ ABSL_FLAG(std::string, keys_dir, "",
           "Directory of secret files (default: <data_dir>/keys).");
 ABSL_FLAG(uint32_t, shard_id, 0,
           "This process's shard number: its position in the routers' shard list.");
+ABSL_FLAG(std::vector<std::string>, shards, {},
+          "Storage shards host:port, comma-separated, in shard-id order (in "
+          "Kubernetes the StatefulSet's stable names). Empty: this process's "
+          "own shard.");
 ABSL_FLAG(bool, generate_dev_keys, false,
           "Create missing secret files with random bytes. Development only.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(4),
@@ -90,6 +96,7 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.keys_dir = absl::GetFlag(FLAGS_keys_dir);
   options.shard_id = absl::GetFlag(FLAGS_shard_id);
+  options.shards = absl::GetFlag(FLAGS_shards);
   options.generate_dev_keys = absl::GetFlag(FLAGS_generate_dev_keys);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
 

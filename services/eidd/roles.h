@@ -16,6 +16,7 @@
 #include "services/common/grpc_server.h"
 #include "services/common/metrics_endpoint.h"
 #include "services/common/random.h"
+#include "storage/router/shard_router.h"
 
 namespace eid {
 
@@ -27,6 +28,11 @@ struct RoleContext {
   Clock* clock;
   RandomSource* random;
   MetricsEndpoint* metrics;  // Registry and extra collectables.
+  // The storage shards, for roles that need "shard": this process's own
+  // shard (in-process channel) or the --shards list. Null for roles that do
+  // not need it. Not to be called while roles are being created: the
+  // server that serves the local shard starts after them.
+  storage::ShardRouter* shards = nullptr;
 };
 
 // A started role: the gRPC services it exposes and whatever owns their state.

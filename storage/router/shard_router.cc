@@ -46,12 +46,7 @@ absl::StatusOr<std::unique_ptr<ShardRouter>> ShardRouter::Create(
   if (shards.empty()) {
     return absl::InvalidArgumentError("the shard list is empty");
   }
-  std::vector<Shard> out;
-  out.reserve(shards.size());
-  for (ShardChannel& s : shards) {
-    out.push_back({std::move(s.name), v1::ShardService::NewStub(s.channel)});
-  }
-  return std::unique_ptr<ShardRouter>(new ShardRouter(std::move(out), options));
+  return std::unique_ptr<ShardRouter>(new ShardRouter(std::move(shards), options));
 }
 
 absl::StatusOr<std::unique_ptr<ShardRouter>> ShardRouter::Connect(
@@ -62,14 +57,29 @@ absl::StatusOr<std::unique_ptr<ShardRouter>> ShardRouter::Connect(
       return absl::InvalidArgumentError("empty address in the shard list");
     }
     // TLS between services arrives with mTLS (issue 7).
-    shards.push_back(
-        {address, grpc::CreateChannel(address, grpc::InsecureChannelCredentials())});
+    shards.push_back({address, [address] {
+                        return grpc::CreateChannel(address,
+                                                   grpc::InsecureChannelCredentials());
+                      }});
   }
   return Create(std::move(shards), options);
 }
 
-ShardRouter::ShardRouter(std::vector<Shard> shards, const Options& options)
-    : options_(options), shards_(std::move(shards)) {}
+ShardRouter::ShardRouter(std::vector<ShardChannel> shards, const Options& options)
+    : options_(options) {
+  for (ShardChannel& s : shards) {
+    auto shard = std::make_unique<Shard>();
+    shard->name = std::move(s.name);
+    shard->connect = std::move(s.connect);
+    shards_.push_back(std::move(shard));
+  }
+}
+
+v1::ShardService::Stub& ShardRouter::StubOf(uint32_t shard) {
+  Shard& s = *shards_[shard];
+  absl::call_once(s.connected, [&s] { s.stub = v1::ShardService::NewStub(s.connect()); });
+  return *s.stub;
+}
 
 absl::Status ShardRouter::ShardError(uint32_t shard,
                                      const absl::Status& status) const {
@@ -77,7 +87,7 @@ absl::Status ShardRouter::ShardError(uint32_t shard,
       status.code() != absl::StatusCode::kDeadlineExceeded) {
     return status;
   }
-  const std::string name = absl::StrCat(shard, " (", shards_[shard].name, ")");
+  const std::string name = absl::StrCat(shard, " (", shards_[shard]->name, ")");
   return WithMetadata(
       Error(status.code(), v1::SHARD_UNAVAILABLE,
             absl::StrCat("shard ", name, " did not answer: ", status.message())),
@@ -97,7 +107,7 @@ absl::StatusOr<Response> ShardRouter::CallShard(
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
     Response out;
-    status = FromGrpcStatus((shards_[shard].stub.get()->*method)(&context, request, &out));
+    status = FromGrpcStatus((StubOf(shard).*method)(&context, request, &out));
     if (status.ok()) return out;
     if (status.code() != absl::StatusCode::kUnavailable) break;
     if (attempt < attempts) {
@@ -168,7 +178,7 @@ absl::StatusOr<v1::MultiGetResponse> ShardRouter::MultiGet(
       if (places[s].empty()) continue;
       contexts[s] = std::make_unique<grpc::ClientContext>();
       contexts[s]->set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
-      shards_[s].stub->async()->MultiGet(
+      StubOf(s).async()->MultiGet(
           contexts[s].get(), &parts[s], &answers[s],
           [&, s](grpc::Status status) {
             statuses[s] = FromGrpcStatus(status);
@@ -294,7 +304,7 @@ absl::StatusOr<std::vector<ReplayVerdict>> ShardRouter::CheckAndRecordBatch(
     for (const ReplayCheck& c : parts[s]) *requests[s].add_entries() = ToEntry(c);
     contexts[s] = std::make_unique<grpc::ClientContext>();
     contexts[s]->set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
-    shards_[s].stub->async()->CheckAndRecordBatch(
+    StubOf(s).async()->CheckAndRecordBatch(
         contexts[s].get(), &requests[s], &answers[s], [&, s](grpc::Status status) {
           statuses[s] = FromGrpcStatus(status);
           done.DecrementCount();

@@ -19,10 +19,12 @@
 #ifndef EID_STORAGE_ROUTER_SHARD_ROUTER_H_
 #define EID_STORAGE_ROUTER_SHARD_ROUTER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/base/call_once.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "eid/v1/storage.grpc.pb.h"
@@ -43,10 +45,13 @@ class ShardRouter : public KvStore, public ReplayGuard {
     absl::Duration initial_backoff = absl::Milliseconds(20);
   };
 
-  // One shard: a name for errors and logs (its address) and its channel.
+  // One shard: a name for errors and logs (its address) and how to reach
+  // it. `connect` is called once, on the shard's first call, so a process
+  // can route to its own shard through an in-process channel of a server
+  // that starts after the router is made.
   struct ShardChannel {
     std::string name;
-    std::shared_ptr<grpc::Channel> channel;
+    std::function<std::shared_ptr<grpc::Channel>()> connect;
   };
 
   // Routes over `shards`, in the order of the shard list (position = shard
@@ -88,9 +93,12 @@ class ShardRouter : public KvStore, public ReplayGuard {
  private:
   struct Shard {
     std::string name;
-    std::unique_ptr<v1::ShardService::Stub> stub;
+    std::function<std::shared_ptr<grpc::Channel>()> connect;
+    absl::once_flag connected;
+    std::unique_ptr<v1::ShardService::Stub> stub;  // Set once connected.
   };
-  ShardRouter(std::vector<Shard> shards, const Options& options);
+  v1::ShardService::Stub& StubOf(uint32_t shard);
+  ShardRouter(std::vector<ShardChannel> shards, const Options& options);
 
   // Calls `method` with `request` on `shard`, with a fresh deadline per
   // attempt, retrying UNAVAILABLE up to max_attempts when `idempotent`.
@@ -105,7 +113,7 @@ class ShardRouter : public KvStore, public ReplayGuard {
   absl::StatusOr<v1::ScanResponse> ScanAllShards(const v1::ScanRequest& r);
 
   const Options options_;
-  std::vector<Shard> shards_;
+  std::vector<std::unique_ptr<Shard>> shards_;
 };
 
 }  // namespace eid::storage

@@ -163,6 +163,18 @@ TEST(EiddConfigTest, UnknownRoleFailsFastWithAClearMessage) {
   EXPECT_THAT(out, HasSubstr("unknown role \"bogus\""));
 }
 
+TEST(EiddConfigTest, ARoleNeedingShardsFailsFastWithoutThem) {
+  std::string out;
+  const std::vector<std::string> base = {
+      RunfilePath("services/eidd/eidd"), "--services=otp",
+      "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
+      std::string("--data_dir=") + getenv("TEST_TMPDIR") + "/no-shards"};
+  auto code = testing::Run(base, &out, absl::Seconds(10));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 1);
+  EXPECT_THAT(out, HasSubstr("--shards is required: roles that use the storage shards (otp)"));
+}
+
 TEST(EidctlTest, UnreachableServerIsReportedAndFails) {
   std::string out;
   auto code = testing::Run({RunfilePath("tools/eidctl/eidctl"),
