@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "storage/common/mix64.h"
+
 namespace eid::storage {
 namespace {
 
@@ -24,15 +26,6 @@ bool TooEmpty(size_t size, size_t slots) { return size * 8 < slots; }
 // How many slots each call sweeps in its partition: enough that a partition
 // is swept about once per `slots / 2` calls.
 constexpr size_t kSweepPerCall = 2;
-
-uint64_t Mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
 
 }  // namespace
 
@@ -141,14 +134,14 @@ ReplayTable::ReplayTable(const Options& options)
 }
 
 uint64_t ReplayTable::Hash(const Nonce& n) const {
-  return Mix(n.lo ^ seed_) ^ Mix(n.hi + seed_);
+  return Mix64(n.lo ^ seed_) ^ Mix64(n.hi + seed_);
 }
 
 // The slot-position hash of a stored slot (the low bits of Hash; partitions
 // use the top bits).
 static uint64_t HomeOf(const Slot& s, const void* ctx) {
   const auto* h = static_cast<const HashContext*>(ctx);
-  return Mix(s.lo ^ h->seed) ^ Mix(s.hi + h->seed);
+  return Mix64(s.lo ^ h->seed) ^ Mix64(s.hi + h->seed);
 }
 
 ReplayTable::Result ReplayTable::CheckAndRecord(const Nonce& nonce,

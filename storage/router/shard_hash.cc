@@ -1,5 +1,7 @@
 #include "storage/router/shard_hash.h"
 
+#include "storage/common/mix64.h"
+
 namespace eid::storage {
 
 absl::string_view RoutingKeyOf(absl::string_view key) {
@@ -17,13 +19,7 @@ uint64_t StableHash64(absl::string_view bytes) {
     h ^= c;
     h *= 0x100000001b3ULL;  // FNV-1a prime.
   }
-  // MurmurHash3's fmix64.
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
+  return Mix64(h);
 }
 
 uint32_t JumpConsistentHash(uint64_t key, uint32_t buckets) {
