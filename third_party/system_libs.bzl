@@ -35,6 +35,7 @@ _LIBS = {
     "qrencode": (["libqrencode"], []),
     "rocksdb": (["rocksdb"], []),
     "sodium": (["libsodium"], []),
+    "zlib": (["zlib"], []),
 }
 
 def _pkg_config(rctx, flag, modules):
