@@ -1,0 +1,287 @@
+// Activation: construction and the helpers every flow shares.
+#include "services/activation/activation.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/client_context.h"
+#include "services/activation/person_checks.h"
+#include "services/common/keyed_hash.h"
+#include "services/common/proto_time.h"
+#include "services/common/status.h"
+
+namespace eid::activation {
+namespace {
+
+constexpr char kFlowsNamespace[] = "flows";
+
+// "<account_id>.<secret>" -> account_id, or "" if malformed.
+absl::string_view AccountOfToken(absl::string_view token) {
+  const size_t dot = token.find('.');
+  if (dot == absl::string_view::npos || dot == 0 || dot > 64 ||
+      token.size() > 256) {
+    return "";
+  }
+  return token.substr(0, dot);
+}
+
+v1::OtpPurpose PurposeOf(internal::FlowKind kind) {
+  return kind == internal::FLOW_KIND_RECOVERY ? v1::OTP_PURPOSE_RECOVERY
+                                              : v1::OTP_PURPOSE_ACTIVATION;
+}
+
+}  // namespace
+
+Activation::Activation(AccountStore& accounts, v1::OtpService::StubInterface& otp,
+                       audit::AuditSink& audit, Clock& clock,
+                       RandomSource& random, const PasscodeHasher& hasher,
+                       ActivationSecrets secrets, const ActivationOptions& options)
+    : accounts_(accounts),
+      otp_(otp),
+      audit_(audit),
+      clock_(clock),
+      random_(random),
+      hasher_(hasher),
+      secrets_(std::move(secrets)),
+      options_(options),
+      internal_auth_(secrets_.internal_token) {}
+
+std::string Activation::AccountIdFor(absl::string_view id_number) const {
+  const std::string mac = KeyedHash(secrets_.account_id_key, {"account-id", id_number});
+  return absl::StrCat("a", absl::BytesToHexString(mac.substr(0, 12)));
+}
+
+std::string Activation::DerivedRequestId(absl::string_view purpose,
+                                         absl::string_view id) {
+  return absl::StrCat(purpose.substr(0, 20), "-",
+                      absl::BytesToHexString(Sha256(id)).substr(0, 40));
+}
+
+std::string Activation::AuditSubjectOf(absl::string_view id_number) const {
+  return KeyedHash(secrets_.audit_subject_key, {id_number});
+}
+
+std::string Activation::NewFlowId(absl::string_view account_id) {
+  return absl::StrCat(account_id, ".",
+                      absl::BytesToHexString(random_.Bytes(16)));
+}
+
+v1::Mutation Activation::FlowPut(const Flow& flow,
+                                 const internal::FlowRecord& record) {
+  v1::Mutation m;
+  m.set_namespace_(kFlowsNamespace);
+  m.set_key(flow.key);
+  m.set_put_value(record.SerializeAsString());
+  m.set_expected_version(flow.version);
+  *m.mutable_expires_at() = ToProtoTime(
+      FromProtoTime(record.started_at()) + options_.flow_lifetime);
+  return m;
+}
+
+absl::StatusOr<Activation::Flow> Activation::ReadFlow(absl::string_view flow_id,
+                                                      internal::FlowKind kind) {
+  const v1::ErrorReason missing = kind == internal::FLOW_KIND_RECOVERY
+                                      ? v1::RECOVERY_NOT_FOUND
+                                      : v1::ACTIVATION_NOT_FOUND;
+  const absl::string_view account_id = AccountOfToken(flow_id);
+  if (account_id.empty()) return NotFound(missing, "no such flow");
+  Flow flow;
+  flow.account_id = std::string(account_id);
+  flow.key = absl::StrCat(account_id, "|flow|", flow_id.substr(account_id.size() + 1));
+  v1::GetRequest get;
+  get.set_namespace_(kFlowsNamespace);
+  get.set_key(flow.key);
+  absl::StatusOr<v1::GetResponse> got = accounts_.kv().Get(get);
+  if (!got.ok()) return got.status();
+  if (!got->found() || !flow.record.ParseFromString(got->record().value()) ||
+      flow.record.kind() != kind) {
+    return NotFound(missing, "no such flow (or it expired)");
+  }
+  flow.version = got->record().version();
+  return flow;
+}
+
+absl::StatusOr<Activation::Flow> Activation::ReadSession(
+    absl::string_view token, internal::FlowKind kind) {
+  // The session token is the flow id followed by "~" and a secret; only its
+  // hash is stored.
+  const size_t tilde = token.rfind('~');
+  if (tilde == absl::string_view::npos) {
+    return Unauthenticated(v1::SESSION_INVALID, "not a session token");
+  }
+  absl::StatusOr<Flow> flow = ReadFlow(token.substr(0, tilde), kind);
+  if (!flow.ok()) {
+    return Unauthenticated(v1::SESSION_INVALID, "no such session");
+  }
+  const internal::FlowRecord& f = flow->record;
+  if (f.session_hash().empty() ||
+      !ConstantTimeEquals(Sha256(token), f.session_hash())) {
+    return Unauthenticated(v1::SESSION_INVALID, "no such session");
+  }
+  if (f.session_used()) {
+    return Unauthenticated(v1::SESSION_USED, "the session was already used");
+  }
+  if (clock_.Now() >= FromProtoTime(f.session_expires_at())) {
+    return Unauthenticated(v1::SESSION_EXPIRED, "the session expired");
+  }
+  return flow;
+}
+
+absl::StatusOr<v1::SendOtpResponse> Activation::SendOtp(
+    const internal::AccountRecord& a, v1::OtpPurpose purpose,
+    absl::string_view request_id) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.otp_deadline));
+  internal_auth_.Attach(ctx);
+  v1::SendOtpRequest req;
+  req.set_request_id(std::string(request_id));
+  req.set_account_id(a.account().account_id());
+  req.set_phone(a.account().phone());
+  req.set_purpose(purpose);
+  v1::SendOtpResponse resp;
+  absl::Status s = FromGrpcStatus(otp_.SendOtp(&ctx, req, &resp));
+  if (!s.ok()) return s;
+  return resp;
+}
+
+absl::StatusOr<v1::CheckOtpResponse> Activation::CheckOtp(
+    absl::string_view otp_id, absl::string_view code) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.otp_deadline));
+  internal_auth_.Attach(ctx);
+  v1::CheckOtpRequest req;
+  req.set_otp_id(std::string(otp_id));
+  req.set_code(std::string(code));
+  v1::CheckOtpResponse resp;
+  absl::Status s = FromGrpcStatus(otp_.CheckOtp(&ctx, req, &resp));
+  if (!s.ok()) return s;
+  return resp;
+}
+
+absl::StatusOr<std::string> Activation::SendNotice(
+    const internal::AccountRecord& a, v1::NoticeKind kind,
+    absl::string_view request_id) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.otp_deadline));
+  internal_auth_.Attach(ctx);
+  v1::SendNoticeRequest req;
+  req.set_request_id(std::string(request_id));
+  req.set_account_id(a.account().account_id());
+  req.set_phone(a.account().phone());
+  req.set_kind(kind);
+  req.set_full_name(a.account().full_name());
+  v1::SendNoticeResponse resp;
+  absl::Status s = FromGrpcStatus(otp_.SendNotice(&ctx, req, &resp));
+  if (!s.ok()) return s;
+  return resp.message_id();
+}
+
+absl::StatusOr<bool> Activation::ReplayedResponse(
+    absl::string_view account_id, absl::string_view request_id,
+    const google::protobuf::Message& request,
+    google::protobuf::Message* response) {
+  if (request_id.empty()) {
+    return InvalidArgument(v1::FIELD_REQUIRED, "request_id is required");
+  }
+  if (request_id.size() > 64) {
+    return InvalidArgument(v1::FIELD_INVALID, "request_id is over 64 characters");
+  }
+  v1::GetRequest get;
+  get.set_namespace_(kFlowsNamespace);
+  get.set_key(absl::StrCat(account_id, "|request|", request_id));
+  absl::StatusOr<v1::GetResponse> got = accounts_.kv().Get(get);
+  if (!got.ok()) return got.status();
+  if (!got->found()) return false;
+  internal::RequestRecord seen;
+  if (!seen.ParseFromString(got->record().value())) {
+    return absl::DataLossError("request record unreadable");
+  }
+  if (!ConstantTimeEquals(seen.request_hash(),
+                          Sha256(request.SerializeAsString()))) {
+    return InvalidArgument(v1::REQUEST_ID_CONFLICT,
+                           "request_id was used with a different request");
+  }
+  if (!response->ParseFromString(seen.response())) {
+    return absl::DataLossError("remembered response unreadable");
+  }
+  return true;
+}
+
+absl::Status Activation::RememberResponse(
+    absl::string_view account_id, absl::string_view request_id,
+    const google::protobuf::Message& request,
+    const google::protobuf::Message& response) {
+  internal::RequestRecord seen;
+  seen.set_request_hash(Sha256(request.SerializeAsString()));
+  seen.set_response(response.SerializeAsString());
+  v1::PutRequest put;
+  put.set_namespace_(kFlowsNamespace);
+  put.set_key(absl::StrCat(account_id, "|request|", request_id));
+  put.set_value(seen.SerializeAsString());
+  *put.mutable_expires_at() = ToProtoTime(clock_.Now() + options_.request_memory);
+  return accounts_.kv().Put(put).status();
+}
+
+absl::StatusOr<StoredAccount> Activation::FindByIdAndPhone(
+    absl::string_view id_number, absl::string_view phone) {
+  if (absl::Status s = CheckIdNumberFormat(id_number); !s.ok()) return s;
+  absl::StatusOr<std::string> normalised = NormalizePhone(phone);
+  if (!normalised.ok()) return normalised.status();
+  absl::StatusOr<StoredAccount> found = accounts_.Get(AccountIdFor(id_number));
+  // The same answer whether the account is missing or the phone is not its
+  // own: the response must not reveal which ID numbers have accounts.
+  if (!found.ok() || !ConstantTimeEquals(found->record.account().phone(),
+                                         *normalised)) {
+    if (!found.ok() && ReasonOf(found.status()) != "ACCOUNT_NOT_FOUND") {
+      return found.status();
+    }
+    return NotFound(v1::ACCOUNT_NOT_FOUND,
+                    "no account with this ID number and phone");
+  }
+  LiftExpiredLock(found->record);
+  return found;
+}
+
+void Activation::LiftExpiredLock(internal::AccountRecord& r) const {
+  v1::Account& a = *r.mutable_account();
+  if (a.state() != v1::ACCOUNT_STATE_LOCKED || !a.lock().has_locked_until()) {
+    return;
+  }
+  if (clock_.Now() < FromProtoTime(a.lock().locked_until())) return;
+  a.set_state(r.state_before_lock());
+  a.clear_lock();
+  r.set_wrong_passcodes(0);
+  r.set_wrong_answers(0);
+}
+
+void Activation::Audit(
+    absl::string_view action, const absl::Status& outcome,
+    absl::string_view actor, const internal::AccountRecord* subject,
+    absl::string_view request_id,
+    std::initializer_list<std::pair<std::string, std::string>> attrs) {
+  v1::AuditEvent event;
+  *event.mutable_time() = ToProtoTime(clock_.Now());
+  event.set_service("activation");
+  event.set_action(std::string(action));
+  if (outcome.ok()) {
+    event.set_outcome(v1::AUDIT_OUTCOME_SUCCESS);
+  } else {
+    const std::string reason = ReasonOf(outcome);
+    event.set_outcome(reason.empty() ? v1::AUDIT_OUTCOME_ERROR
+                                     : v1::AUDIT_OUTCOME_REJECTED);
+    event.set_reason(reason.empty() ? absl::StatusCodeToString(outcome.code())
+                                    : reason);
+  }
+  event.set_actor(actor.empty() ? "anonymous" : std::string(actor));
+  if (subject != nullptr) {
+    event.set_subject(AuditSubjectOf(subject->id_number()));
+    (*event.mutable_attributes())["account_id"] = subject->account().account_id();
+  }
+  event.set_request_id(std::string(request_id));
+  for (const auto& [k, v] : attrs) (*event.mutable_attributes())[k] = v;
+  // The spool is local and durable; if even it fails the event is lost, which
+  // the client counts and logs. The citizen's step does not fail for it.
+  audit_.Record(std::move(event)).IgnoreError();
+}
+
+}  // namespace eid::activation

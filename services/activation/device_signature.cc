@@ -1,0 +1,121 @@
+#include "services/activation/device_signature.h"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "eid/v1/common.pb.h"
+#include "eid/v1/error.pb.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "services/common/keyed_hash.h"
+#include "services/common/status.h"
+
+namespace eid::activation {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+// The P-256 key in `der`, or null.
+Pkey ParseP256(absl::string_view der) {
+  if (der.empty() || der.size() > 512) return nullptr;
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  Pkey key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+  if (key == nullptr) return nullptr;
+  // Trailing bytes after the key are not a well-formed key either.
+  if (p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
+    return nullptr;
+  }
+  if (!EVP_PKEY_is_a(key.get(), "EC")) return nullptr;
+  char group[64] = {0};
+  size_t len = 0;
+  if (EVP_PKEY_get_utf8_string_param(key.get(), OSSL_PKEY_PARAM_GROUP_NAME,
+                                     group, sizeof(group), &len) != 1) {
+    return nullptr;
+  }
+  if (absl::string_view(group, len) != "prime256v1") return nullptr;
+  return key;
+}
+
+void ClearDeviceSignatures(Message& message) {
+  const Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (field->message_type()->full_name() ==
+        v1::DeviceSignature::descriptor()->full_name()) {
+      reflection->ClearField(&message, field);
+    } else if (field->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+        ClearDeviceSignatures(*reflection->MutableRepeatedMessage(&message, field, i));
+      }
+    } else {
+      ClearDeviceSignatures(*reflection->MutableMessage(&message, field));
+    }
+  }
+}
+
+}  // namespace
+
+absl::Status ValidateDevicePublicKey(absl::string_view der) {
+  if (ParseP256(der) == nullptr) {
+    return InvalidArgument(v1::DEVICE_PUBLIC_KEY_INVALID,
+                           "public_key is not a DER P-256 SubjectPublicKeyInfo");
+  }
+  return absl::OkStatus();
+}
+
+std::string DeviceSigningInput(absl::string_view method,
+                               absl::string_view payload) {
+  return absl::StrCat("eid.v1-device-signature\n", method, "\n", payload);
+}
+
+std::string RequestDigest(const Message& request) {
+  std::unique_ptr<Message> copy(request.New());
+  copy->CopyFrom(request);
+  ClearDeviceSignatures(*copy);
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    copy->SerializeToCodedStream(&coded);
+  }
+  return Sha256(bytes);
+}
+
+bool VerifyDeviceSignature(absl::string_view public_der,
+                           absl::string_view method, absl::string_view payload,
+                           absl::string_view signature) {
+  if (signature.empty() || signature.size() > 72) return false;
+  Pkey key = ParseP256(public_der);
+  if (key == nullptr) return false;
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  if (ctx == nullptr ||
+      EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr,
+                           key.get()) != 1) {
+    return false;
+  }
+  const std::string input = DeviceSigningInput(method, payload);
+  return EVP_DigestVerify(
+             ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+             signature.size(),
+             reinterpret_cast<const unsigned char*>(input.data()),
+             input.size()) == 1;
+}
+
+}  // namespace eid::activation

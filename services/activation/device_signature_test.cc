@@ -1,0 +1,62 @@
+#include "services/activation/device_signature.h"
+
+#include "eid/v1/activation.pb.h"
+#include "gtest/gtest.h"
+#include "services/activation/test_device.h"
+
+namespace eid::activation {
+namespace {
+
+constexpr char kMethod[] = "/eid.v1.ActivationService/Login";
+
+TEST(DeviceSignatureTest, AcceptsTheDevicesSignatureOverTheSameBytesOnly) {
+  TestDevice device("phone-1");
+  const v1::DeviceSignature sig = device.Sign(kMethod, "challenge");
+  EXPECT_TRUE(VerifyDeviceSignature(device.public_der(), kMethod, "challenge",
+                                    sig.signature()));
+  EXPECT_FALSE(VerifyDeviceSignature(device.public_der(), kMethod, "challengf",
+                                     sig.signature()));
+  EXPECT_FALSE(VerifyDeviceSignature(device.public_der(),
+                                     "/eid.v1.ActivationService/Other", "challenge",
+                                     sig.signature()));
+  TestDevice other("phone-2");
+  EXPECT_FALSE(VerifyDeviceSignature(other.public_der(), kMethod, "challenge",
+                                     sig.signature()));
+}
+
+TEST(DeviceSignatureTest, RejectsKeysThatAreNotP256) {
+  TestDevice device("phone-1");
+  EXPECT_TRUE(ValidateDevicePublicKey(device.public_der()).ok());
+  EXPECT_FALSE(ValidateDevicePublicKey("").ok());
+  EXPECT_FALSE(ValidateDevicePublicKey("not a key").ok());
+  std::string trailing = device.public_der() + "x";
+  EXPECT_FALSE(ValidateDevicePublicKey(trailing).ok());
+}
+
+TEST(DeviceSignatureTest, RequestDigestIgnoresTheSignatureItself) {
+  v1::ActivateDeviceRequest r;
+  r.set_device_id("phone-1");
+  r.set_public_key("key");
+  const std::string before = RequestDigest(r);
+  r.mutable_proof()->set_signature("anything");
+  EXPECT_EQ(RequestDigest(r), before);
+  r.set_device_name("Samsung");
+  EXPECT_NE(RequestDigest(r), before);
+}
+
+TEST(DeviceSignatureTest, SignedRequestVerifiesAndAnEditedOneDoesNot) {
+  TestDevice device("phone-1");
+  v1::ActivateDeviceRequest r;
+  r.set_device_id("phone-1");
+  r.set_public_key(device.public_der());
+  const char* method = "/eid.v1.ActivationService/ActivateDevice";
+  *r.mutable_proof() = device.SignRequest(method, r);
+  EXPECT_TRUE(VerifyDeviceSignature(device.public_der(), method, RequestDigest(r),
+                                    r.proof().signature()));
+  r.set_device_name("edited");
+  EXPECT_FALSE(VerifyDeviceSignature(device.public_der(), method, RequestDigest(r),
+                                     r.proof().signature()));
+}
+
+}  // namespace
+}  // namespace eid::activation

@@ -1,0 +1,46 @@
+#include "services/activation/passcode_hasher.h"
+
+#include "gtest/gtest.h"
+
+namespace eid::activation {
+namespace {
+
+PasscodeHasher::Options Fast() {
+  PasscodeHasher::Options o;
+  o.ops_limit = 1;
+  o.mem_limit_bytes = 64 << 10;
+  return o;
+}
+
+TEST(PasscodeHasherTest, VerifiesTheRightPasscodeOnly) {
+  PasscodeHasher hasher(std::string(32, 'p'), Fast());
+  absl::StatusOr<std::string> hash = hasher.Hash("482913");
+  ASSERT_TRUE(hash.ok());
+  EXPECT_TRUE(hasher.Verify("482913", *hash));
+  EXPECT_FALSE(hasher.Verify("482914", *hash));
+}
+
+TEST(PasscodeHasherTest, StoredFormIsArgon2idWithItsOwnSaltAndNoPasscode) {
+  PasscodeHasher hasher(std::string(32, 'p'), Fast());
+  const std::string a = *hasher.Hash("482913");
+  const std::string b = *hasher.Hash("482913");
+  EXPECT_NE(a, b);  // A fresh salt each time.
+  EXPECT_EQ(a.rfind("$argon2id$", 0), 0u) << a;
+  EXPECT_EQ(a.find("482913"), std::string::npos);
+}
+
+TEST(PasscodeHasherTest, APepperOtherThanTheServersDoesNotVerify) {
+  PasscodeHasher server(std::string(32, 'p'), Fast());
+  PasscodeHasher thief(std::string(32, 'q'), Fast());
+  const std::string stored = *server.Hash("482913");
+  EXPECT_FALSE(thief.Verify("482913", stored));
+}
+
+TEST(PasscodeHasherTest, MalformedStoredHashDoesNotVerify) {
+  PasscodeHasher hasher(std::string(32, 'p'), Fast());
+  EXPECT_FALSE(hasher.Verify("482913", ""));
+  EXPECT_FALSE(hasher.Verify("482913", "$argon2id$garbage"));
+}
+
+}  // namespace
+}  // namespace eid::activation

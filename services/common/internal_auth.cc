@@ -1,0 +1,27 @@
+#include "services/common/internal_auth.h"
+
+#include "absl/strings/escaping.h"
+#include "services/common/keyed_hash.h"
+
+namespace eid {
+
+bool InternalAuth::IsInternal(const grpc::ServerContext& context) const {
+  if (token_.empty()) return false;
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(kInternalTokenMetadata);
+  if (it == metadata.end()) return false;
+  std::string sent;
+  if (!absl::WebSafeBase64Unescape(absl::string_view(it->second.data(), it->second.size()),
+                                   &sent)) {
+    return false;
+  }
+  return ConstantTimeEquals(sent, token_);
+}
+
+void InternalAuth::Attach(grpc::ClientContext& context) const {
+  if (!token_.empty()) {
+    context.AddMetadata(kInternalTokenMetadata, absl::WebSafeBase64Escape(token_));
+  }
+}
+
+}  // namespace eid

@@ -1,0 +1,38 @@
+// InternalAuth: how a server tells eid's own services and trusted backends
+// (intake stations, issuing agencies, operators' eidctl) from end users
+// until mutual TLS names them (issue 7): they send a shared secret, read
+// from a file, in the "x-eid-internal-token" metadata; it is compared in
+// constant time and never logged.
+//
+// Thread-safe (immutable).
+#ifndef EID_SERVICES_COMMON_INTERNAL_AUTH_H_
+#define EID_SERVICES_COMMON_INTERNAL_AUTH_H_
+
+#include <string>
+
+#include "grpcpp/client_context.h"
+#include "grpcpp/server_context.h"
+
+namespace eid {
+
+inline constexpr char kInternalTokenMetadata[] = "x-eid-internal-token";
+
+class InternalAuth {
+ public:
+  // `token`: the shared secret (at least 32 bytes); empty disables internal
+  // callers altogether.
+  explicit InternalAuth(std::string token) : token_(std::move(token)) {}
+
+  // Whether the call carries the internal token.
+  bool IsInternal(const grpc::ServerContext& context) const;
+
+  // Adds the token to an outgoing call.
+  void Attach(grpc::ClientContext& context) const;
+
+ private:
+  const std::string token_;
+};
+
+}  // namespace eid
+
+#endif  // EID_SERVICES_COMMON_INTERNAL_AUTH_H_
