@@ -1,0 +1,99 @@
+// Test fixtures for the activation service: a recording audit sink, a
+// scripted OTP service (codes readable by the test), and a harness wiring
+// Activation over a real RocksDB store with a fake clock.
+#ifndef EID_SERVICES_ACTIVATION_ACTIVATION_TESTING_H_
+#define EID_SERVICES_ACTIVATION_ACTIVATION_TESTING_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "eid/v1/otp.grpc.pb.h"
+#include "grpcpp/server.h"
+#include "services/activation/activation.h"
+#include "services/common/clock.h"
+#include "services/common/random.h"
+#include "storage/shard/rocksdb_kv_store.h"
+
+namespace eid::activation {
+
+class RecordingAuditSink : public audit::AuditSink {
+ public:
+  absl::Status Record(v1::AuditEvent event) override;
+  std::vector<v1::AuditEvent> events() const;
+  // The events with `action`.
+  std::vector<v1::AuditEvent> WithAction(absl::string_view action) const;
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<v1::AuditEvent> events_ ABSL_GUARDED_BY(mu_);
+};
+
+// An OTP service that remembers the codes it "sent", so a test can type
+// them. Codes are consumed once; a resend supersedes; idempotent by
+// request_id. The real rules are tested in services/otp.
+class ScriptedOtpService : public v1::OtpService::Service {
+ public:
+  grpc::Status SendOtp(grpc::ServerContext*, const v1::SendOtpRequest*,
+                       v1::SendOtpResponse*) override;
+  grpc::Status CheckOtp(grpc::ServerContext*, const v1::CheckOtpRequest*,
+                        v1::CheckOtpResponse*) override;
+  grpc::Status SendNotice(grpc::ServerContext*, const v1::SendNoticeRequest*,
+                          v1::SendNoticeResponse*) override;
+
+  // The code of the latest OTP sent for `account_id`.
+  std::string LastCode(const std::string& account_id) const;
+  int sent() const;
+  std::vector<v1::SendNoticeRequest> notices() const;
+
+ private:
+  struct Code {
+    std::string account_id;
+    v1::OtpPurpose purpose;
+    std::string code;
+    bool used = false;
+    bool superseded = false;
+  };
+  mutable absl::Mutex mu_;
+  std::map<std::string, Code> codes_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> by_request_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> latest_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::SendNoticeRequest> notices_ ABSL_GUARDED_BY(mu_);
+  int sent_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Activation over a RocksDB store in a temp dir, the scripted OTP service
+// (served in process over gRPC), a fake clock and a recording audit sink.
+class ActivationHarness {
+ public:
+  explicit ActivationHarness(v1::OtpService::Service* otp = nullptr);
+  ~ActivationHarness();
+
+  Activation& core() { return *core_; }
+  FakeClock& clock() { return clock_; }
+  ScriptedOtpService& otp() { return scripted_otp_; }
+  RecordingAuditSink& audit() { return audit_; }
+  storage::KvStore& kv() { return *kv_; }
+  AccountStore& accounts() { return *accounts_; }
+  static Caller Internal();
+
+ private:
+  FakeClock clock_;
+  SystemRandom random_;
+  std::string dir_;
+  std::unique_ptr<storage::RocksDbKvStore> kv_;
+  std::unique_ptr<ReportIndex> index_;
+  std::unique_ptr<AccountStore> accounts_;
+  ScriptedOtpService scripted_otp_;
+  std::unique_ptr<grpc::Server> otp_server_;
+  std::unique_ptr<v1::OtpService::Stub> otp_stub_;
+  RecordingAuditSink audit_;
+  std::unique_ptr<PasscodeHasher> hasher_;
+  std::unique_ptr<Activation> core_;
+};
+
+}  // namespace eid::activation
+
+#endif  // EID_SERVICES_ACTIVATION_ACTIVATION_TESTING_H_
