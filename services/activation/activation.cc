@@ -32,12 +32,12 @@ v1::OtpPurpose PurposeOf(internal::FlowKind kind) {
 
 }  // namespace
 
-Activation::Activation(AccountStore& accounts, v1::OtpService::StubInterface& otp,
+Activation::Activation(AccountStore& accounts, OtpStub otp,
                        audit::AuditSink& audit, Clock& clock,
                        RandomSource& random, const PasscodeHasher& hasher,
                        ActivationSecrets secrets, const ActivationOptions& options)
     : accounts_(accounts),
-      otp_(otp),
+      otp_(std::move(otp)),
       audit_(audit),
       clock_(clock),
       random_(random),
@@ -139,7 +139,7 @@ absl::StatusOr<v1::SendOtpResponse> Activation::SendOtp(
   req.set_phone(a.account().phone());
   req.set_purpose(purpose);
   v1::SendOtpResponse resp;
-  absl::Status s = FromGrpcStatus(otp_.SendOtp(&ctx, req, &resp));
+  absl::Status s = FromGrpcStatus(otp_().SendOtp(&ctx, req, &resp));
   if (!s.ok()) return s;
   return resp;
 }
@@ -153,7 +153,7 @@ absl::StatusOr<v1::CheckOtpResponse> Activation::CheckOtp(
   req.set_otp_id(std::string(otp_id));
   req.set_code(std::string(code));
   v1::CheckOtpResponse resp;
-  absl::Status s = FromGrpcStatus(otp_.CheckOtp(&ctx, req, &resp));
+  absl::Status s = FromGrpcStatus(otp_().CheckOtp(&ctx, req, &resp));
   if (!s.ok()) return s;
   return resp;
 }
@@ -171,7 +171,7 @@ absl::StatusOr<std::string> Activation::SendNotice(
   req.set_kind(kind);
   req.set_full_name(a.account().full_name());
   v1::SendNoticeResponse resp;
-  absl::Status s = FromGrpcStatus(otp_.SendNotice(&ctx, req, &resp));
+  absl::Status s = FromGrpcStatus(otp_().SendNotice(&ctx, req, &resp));
   if (!s.ok()) return s;
   return resp.message_id();
 }

@@ -65,7 +65,11 @@ absl::Status LoginState(const v1::Account& a);
 
 class Activation {
  public:
-  Activation(AccountStore& accounts, v1::OtpService::StubInterface& otp,
+  // The OTP service's stub, made on first use (it may live in this very
+  // process, whose server starts after the roles are built).
+  using OtpStub = std::function<v1::OtpService::StubInterface&()>;
+
+  Activation(AccountStore& accounts, OtpStub otp,
              audit::AuditSink& audit, Clock& clock, RandomSource& random,
              const PasscodeHasher& hasher, ActivationSecrets secrets,
              const ActivationOptions& options);
@@ -218,7 +222,7 @@ class Activation {
   void LiftExpiredLock(internal::AccountRecord& r) const;
 
   AccountStore& accounts_;
-  v1::OtpService::StubInterface& otp_;
+  const OtpStub otp_;
   audit::AuditSink& audit_;
   Clock& clock_;
   RandomSource& random_;

@@ -120,7 +120,11 @@ ActivationHarness::ActivationHarness(v1::OtpService::Service* otp)
   hasher_ = std::make_unique<PasscodeHasher>(std::string(32, 'p'), fast);
   ActivationSecrets secrets{std::string(32, 'a'), std::string(32, 'b'),
                             std::string(32, 'c'), ""};
-  core_ = std::make_unique<Activation>(*accounts_, *otp_stub_, audit_, clock_,
+  core_ = std::make_unique<Activation>(*accounts_,
+                                       [this]() -> v1::OtpService::StubInterface& {
+                                         return *otp_stub_;
+                                       },
+                                       audit_, clock_,
                                        random_, *hasher_, secrets,
                                        ActivationOptions());
 }

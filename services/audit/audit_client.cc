@@ -18,10 +18,10 @@ std::string SequenceKey(uint64_t sequence) {
 
 }  // namespace
 
-AuditClient::AuditClient(const Options& options, std::shared_ptr<grpc::Channel> audit,
+AuditClient::AuditClient(const Options& options, Connect audit,
                          RandomSource& random, prometheus::Registry& metrics)
     : options_(options),
-      stub_(v1::AuditService::NewStub(audit)),
+      connect_(std::move(audit)),
       random_(random),
       spool_events_(prometheus::BuildGauge()
                         .Name("audit_client_spool_events")
@@ -41,6 +41,12 @@ AuditClient::AuditClient(const Options& options, std::shared_ptr<grpc::Channel> 
 
 absl::StatusOr<std::unique_ptr<AuditClient>> AuditClient::Create(
     const Options& options, std::shared_ptr<grpc::Channel> audit, RandomSource& random,
+    prometheus::Registry& metrics) {
+  return Create(options, Connect([audit] { return audit; }), random, metrics);
+}
+
+absl::StatusOr<std::unique_ptr<AuditClient>> AuditClient::Create(
+    const Options& options, Connect audit, RandomSource& random,
     prometheus::Registry& metrics) {
   std::unique_ptr<AuditClient> client(
       new AuditClient(options, std::move(audit), random, metrics));
@@ -112,6 +118,14 @@ bool AuditClient::SendBatch() {
   if (keys.empty()) return true;
   v1::AppendResponse response;
   if (request.events_size() > 0) {
+    if (stub_ == nullptr) {
+      std::shared_ptr<grpc::Channel> channel = connect_();
+      if (channel == nullptr) {  // The audit service is not reachable yet.
+        failures_.Increment();
+        return false;
+      }
+      stub_ = v1::AuditService::NewStub(channel);
+    }
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
     grpc::Status s = stub_->Append(&context, request, &response);

@@ -17,6 +17,7 @@
 #define EID_SERVICES_AUDIT_AUDIT_CLIENT_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -58,6 +59,13 @@ class AuditClient : public AuditSink {
   static absl::StatusOr<std::unique_ptr<AuditClient>> Create(
       const Options& options, std::shared_ptr<grpc::Channel> audit,
       RandomSource& random, prometheus::Registry& metrics);
+  // As above, with the channel made by `audit` on the sender's first send
+  // (null: not reachable yet, retried with backoff) — for a process whose
+  // own server hosts the audit service and has not started yet.
+  using Connect = std::function<std::shared_ptr<grpc::Channel>()>;
+  static absl::StatusOr<std::unique_ptr<AuditClient>> Create(
+      const Options& options, Connect audit, RandomSource& random,
+      prometheus::Registry& metrics);
   ~AuditClient() override;  // Stops the sender; the spool keeps the rest.
 
   absl::Status Record(v1::AuditEvent event) override;
@@ -68,14 +76,15 @@ class AuditClient : public AuditSink {
   bool Flush(absl::Duration timeout);
 
  private:
-  AuditClient(const Options& options, std::shared_ptr<grpc::Channel> audit,
+  AuditClient(const Options& options, Connect audit,
               RandomSource& random, prometheus::Registry& metrics);
   void SendLoop();
   // Sends one batch from the head of the spool; false if it failed.
   bool SendBatch();
 
   const Options options_;
-  std::unique_ptr<v1::AuditService::Stub> stub_;
+  const Connect connect_;
+  std::unique_ptr<v1::AuditService::Stub> stub_;  // Made by the sender.
   RandomSource& random_;
   std::unique_ptr<rocksdb::DB> spool_;
   std::atomic<uint64_t> next_sequence_{0};
