@@ -9,6 +9,7 @@
 #include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "grpcpp/create_channel.h"
 #include "services/common/log.h"
 #include "services/common/secrets.h"
 #include "services/common/status.h"
@@ -27,6 +28,9 @@ constexpr struct {
     {"id_hash_key", 32},       // Keyed hash of ID numbers used as an index.
     {"qr_signing_seed", 32},   // Ed25519 seed of the first QR signing key.
     {"audit_signing_seed", 32},  // Ed25519 seed for audit checkpoints.
+    {"answer_pepper", 32},     // HMAC key of stored security answers.
+    {"audit_subject_key", 32},  // HMAC key of ID numbers in audit subjects.
+    {"internal_token", 32},    // Shared by eid's own services (until mTLS).
 };
 
 absl::Status MakeDir(const std::string& dir) {
@@ -73,9 +77,22 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
 
   absl::Status routed = eidd->MakeRouter(*roles, options.shards);
   if (!routed.ok()) return routed;
+  if (absl::Status s = eidd->CheckPeers(*roles, options.peers); !s.ok()) return s;
   RoleContext context{options.data_dir, keys_dir, options.shard_id,
-                      &Clock::Real(), &SystemRandom::Get(), eidd->metrics_.get(),
+                      options.clock != nullptr ? options.clock : &Clock::Real(),
+                      &SystemRandom::Get(), eidd->metrics_.get(),
                       eidd->router_.get()};
+  Eidd* self = eidd.get();
+  context.channel_to = [self](absl::string_view role) { return self->ChannelTo(role); };
+  context.sms.transport = options.sms_transport;
+  context.sms.outbox = options.sms_outbox.empty()
+                           ? options.data_dir + "/sms-outbox.jsonl"
+                           : options.sms_outbox;
+  context.sms.kannel_address = options.kannel_address;
+  context.sms.kannel_credentials_file =
+      options.kannel_credentials_file.empty()
+          ? keys_dir + "/kannel_credentials"
+          : options.kannel_credentials_file;
   std::vector<GrpcServer::Service> services;
   for (const Role* role : *roles) {
     absl::StatusOr<std::unique_ptr<RoleInstance>> instance =
@@ -97,7 +114,50 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
       GrpcServer::Start(server_options, services, *eidd->rpc_metrics_);
   if (!server.ok()) return server.status();
   eidd->server_ = std::move(*server);
+  {
+    absl::MutexLock lock(&eidd->mu_);
+    eidd->started_server_ = eidd->server_.get();
+  }
+  for (const std::unique_ptr<RoleInstance>& role : eidd->roles_) role->Serving();
   return eidd;
+}
+
+absl::Status Eidd::CheckPeers(const std::vector<const Role*>& roles,
+                              const std::vector<std::string>& peers) {
+  for (const std::string& peer : peers) {
+    const size_t eq = peer.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == peer.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--peers: \"", peer, "\" is not role=host:port"));
+    }
+    peer_addresses_[peer.substr(0, eq)] = peer.substr(eq + 1);
+  }
+  for (const Role* role : roles) {
+    for (absl::string_view need : role->needs) {
+      if (need == "shard") continue;  // The router's business (--shards).
+      const bool hosted = std::any_of(roles.begin(), roles.end(),
+                                      [&](const Role* r) { return r->name == need; });
+      if (!hosted && peer_addresses_.find(need) == peer_addresses_.end()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--peers needs ", need, "=host:port: role ", role->name, " calls ", need,
+            ", which this process does not host"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::shared_ptr<grpc::Channel> Eidd::ChannelTo(absl::string_view role) {
+  absl::MutexLock lock(&mu_);
+  auto peer = peer_addresses_.find(role);
+  if (peer == peer_addresses_.end()) {
+    return started_server_ == nullptr ? nullptr : started_server_->InProcessChannel();
+  }
+  std::shared_ptr<grpc::Channel>& channel = peer_channels_[peer->first];
+  if (channel == nullptr) {
+    channel = grpc::CreateChannel(peer->second, grpc::InsecureChannelCredentials());
+  }
+  return channel;
 }
 
 absl::Status Eidd::MakeRouter(const std::vector<const Role*>& roles,
@@ -132,6 +192,10 @@ absl::Status Eidd::MakeRouter(const std::vector<const Role*>& roles,
 Eidd::~Eidd() { Shutdown(); }
 
 void Eidd::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    started_server_ = nullptr;
+  }
   if (server_ != nullptr) {
     server_->Shutdown();
     server_->Wait();

@@ -7,11 +7,13 @@
 #ifndef EID_SERVICES_EIDD_EIDD_H_
 #define EID_SERVICES_EIDD_EIDD_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/common/grpc_server.h"
 #include "services/common/metrics_endpoint.h"
@@ -38,8 +40,19 @@ class Eidd {
     // The storage shards ("host:port", in shard-id order) for roles that
     // need them; empty: this process's own shard, which it must then host.
     std::vector<std::string> shards;
+    // Where roles hosted elsewhere listen: "role=host:port" (e.g.
+    // "otp=otp:7443"). A hosted role's needs must be hosted here or listed.
+    std::vector<std::string> peers;
+    // SMS transport of the otp role: "outbox" (a file, development) or
+    // "kannel" (an smsbox at kannel_address, credentials in a file).
+    std::string sms_transport = "outbox";
+    std::string sms_outbox;  // Empty: <data_dir>/sms-outbox.jsonl.
+    std::string kannel_address = "127.0.0.1:13013";
+    std::string kannel_credentials_file;  // Empty: <keys_dir>/kannel_credentials.
     // Create missing secret files with random content (development only).
     bool generate_dev_keys = false;
+    // The clock of every role; null: the real one (tests pass a FakeClock).
+    Clock* clock = nullptr;
     // How long shutdown waits for in-flight calls.
     absl::Duration shutdown_grace = absl::Seconds(5);
   };
@@ -66,6 +79,19 @@ class Eidd {
   // there are none to route to).
   absl::Status MakeRouter(const std::vector<const Role*>& roles,
                           const std::vector<std::string>& shards);
+
+  // A channel to `role`'s service: in process when hosted here (null until
+  // the server has started), else to its --peers address (null if none).
+  std::shared_ptr<grpc::Channel> ChannelTo(absl::string_view role);
+  // Fails fast if a hosted role needs one neither hosted nor in --peers.
+  absl::Status CheckPeers(const std::vector<const Role*>& roles,
+                          const std::vector<std::string>& peers);
+
+  absl::Mutex mu_;
+  std::map<std::string, std::string, std::less<>> peer_addresses_;
+  std::map<std::string, std::shared_ptr<grpc::Channel>, std::less<>> peer_channels_
+      ABSL_GUARDED_BY(mu_);
+  GrpcServer* started_server_ ABSL_GUARDED_BY(mu_) = nullptr;
 
   std::unique_ptr<MetricsEndpoint> metrics_;
   std::unique_ptr<RpcMetrics> rpc_metrics_;

@@ -33,6 +33,19 @@ ABSL_FLAG(std::vector<std::string>, shards, {},
           "Storage shards host:port, comma-separated, in shard-id order (in "
           "Kubernetes the StatefulSet's stable names). Empty: this process's "
           "own shard.");
+ABSL_FLAG(std::vector<std::string>, peers, {},
+          "Where roles hosted elsewhere listen, role=host:port, comma-separated "
+          "(e.g. otp=otp:7443,audit=audit:7443). Roles hosted here are called in "
+          "process.");
+ABSL_FLAG(std::string, sms_transport, "outbox",
+          "How the otp role sends SMS: outbox (a file, development) or kannel.");
+ABSL_FLAG(std::string, sms_outbox, "",
+          "The outbox file (sms_transport=outbox); default <data_dir>/sms-outbox.jsonl.");
+ABSL_FLAG(std::string, kannel_address, "127.0.0.1:13013",
+          "host:port of the Kannel smsbox's sendsms interface.");
+ABSL_FLAG(std::string, kannel_credentials_file, "",
+          "File holding username:password for Kannel sendsms; default "
+          "<keys_dir>/kannel_credentials.");
 ABSL_FLAG(bool, generate_dev_keys, false,
           "Create missing secret files with random bytes. Development only.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(4),
@@ -97,6 +110,11 @@ int main(int argc, char** argv) {
   options.keys_dir = absl::GetFlag(FLAGS_keys_dir);
   options.shard_id = absl::GetFlag(FLAGS_shard_id);
   options.shards = absl::GetFlag(FLAGS_shards);
+  options.peers = absl::GetFlag(FLAGS_peers);
+  options.sms_transport = absl::GetFlag(FLAGS_sms_transport);
+  options.sms_outbox = absl::GetFlag(FLAGS_sms_outbox);
+  options.kannel_address = absl::GetFlag(FLAGS_kannel_address);
+  options.kannel_credentials_file = absl::GetFlag(FLAGS_kannel_credentials_file);
   options.generate_dev_keys = absl::GetFlag(FLAGS_generate_dev_keys);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
 

@@ -13,6 +13,7 @@
 #include "eid/v1/storage.grpc.pb.h"
 #include "eid/v1/verification.grpc.pb.h"
 #include "services/audit/audit_server.h"
+#include "services/eidd/account_roles.h"
 #include "storage/shard/shard.h"
 
 namespace eid {
@@ -93,11 +94,9 @@ const std::vector<Role>& AllRoles() {
        &ShardRole::Create},
       {"audit", "tamper-evident audit log, proofs and citizen history", {},
        &AuditRole::Create},
-      {"otp", "OTP codes and SMS delivery", {"shard", "audit"},
-       Stub<v1::OtpService>("eid.v1.OtpService")},
+      {"otp", "OTP codes and SMS delivery", {"shard", "audit"}, &CreateOtpRole},
       {"activation", "registration, approval, activation, login, recovery",
-       {"shard", "otp", "audit"},
-       Stub<v1::ActivationService>("eid.v1.ActivationService")},
+       {"shard", "otp", "audit"}, &CreateActivationRole},
       {"qr", "one-minute signed identity QR codes and their keys",
        {"shard", "activation", "audit"}, Stub<v1::QrService>("eid.v1.QrService")},
       {"verification", "QR verification, replay guard, wallet documents",

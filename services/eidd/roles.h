@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "grpcpp/channel.h"
 #include "grpcpp/impl/codegen/service_type.h"
 #include "services/common/clock.h"
 #include "services/common/grpc_server.h"
@@ -33,6 +34,17 @@ struct RoleContext {
   // not need it. Not to be called while roles are being created: the
   // server that serves the local shard starts after them.
   storage::ShardRouter* shards = nullptr;
+  // A channel to another role's service (this process's server when it
+  // hosts the role, else its --peers address). Null until this process's
+  // server has started: call it when serving, not while being created.
+  std::function<std::shared_ptr<grpc::Channel>(absl::string_view role)> channel_to;
+  // How the otp role sends SMS.
+  struct Sms {
+    std::string transport = "outbox";  // "outbox" or "kannel".
+    std::string outbox;                // The outbox file.
+    std::string kannel_address;        // host:port of the smsbox.
+    std::string kannel_credentials_file;
+  } sms;
 };
 
 // A started role: the gRPC services it exposes and whatever owns their state.
@@ -40,6 +52,9 @@ class RoleInstance {
  public:
   virtual ~RoleInstance() = default;
   virtual std::vector<GrpcServer::Service> Services() = 0;
+  // Called once this process's server is serving: background work that
+  // calls other roles (possibly in this process) starts here, not before.
+  virtual void Serving() {}
 };
 
 struct Role {

@@ -1,0 +1,177 @@
+#include "services/eidd/account_roles.h"
+
+#include "absl/base/call_once.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "services/activation/activation.h"
+#include "services/activation/activation_service.h"
+#include "services/audit/audit_client.h"
+#include "services/common/internal_auth.h"
+#include "services/common/proto_time.h"
+#include "services/common/secrets.h"
+#include "services/common/status.h"
+#include "services/otp/otp_service.h"
+#include "storage/router/shard_hash.h"
+
+namespace eid {
+namespace {
+
+absl::StatusOr<std::string> Secret(const RoleContext& ctx, absl::string_view name) {
+  absl::StatusOr<std::string> secret =
+      ReadSecretFile(absl::StrCat(ctx.keys_dir, "/", name));
+  if (!secret.ok()) return WithContext(secret.status(), "--keys_dir");
+  return secret;
+}
+
+// The report counters' placement over the shards the router knows.
+std::unique_ptr<activation::ReportIndex> ReportIndexFor(storage::ShardRouter& router) {
+  const uint32_t shards = router.shard_count();
+  return std::make_unique<activation::ReportIndex>(
+      shards, [shards](absl::string_view key) { return storage::ShardOfKey(key, shards); });
+}
+
+// An audit client spooling under <data_dir>/audit-spool-<role>.
+absl::StatusOr<std::unique_ptr<audit::AuditClient>> AuditClientFor(
+    RoleContext& ctx, absl::string_view role) {
+  audit::AuditClient::Options options;
+  options.spool_dir = absl::StrCat(ctx.data_dir, "/audit-spool-", role);
+  auto channel_to = ctx.channel_to;
+  return audit::AuditClient::Create(
+      options, audit::AuditClient::Connect([channel_to] { return channel_to("audit"); }),
+      *ctx.random, ctx.metrics->registry());
+}
+
+class OtpRole : public RoleInstance {
+ public:
+  static absl::StatusOr<std::unique_ptr<RoleInstance>> Create(RoleContext& ctx) {
+    auto role = std::unique_ptr<OtpRole>(new OtpRole());
+    role->index_ = ReportIndexFor(*ctx.shards);
+    role->accounts_ =
+        std::make_unique<activation::AccountStore>(*ctx.shards, *role->index_);
+    absl::StatusOr<std::string> token = Secret(ctx, "internal_token");
+    if (!token.ok()) return token.status();
+    role->internal_ = std::make_unique<InternalAuth>(*token);
+
+    otp::OtpServiceImpl::Options options;
+    options.engine.pepper_file = absl::StrCat(ctx.keys_dir, "/otp_pepper");
+    options.start_sender = false;  // In Serving(): it reads the shards.
+    options.transport = ctx.sms.transport;
+    options.outbox_path = ctx.sms.outbox;
+    const std::string& kannel = ctx.sms.kannel_address;
+    const size_t colon = kannel.rfind(':');
+    if (colon == std::string::npos ||
+        !absl::SimpleAtoi(kannel.substr(colon + 1), &options.kannel.port)) {
+      return absl::InvalidArgumentError("--kannel_address must be host:port");
+    }
+    options.kannel.host = kannel.substr(0, colon);
+    options.kannel.credentials_file = ctx.sms.kannel_credentials_file;
+    activation::AccountStore* accounts = role->accounts_.get();
+    Clock* clock = ctx.clock;
+    // No code goes to a locked or revoked account: the OTP service reads the
+    // account's state itself (a lock whose time has passed counts as lifted).
+    auto lookup = [accounts, clock](const std::string& account_id)
+        -> absl::StatusOr<v1::AccountState> {
+      absl::StatusOr<activation::StoredAccount> found = accounts->Get(account_id);
+      if (!found.ok()) return found.status();
+      const v1::Account& a = found->record.account();
+      if (a.state() == v1::ACCOUNT_STATE_LOCKED && a.lock().has_locked_until() &&
+          clock->Now() >= FromProtoTime(a.lock().locked_until())) {
+        return found->record.state_before_lock();
+      }
+      return a.state();
+    };
+    absl::StatusOr<std::unique_ptr<otp::OtpServiceImpl>> service =
+        otp::OtpServiceImpl::Create(options, *ctx.shards, *ctx.clock, *ctx.random,
+                                    lookup, ctx.metrics->registry());
+    if (!service.ok()) return service.status();
+    role->service_ = std::move(*service);
+    return std::unique_ptr<RoleInstance>(std::move(role));
+  }
+
+  std::vector<GrpcServer::Service> Services() override {
+    return {{"eid.v1.OtpService", service_.get()}};
+  }
+  void Serving() override { service_->queue().Start(); }
+
+ private:
+  OtpRole() = default;
+  std::unique_ptr<activation::ReportIndex> index_;
+  std::unique_ptr<activation::AccountStore> accounts_;
+  std::unique_ptr<InternalAuth> internal_;
+  std::unique_ptr<otp::OtpServiceImpl> service_;
+};
+
+class ActivationRole : public RoleInstance {
+ public:
+  static absl::StatusOr<std::unique_ptr<RoleInstance>> Create(RoleContext& ctx) {
+    auto role = std::unique_ptr<ActivationRole>(new ActivationRole());
+    activation::ActivationSecrets secrets;
+    activation::PasscodeHasher::Options hasher_options;
+    for (auto [file, out] : {std::pair<const char*, std::string*>{
+                                 "id_hash_key", &secrets.account_id_key},
+                             {"answer_pepper", &secrets.answer_pepper},
+                             {"audit_subject_key", &secrets.audit_subject_key},
+                             {"internal_token", &secrets.internal_token}}) {
+      absl::StatusOr<std::string> secret = Secret(ctx, file);
+      if (!secret.ok()) return secret.status();
+      *out = std::move(*secret);
+    }
+    absl::StatusOr<std::string> pepper = Secret(ctx, "passcode_pepper");
+    if (!pepper.ok()) return pepper.status();
+    role->hasher_ =
+        std::make_unique<activation::PasscodeHasher>(*pepper, hasher_options);
+    role->internal_ = std::make_unique<InternalAuth>(secrets.internal_token);
+    role->index_ = ReportIndexFor(*ctx.shards);
+    role->accounts_ =
+        std::make_unique<activation::AccountStore>(*ctx.shards, *role->index_);
+    absl::StatusOr<std::unique_ptr<audit::AuditClient>> audit =
+        AuditClientFor(ctx, "activation");
+    if (!audit.ok()) return audit.status();
+    role->audit_ = std::move(*audit);
+    ActivationRole* self = role.get();
+    auto channel_to = ctx.channel_to;
+    role->core_ = std::make_unique<activation::Activation>(
+        *role->accounts_,
+        [self, channel_to]() -> v1::OtpService::StubInterface& {
+          absl::call_once(self->otp_once_, [&] {
+            self->otp_ = v1::OtpService::NewStub(channel_to("otp"));
+          });
+          return *self->otp_;
+        },
+        *role->audit_, *ctx.clock, *ctx.random, *role->hasher_, secrets,
+        activation::ActivationOptions());
+    role->service_ =
+        std::make_unique<activation::ActivationService>(*role->core_, *role->internal_);
+    return std::unique_ptr<RoleInstance>(std::move(role));
+  }
+
+  std::vector<GrpcServer::Service> Services() override {
+    return {{"eid.v1.ActivationService", service_.get()}};
+  }
+
+  activation::Activation& core() { return *core_; }
+
+ private:
+  ActivationRole() = default;
+  std::unique_ptr<activation::PasscodeHasher> hasher_;
+  std::unique_ptr<InternalAuth> internal_;
+  std::unique_ptr<activation::ReportIndex> index_;
+  std::unique_ptr<activation::AccountStore> accounts_;
+  std::unique_ptr<audit::AuditClient> audit_;
+  absl::once_flag otp_once_;
+  std::unique_ptr<v1::OtpService::Stub> otp_;
+  std::unique_ptr<activation::Activation> core_;
+  std::unique_ptr<activation::ActivationService> service_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RoleInstance>> CreateOtpRole(RoleContext& ctx) {
+  return OtpRole::Create(ctx);
+}
+
+absl::StatusOr<std::unique_ptr<RoleInstance>> CreateActivationRole(RoleContext& ctx) {
+  return ActivationRole::Create(ctx);
+}
+
+}  // namespace eid

@@ -1,0 +1,166 @@
+#include "services/otp/otp_service.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "services/common/status.h"
+#include "services/otp/outbox_sms_sender.h"
+
+namespace eid::otp {
+namespace {
+
+// The otp_checks_total label of a CheckOtp outcome.
+std::string CheckResult(const absl::Status& s) {
+  if (s.ok()) return "ok";
+  const std::string reason = ReasonOf(s);
+  if (reason == "OTP_MISMATCH") return "mismatch";
+  if (reason == "OTP_EXPIRED") return "expired";
+  if (reason == "OTP_LOCKED") return "locked";
+  if (reason == "OTP_ALREADY_USED") return "already_used";
+  if (reason == "OTP_SUPERSEDED") return "superseded";
+  if (reason == "OTP_NOT_FOUND") return "not_found";
+  if (absl::IsInvalidArgument(s)) return "invalid";
+  return "error";
+}
+
+std::string Label(absl::string_view enum_name, absl::string_view prefix) {
+  absl::string_view s = enum_name;
+  if (s.substr(0, prefix.size()) == prefix) s.remove_prefix(prefix.size());
+  return absl::AsciiStrToLower(s);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<OtpServiceImpl>> OtpServiceImpl::Create(
+    const Options& options, storage::KvStore& kv, Clock& clock,
+    RandomSource& random, AccountStateLookup account_state,
+    prometheus::Registry& metrics) {
+  std::unique_ptr<SmsSender> sender;
+  if (options.transport == "outbox") {
+    absl::StatusOr<std::unique_ptr<OutboxSmsSender>> outbox =
+        OutboxSmsSender::Open(options.outbox_path, clock);
+    if (!outbox.ok()) return outbox.status();
+    sender = *std::move(outbox);
+  } else if (options.transport == "kannel") {
+    absl::StatusOr<std::unique_ptr<KannelSmsSender>> kannel =
+        KannelSmsSender::Create(options.kannel);
+    if (!kannel.ok()) return kannel.status();
+    sender = *std::move(kannel);
+  } else {
+    return absl::InvalidArgumentError(
+        "otp: transport must be \"outbox\" or \"kannel\"");
+  }
+  auto queue = std::make_unique<SmsQueue>(options.queue, kv, *sender, clock,
+                                          random, metrics);
+  absl::StatusOr<std::unique_ptr<OtpEngine>> engine = OtpEngine::Create(
+      options.engine, kv, *queue, clock, random, std::move(account_state));
+  if (!engine.ok()) return engine.status();
+  if (options.start_sender) queue->Start();
+  return std::unique_ptr<OtpServiceImpl>(new OtpServiceImpl(
+      std::move(sender), std::move(queue), *std::move(engine), metrics));
+}
+
+OtpServiceImpl::OtpServiceImpl(std::unique_ptr<SmsSender> sender,
+                               std::unique_ptr<SmsQueue> queue,
+                               std::unique_ptr<OtpEngine> engine,
+                               prometheus::Registry& metrics)
+    : owned_sender_(std::move(sender)),
+      owned_queue_(std::move(queue)),
+      owned_engine_(std::move(engine)),
+      engine_(*owned_engine_),
+      queue_(*owned_queue_),
+      sent_(prometheus::BuildCounter()
+                .Name("otp_sent_total")
+                .Help("One-time codes sent, by purpose (idempotent retries not "
+                      "counted).")
+                .Register(metrics)),
+      checks_(prometheus::BuildCounter()
+                  .Name("otp_checks_total")
+                  .Help("CheckOtp calls, by result.")
+                  .Register(metrics)),
+      notices_(prometheus::BuildCounter()
+                   .Name("otp_notices_total")
+                   .Help("Notice SMS queued, by kind.")
+                   .Register(metrics)) {}
+
+OtpServiceImpl::OtpServiceImpl(OtpEngine& engine, SmsQueue& queue,
+                               prometheus::Registry& metrics)
+    : engine_(engine),
+      queue_(queue),
+      sent_(prometheus::BuildCounter()
+                .Name("otp_sent_total")
+                .Help("One-time codes sent, by purpose (idempotent retries not "
+                      "counted).")
+                .Register(metrics)),
+      checks_(prometheus::BuildCounter()
+                  .Name("otp_checks_total")
+                  .Help("CheckOtp calls, by result.")
+                  .Register(metrics)),
+      notices_(prometheus::BuildCounter()
+                   .Name("otp_notices_total")
+                   .Help("Notice SMS queued, by kind.")
+                   .Register(metrics)) {}
+
+OtpServiceImpl::~OtpServiceImpl() {
+  if (owned_queue_) owned_queue_->Stop();
+}
+
+grpc::Status OtpServiceImpl::SendOtp(grpc::ServerContext*,
+                                     const v1::SendOtpRequest* request,
+                                     v1::SendOtpResponse* response) {
+  bool replayed = false;
+  absl::StatusOr<v1::SendOtpResponse> r = engine_.SendOtp(*request, &replayed);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  if (!replayed) {
+    sent_
+        .Add({{"purpose",
+               Label(v1::OtpPurpose_Name(request->purpose()), "OTP_PURPOSE_")}})
+        .Increment();
+  }
+  *response = *std::move(r);
+  return grpc::Status::OK;
+}
+
+grpc::Status OtpServiceImpl::CheckOtp(grpc::ServerContext*,
+                                      const v1::CheckOtpRequest* request,
+                                      v1::CheckOtpResponse* response) {
+  absl::StatusOr<v1::CheckOtpResponse> r = engine_.CheckOtp(*request);
+  checks_.Add({{"result", CheckResult(r.status())}}).Increment();
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *response = *std::move(r);
+  return grpc::Status::OK;
+}
+
+grpc::Status OtpServiceImpl::SendNotice(grpc::ServerContext*,
+                                        const v1::SendNoticeRequest* request,
+                                        v1::SendNoticeResponse* response) {
+  bool replayed = false;
+  absl::StatusOr<v1::SendNoticeResponse> r =
+      engine_.SendNotice(*request, &replayed);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  if (!replayed) {
+    notices_
+        .Add({{"kind",
+               Label(v1::NoticeKind_Name(request->kind()), "NOTICE_KIND_")}})
+        .Increment();
+  }
+  *response = *std::move(r);
+  return grpc::Status::OK;
+}
+
+grpc::Status OtpServiceImpl::GetDeliveryStatus(
+    grpc::ServerContext*, const v1::GetDeliveryStatusRequest* request,
+    v1::GetDeliveryStatusResponse* response) {
+  if (request->message_id().empty()) {
+    return ToGrpcStatus(WithMetadata(
+        InvalidArgument(v1::FIELD_REQUIRED, "message_id is required"), "field",
+        "message_id"));
+  }
+  absl::StatusOr<v1::GetDeliveryStatusResponse> r =
+      queue_.Status(request->message_id());
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  *response = *std::move(r);
+  return grpc::Status::OK;
+}
+
+}  // namespace eid::otp

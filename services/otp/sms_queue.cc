@@ -1,0 +1,382 @@
+#include "services/otp/sms_queue.h"
+
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/log.h"
+#include "services/common/proto_time.h"
+#include "services/common/status.h"
+#include "services/otp/otp_keys.h"
+#include "services/otp/phone.h"
+#include "services/otp/record_io.h"
+
+namespace eid::otp {
+namespace {
+
+constexpr int64_t kMaxDepthPerPartition = 10000;
+
+bool IsFinal(int state) {
+  return state == v1::DELIVERY_STATE_SENT ||
+         state == v1::DELIVERY_STATE_DELIVERED ||
+         state == v1::DELIVERY_STATE_DEAD_LETTERED;
+}
+
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const auto* const buckets =
+      new prometheus::Histogram::BucketBoundaries{
+          0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800};
+  return *buckets;
+}
+
+}  // namespace
+
+SmsQueue::SmsQueue(const Options& options, storage::KvStore& kv,
+                   SmsSender& sender, Clock& clock, RandomSource& random,
+                   prometheus::Registry& metrics)
+    : options_(options),
+      kv_(kv),
+      sender_(sender),
+      clock_(clock),
+      random_(random),
+      sent_(prometheus::BuildCounter()
+                .Name("otp_sms_sent_total")
+                .Help("SMS accepted by the transport.")
+                .Register(metrics)
+                .Add({{"transport", sender.name()}})),
+      failures_(prometheus::BuildCounter()
+                    .Name("otp_sms_send_failures_total")
+                    .Help("SMS send attempts that failed (each is retried or "
+                          "dead-lettered).")
+                    .Register(metrics)
+                    .Add({{"transport", sender.name()}})),
+      dead_lettered_(
+          prometheus::BuildCounter()
+              .Name("otp_sms_dead_lettered_total")
+              .Help(
+                  "SMS given up: every attempt failed, or the code they carry "
+                  "expired or was superseded before delivery.")
+              .Register(metrics)
+              .Add({})),
+      depth_(prometheus::BuildGauge()
+                 .Name("otp_sms_queue_depth")
+                 .Help("SMS waiting in the delivery queue (as of the last "
+                       "sender pass).")
+                 .Register(metrics)
+                 .Add({})),
+      latency_(prometheus::BuildHistogram()
+                   .Name("otp_sms_delivery_latency_seconds")
+                   .Help("Time from queueing an SMS to its acceptance by the "
+                         "transport.")
+                   .Register(metrics)
+                   .Add({}, LatencyBuckets())) {}
+
+SmsQueue::~SmsQueue() { Stop(); }
+
+std::string SmsQueue::NewMessageId() {
+  const int p = static_cast<int>(random_.Uniform(options_.partitions));
+  return FormatMessageId(p, absl::BytesToHexString(random_.Bytes(16)));
+}
+
+int SmsQueue::Partition(absl::string_view message_id) const {
+  return PartitionOfMessageId(message_id, options_.partitions);
+}
+
+absl::StatusOr<std::string> SmsQueue::Enqueue(const Outgoing& sms) {
+  const std::string id =
+      sms.message_id.empty() ? NewMessageId() : sms.message_id;
+  const int p = Partition(id);
+  if (p < 0)
+    return absl::InvalidArgumentError("sms queue: malformed message id");
+  const absl::Time now = clock_.Now();
+  SmsRecord m;
+  m.set_message_id(id);
+  m.set_phone(sms.phone);
+  m.set_text(sms.text);
+  m.set_sensitive(sms.sensitive);
+  m.set_state(v1::DELIVERY_STATE_QUEUED);
+  m.set_queued_us(ToMicros(now));
+  m.set_next_attempt_us(ToMicros(now));
+  m.set_transport(sender_.name());
+  m.set_content_expires_us(ToMicros(sms.content_expires_at));
+  m.set_guard_key(sms.guard_key);
+  m.set_guard_otp_id(sms.guard_otp_id);
+  const absl::Time expires = now + options_.retention;
+  v1::BatchRequest batch;
+  AddPut(batch, SmsKey(p, id), m, expires, 0);
+  AddPutBytes(batch, DueKey(p, now, id), id, expires, 0);
+  absl::StatusOr<v1::BatchResponse> written = kv_.Batch(batch);
+  if (!written.ok()) {
+    if (IsVersionMismatch(written.status())) return id;  // Queued before.
+    return written.status();
+  }
+  Wake();
+  return id;
+}
+
+void SmsQueue::Wake() {
+  absl::MutexLock lock(&mu_);
+  wake_ = true;
+}
+
+absl::StatusOr<v1::GetDeliveryStatusResponse> SmsQueue::Status(
+    const std::string& message_id) {
+  const int p = Partition(message_id);
+  if (p < 0) return NotFound(v1::MESSAGE_NOT_FOUND, "no such message");
+  absl::StatusOr<Versioned<SmsRecord>> m =
+      Read<SmsRecord>(kv_, SmsKey(p, message_id));
+  if (!m.ok()) return m.status();
+  if (!m->found()) return NotFound(v1::MESSAGE_NOT_FOUND, "no such message");
+  const SmsRecord& r = m->value;
+  v1::GetDeliveryStatusResponse out;
+  out.set_message_id(r.message_id());
+  out.set_state(static_cast<v1::DeliveryState>(r.state()));
+  out.set_attempts(r.attempts());
+  ToProtoTime(FromMicros(r.queued_us()), out.mutable_queued_at());
+  if (r.last_attempt_us() != 0) {
+    ToProtoTime(FromMicros(r.last_attempt_us()), out.mutable_last_attempt_at());
+  }
+  if ((r.state() == v1::DELIVERY_STATE_QUEUED ||
+       r.state() == v1::DELIVERY_STATE_FAILED) &&
+      r.next_attempt_us() != 0) {
+    ToProtoTime(FromMicros(r.next_attempt_us()), out.mutable_next_attempt_at());
+  }
+  out.set_last_error(r.last_error());
+  out.set_transport(r.transport());
+  out.set_masked_phone(MaskedPhone(r.phone()));
+  return out;
+}
+
+absl::StatusOr<SmsQueue::RunStats> SmsQueue::RunOnce() {
+  RunStats stats;
+  absl::Status first_error;
+  for (int p = 0; p < options_.partitions; ++p) {
+    absl::Status s = ProcessPartition(p, stats);
+    if (!s.ok() && first_error.ok()) first_error = s;
+    absl::StatusOr<int64_t> depth = Depth(p);
+    if (depth.ok()) stats.depth += *depth;
+  }
+  depth_.Set(static_cast<double>(stats.depth));
+  if (!first_error.ok()) return first_error;
+  return stats;
+}
+
+absl::Status SmsQueue::ProcessPartition(int p, RunStats& stats) {
+  v1::ScanRequest scan;
+  scan.set_namespace_(std::string(kNamespace));
+  scan.set_prefix(DuePrefix(p));
+  scan.set_limit(options_.batch);
+  absl::StatusOr<v1::ScanResponse> page = kv_.Scan(scan);
+  if (!page.ok()) return page.status();
+  const absl::Time now = clock_.Now();
+  int due = 0;
+  for (const v1::Record& entry : page->records()) {
+    std::optional<absl::Time> at = DueTimeOfKey(entry.key());
+    if (at.has_value() && *at > now) break;
+    ++due;
+    absl::Status s = ProcessDue(p, entry, stats);
+    if (!s.ok()) {
+      log::Warning("otp.sms_queue.process_failed").With("partition", p).With(s);
+    }
+  }
+  if (due == options_.batch && !page->next_page_token().empty())
+    stats.more = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SmsQueue::Guard> SmsQueue::CheckGuard(const SmsRecord& m,
+                                                     absl::Time now) {
+  if (m.guard_key().empty()) return Guard::kLive;
+  absl::StatusOr<Versioned<OtpRecord>> code =
+      Read<OtpRecord>(kv_, m.guard_key());
+  if (!code.ok()) return code.status();
+  const OtpRecord& r = code->value;
+  if (code->found() && r.otp_id() == m.guard_otp_id()) {
+    return r.consumed_us() == 0 && FromMicros(r.expires_us()) > now
+               ? Guard::kLive
+               : Guard::kGone;
+  }
+  // Another code (or none) is stored: newer means ours was superseded; older
+  // or none means ours is not stored yet, or never will be.
+  std::optional<OtpId> ours = ParseOtpId(m.guard_otp_id());
+  if (code->found() && ours.has_value() && r.seq() > ours->seq)
+    return Guard::kGone;
+  return now < FromMicros(m.queued_us()) + options_.commit_grace
+             ? Guard::kPending
+             : Guard::kGone;
+}
+
+absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
+                                  RunStats& stats) {
+  const std::string& id = due.value();
+  const std::string key = SmsKey(p, id);
+  absl::StatusOr<Versioned<SmsRecord>> read = Read<SmsRecord>(kv_, key);
+  if (!read.ok()) return read.status();
+  const absl::Time now = clock_.Now();
+  v1::BatchRequest batch;
+  if (!read->found() || IsFinal(read->value.state())) {
+    // A stale index entry (its message is done or purged).
+    AddDelete(batch, due.key(), due.version());
+    return kv_.Batch(batch).status();
+  }
+  SmsRecord m = read->value;
+  const absl::Time expires = FromMicros(m.queued_us()) + options_.retention;
+
+  if (m.content_expires_us() != 0 &&
+      now >= FromMicros(m.content_expires_us())) {
+    ++stats.dropped;
+    return DeadLetter(p, std::move(m), read->version, due.key(), due.version(),
+                      "expired before delivery");
+  }
+  absl::StatusOr<Guard> guard = CheckGuard(m, now);
+  if (!guard.ok()) return guard.status();
+  if (*guard == Guard::kGone) {
+    ++stats.dropped;
+    return DeadLetter(p, std::move(m), read->version, due.key(), due.version(),
+                      "code superseded, used or not stored before delivery");
+  }
+  if (*guard == Guard::kPending) {
+    const absl::Time later =
+        std::min(now + options_.pending_recheck,
+                 FromMicros(m.queued_us()) + options_.commit_grace);
+    AddDelete(batch, due.key(), due.version());
+    AddPutBytes(batch, DueKey(p, later, id), id, expires, 0);
+    return kv_.Batch(batch).status();
+  }
+
+  // Claim: move the due entry past the lease, so no other sender takes it.
+  const std::string leased_key = DueKey(p, now + options_.lease, id);
+  m.set_next_attempt_us(ToMicros(now + options_.lease));
+  AddPut(batch, key, m, expires, read->version);
+  AddDelete(batch, due.key(), due.version());
+  AddPutBytes(batch, leased_key, id, expires, 0);
+  absl::StatusOr<v1::BatchResponse> claimed = kv_.Batch(batch);
+  if (!claimed.ok()) {
+    return IsVersionMismatch(claimed.status()) ? absl::OkStatus()
+                                               : claimed.status();
+  }
+  uint64_t version = claimed->versions(0);
+  const uint64_t leased_version = claimed->versions(2);
+
+  const absl::Status sent = sender_.Send(Sms{id, m.phone(), m.text()});
+  const absl::Time done = clock_.Now();
+  m.set_attempts(m.attempts() + 1);
+  m.set_last_attempt_us(ToMicros(done));
+  if (sent.ok()) {
+    m.set_state(v1::DELIVERY_STATE_SENT);
+    m.set_sent_us(ToMicros(done));
+    m.set_next_attempt_us(0);
+    if (m.sensitive()) m.clear_text();
+    v1::BatchRequest finish;
+    AddPut(finish, key, m, expires, version);
+    AddDelete(finish, leased_key, leased_version);
+    absl::Status s = kv_.Batch(finish).status();
+    if (!s.ok()) return s;  // Sent again after the lease: at least once.
+    ++stats.sent;
+    sent_.Increment();
+    latency_.Observe(absl::ToDoubleSeconds(done - FromMicros(m.queued_us())));
+    return absl::OkStatus();
+  }
+  ++stats.failed;
+  failures_.Increment();
+  m.set_last_error(std::string(sent.message()).substr(0, 200));
+  log::Warning("otp.sms_queue.send_failed")
+      .With("message_id", id)
+      .With("attempts", m.attempts())
+      .With(sent);
+  if (m.attempts() >= options_.max_attempts) {
+    ++stats.dead_lettered;
+    const std::string why = m.last_error();
+    return DeadLetter(p, std::move(m), version, leased_key, leased_version,
+                      why);
+  }
+  absl::Duration backoff = options_.initial_backoff;
+  for (int i = 1; i < m.attempts() && backoff < options_.max_backoff; ++i)
+    backoff *= 2;
+  backoff = std::min(backoff, options_.max_backoff);
+  const absl::Time next = done + backoff;
+  m.set_state(v1::DELIVERY_STATE_FAILED);
+  m.set_next_attempt_us(ToMicros(next));
+  v1::BatchRequest retry;
+  AddPut(retry, key, m, expires, version);
+  const std::string next_key = DueKey(p, next, id);
+  if (next_key != leased_key) {
+    AddDelete(retry, leased_key, leased_version);
+    AddPutBytes(retry, next_key, id, expires, 0);
+  }
+  return kv_.Batch(retry).status();
+}
+
+absl::Status SmsQueue::DeadLetter(int p, SmsRecord m, uint64_t version,
+                                  const std::string& due_key,
+                                  uint64_t due_version, absl::string_view why) {
+  const absl::Time expires = FromMicros(m.queued_us()) + options_.retention;
+  m.set_state(v1::DELIVERY_STATE_DEAD_LETTERED);
+  m.set_last_error(std::string(why));
+  m.set_next_attempt_us(0);
+  if (m.sensitive()) m.clear_text();
+  v1::BatchRequest batch;
+  AddPut(batch, SmsKey(p, m.message_id()), m, expires, version);
+  AddDelete(batch, due_key, due_version);
+  AddPut(batch, DeadKey(p, m.message_id()), m, expires, std::nullopt);
+  absl::Status s = kv_.Batch(batch).status();
+  if (!s.ok()) return IsVersionMismatch(s) ? absl::OkStatus() : s;
+  dead_lettered_.Increment();
+  log::Warning("otp.sms_queue.dead_lettered")
+      .With("message_id", m.message_id())
+      .With("attempts", m.attempts())
+      .With("reason", m.last_error());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> SmsQueue::Depth(int p) {
+  v1::ScanRequest scan;
+  scan.set_namespace_(std::string(kNamespace));
+  scan.set_prefix(DuePrefix(p));
+  scan.set_keys_only(true);
+  scan.set_limit(1000);
+  int64_t n = 0;
+  for (;;) {
+    absl::StatusOr<v1::ScanResponse> page = kv_.Scan(scan);
+    if (!page.ok()) return page.status();
+    n += page->records_size();
+    if (page->next_page_token().empty() || n >= kMaxDepthPerPartition) return n;
+    scan.set_page_token(page->next_page_token());
+  }
+}
+
+void SmsQueue::Start() {
+  absl::MutexLock lock(&mu_);
+  if (thread_.joinable() || stopping_) return;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void SmsQueue::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool SmsQueue::Woken() const { return wake_ || stopping_; }
+
+void SmsQueue::Loop() {
+  for (;;) {
+    absl::StatusOr<RunStats> stats = RunOnce();
+    if (!stats.ok())
+      log::Warning("otp.sms_queue.run_failed").With(stats.status());
+    const bool more = stats.ok() && stats->more;
+    absl::MutexLock lock(&mu_);
+    if (!more) {
+      mu_.AwaitWithTimeout(absl::Condition(this, &SmsQueue::Woken),
+                           options_.poll_interval);
+    }
+    wake_ = false;
+    if (stopping_) return;
+  }
+}
+
+}  // namespace eid::otp

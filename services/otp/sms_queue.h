@@ -1,0 +1,179 @@
+// SmsQueue: the durable SMS delivery queue, kept in the storage shards
+// ("otp" namespace; keys in otp_keys.h), and the sender that drains it.
+//
+// Life of a message:
+//   Enqueue   one atomic Batch writes the message record (QUEUED) and its
+//             due-index entry; once it returns OK the message is durable and
+//             will be attempted. Messages are spread over a fixed number of
+//             partitions ("smsq-<p>|..."), each a routing key of its own.
+//   RunOnce   for each partition, scans the due index in time order and for
+//             each due message: claims it (moves its due entry to now + lease,
+//             one Batch with compare-and-swap, so two senders never send it at
+//             once; a sender that dies mid-send leaves it to be retried after
+//             the lease), hands it to the SmsSender, then records the outcome:
+//               accepted -> SENT (a code's text is erased from the record);
+//               failed   -> FAILED, retried after initial_backoff * 2^(n-1)
+//                           (capped at max_backoff);
+//               failed max_attempts times -> DEAD_LETTERED, plus a dead-letter
+//                           record "smsq-<p>|dead|<id>" for operators.
+//             An SMS carrying a code is first checked against the code's
+//             record (its guard): it is not sent if its code expired, was
+//             superseded by a resend or was never stored (the SendOtp that
+//             queued it failed after queueing); it waits up to commit_grace
+//             for a code not yet stored. Such a message ends DEAD_LETTERED with
+//             last_error saying why, without an attempt.
+//   Start     runs RunOnce on a thread every poll_interval, and at once after
+//             an Enqueue; tests call RunOnce directly with a FakeClock.
+// Delivery is at least once: a sender crash between the transport's
+// acceptance and the SENT record repeats the SMS after the lease.
+//
+// Metrics (in the registry passed in):
+//   otp_sms_sent_total{transport}            SMS accepted by the transport
+//   otp_sms_send_failures_total{transport}   failed attempts
+//   otp_sms_dead_lettered_total              messages given up
+//   otp_sms_queue_depth                      messages waiting (as of the last
+//                                            RunOnce; counted up to 10,000 per
+//                                            partition)
+//   otp_sms_delivery_latency_seconds         Enqueue -> accepted by transport
+//
+// Thread-safe.
+#ifndef EID_SERVICES_OTP_SMS_QUEUE_H_
+#define EID_SERVICES_OTP_SMS_QUEUE_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "eid/otp/records.pb.h"
+#include "eid/v1/otp.pb.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "services/common/clock.h"
+#include "services/common/random.h"
+#include "services/otp/sms_sender.h"
+#include "storage/shard/kv_store.h"
+
+namespace eid::otp {
+
+class SmsQueue {
+ public:
+  struct Options {
+    // Queue partitions. Part of every message id: never lower it while
+    // messages exist.
+    int partitions = 4;
+    // Attempts before a message is dead-lettered.
+    int max_attempts = 6;
+    // Wait after the first failure; doubles after each later one.
+    absl::Duration initial_backoff = absl::Seconds(5);
+    absl::Duration max_backoff = absl::Minutes(10);
+    // A claimed message not finished within this is attempted again.
+    absl::Duration lease = absl::Seconds(30);
+    // How long a code's SMS waits for its code to be stored.
+    absl::Duration commit_grace = absl::Seconds(10);
+    // How soon a code's SMS that found its code not yet stored looks again.
+    absl::Duration pending_recheck = absl::Milliseconds(100);
+    // Message records (and dead letters) are kept this long for
+    // GetDeliveryStatus and operators.
+    absl::Duration retention = absl::Hours(7 * 24);
+    // Due messages taken per partition in one RunOnce.
+    int batch = 100;
+    // The sender thread's pause between two RunOnce when idle.
+    absl::Duration poll_interval = absl::Milliseconds(200);
+  };
+
+  // One SMS to queue.
+  struct Outgoing {
+    // Preset for idempotent enqueues (from NewMessageId); made if empty.
+    std::string message_id;
+    std::string phone;  // normalised "+84..."
+    std::string text;
+    // The text holds a code: erased once the message is final.
+    bool sensitive = false;
+    // Not sent after this (a code's expiry).
+    absl::Time content_expires_at = absl::InfiniteFuture();
+    // For a code: its record's key and otp_id (see the guard above).
+    std::string guard_key;
+    std::string guard_otp_id;
+  };
+
+  // What one RunOnce did.
+  struct RunStats {
+    int sent = 0;
+    int failed = 0;
+    int dead_lettered = 0;
+    int dropped = 0;  // not sent: code expired, superseded or not stored
+    int64_t depth = 0;
+    bool more = false;  // a partition had more due messages than `batch`
+  };
+
+  // `kv`, `sender`, `clock`, `random` and `metrics` must outlive the queue.
+  SmsQueue(const Options& options, storage::KvStore& kv, SmsSender& sender,
+           Clock& clock, RandomSource& random, prometheus::Registry& metrics);
+  ~SmsQueue();  // Stops the sender thread.
+
+  // A fresh message id (for Outgoing::message_id).
+  std::string NewMessageId();
+
+  // Queues `sms` durably and returns its message id. If a message with the
+  // preset id exists already, returns the id and queues nothing (an
+  // idempotent retry). Errors of the store (e.g. UNAVAILABLE).
+  absl::StatusOr<std::string> Enqueue(const Outgoing& sms);
+
+  // Where a message stands. NOT_FOUND (MESSAGE_NOT_FOUND) if unknown or
+  // purged.
+  absl::StatusOr<v1::GetDeliveryStatusResponse> Status(
+      const std::string& message_id);
+
+  // Attempts every message due at the clock's now. Errors only if the store
+  // could not be scanned; a failed send is an outcome, not an error.
+  absl::StatusOr<RunStats> RunOnce();
+
+  // Makes the sender thread run at once (e.g. after a code was stored).
+  void Wake();
+
+  // Starts / stops the sender thread (Stop is idempotent).
+  void Start();
+  void Stop();
+
+ private:
+  int Partition(absl::string_view message_id) const;
+  absl::Status ProcessPartition(int p, RunStats& stats);
+  // Handles one due entry; OK also when another sender won the race.
+  absl::Status ProcessDue(int p, const v1::Record& due, RunStats& stats);
+  enum class Guard { kLive, kPending, kGone };
+  absl::StatusOr<Guard> CheckGuard(const SmsRecord& m, absl::Time now);
+  absl::Status DeadLetter(int p, SmsRecord m, uint64_t version,
+                          const std::string& due_key, uint64_t due_version,
+                          absl::string_view why);
+  absl::StatusOr<int64_t> Depth(int p);
+  void Loop();
+  bool Woken() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const Options options_;
+  storage::KvStore& kv_;
+  SmsSender& sender_;
+  Clock& clock_;
+  RandomSource& random_;
+
+  prometheus::Counter& sent_;
+  prometheus::Counter& failures_;
+  prometheus::Counter& dead_lettered_;
+  prometheus::Gauge& depth_;
+  prometheus::Histogram& latency_;
+
+  mutable absl::Mutex mu_;
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace eid::otp
+
+#endif  // EID_SERVICES_OTP_SMS_QUEUE_H_

@@ -1,0 +1,278 @@
+#include "services/otp/sms_queue.h"
+
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "services/common/proto_time.h"
+#include "services/common/status.h"
+#include "services/otp/otp_keys.h"
+#include "services/otp/otp_testing.h"
+#include "services/otp/record_io.h"
+
+namespace eid::otp {
+namespace {
+
+using testing::FakeSmsSender;
+
+// The value of a counter or gauge (the sum over its labels), or a
+// histogram's sample count.
+double MetricValue(prometheus::Registry& registry, const std::string& name) {
+  double total = 0;
+  for (const auto& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const auto& m : family.metric) {
+      total += m.counter.value + m.gauge.value + m.histogram.sample_count;
+    }
+  }
+  return total;
+}
+
+class SmsQueueTest : public ::testing::Test {
+ protected:
+  SmsQueueTest() { kv_ = testing::OpenStore("smsq", clock_); }
+
+  SmsQueue& Queue() {
+    if (!queue_) {
+      queue_ = std::make_unique<SmsQueue>(options_, *kv_, sender_, clock_,
+                                          random_, metrics_);
+    }
+    return *queue_;
+  }
+
+  std::string Enqueue(const std::string& text = "hello",
+                      bool sensitive = false) {
+    SmsQueue::Outgoing sms;
+    sms.phone = "+84912345678";
+    sms.text = text;
+    sms.sensitive = sensitive;
+    absl::StatusOr<std::string> id = Queue().Enqueue(sms);
+    EXPECT_TRUE(id.ok()) << id.status();
+    return id.value_or("");
+  }
+
+  v1::GetDeliveryStatusResponse StatusOf(const std::string& id) {
+    absl::StatusOr<v1::GetDeliveryStatusResponse> s = Queue().Status(id);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.value_or(v1::GetDeliveryStatusResponse());
+  }
+
+  SmsQueue::RunStats Run() {
+    absl::StatusOr<SmsQueue::RunStats> stats = Queue().RunOnce();
+    EXPECT_TRUE(stats.ok()) << stats.status();
+    return stats.value_or(SmsQueue::RunStats());
+  }
+
+  FakeClock clock_{absl::FromUnixSeconds(1735700000)};
+  std::unique_ptr<storage::RocksDbKvStore> kv_;
+  FakeSmsSender sender_;
+  DeterministicRandom random_{3};
+  prometheus::Registry metrics_;
+  SmsQueue::Options options_;
+  std::unique_ptr<SmsQueue> queue_;
+};
+
+TEST_F(SmsQueueTest, QueuedMessageIsSentOnceAndReportedSent) {
+  const absl::Time queued = clock_.Now();
+  const std::string id = Enqueue("VNeID: hello");
+  v1::GetDeliveryStatusResponse s = StatusOf(id);
+  EXPECT_EQ(s.state(), v1::DELIVERY_STATE_QUEUED);
+  EXPECT_EQ(FromProtoTime(s.next_attempt_at()), queued);
+  EXPECT_EQ(s.masked_phone(), "+84******678");
+  EXPECT_EQ(s.transport(), "fake");
+
+  clock_.Advance(absl::Milliseconds(250));
+  SmsQueue::RunStats stats = Run();
+  EXPECT_EQ(stats.sent, 1);
+  ASSERT_EQ(sender_.sent().size(), 1u);
+  EXPECT_EQ(sender_.sent()[0].text, "VNeID: hello");
+  EXPECT_EQ(sender_.sent()[0].to, "+84912345678");
+  EXPECT_EQ(sender_.sent()[0].message_id, id);
+  s = StatusOf(id);
+  EXPECT_EQ(s.state(), v1::DELIVERY_STATE_SENT);
+  EXPECT_EQ(s.attempts(), 1);
+  EXPECT_EQ(FromProtoTime(s.queued_at()), queued);
+  EXPECT_EQ(FromProtoTime(s.last_attempt_at()),
+            queued + absl::Milliseconds(250));
+  EXPECT_FALSE(s.has_next_attempt_at());
+
+  EXPECT_EQ(Run().sent, 0);
+  EXPECT_EQ(sender_.calls(), 1);
+  EXPECT_EQ(MetricValue(metrics_, "otp_sms_sent_total"), 1);
+  EXPECT_EQ(MetricValue(metrics_, "otp_sms_delivery_latency_seconds"), 1);
+  EXPECT_EQ(MetricValue(metrics_, "otp_sms_queue_depth"), 0);
+}
+
+TEST_F(SmsQueueTest, TheTextOfASentCodeIsErased) {
+  const std::string id = Enqueue("code 123456", /*sensitive=*/true);
+  Run();
+  absl::StatusOr<Versioned<SmsRecord>> m =
+      Read<SmsRecord>(*kv_, SmsKey(PartitionOfMessageId(id, 4), id));
+  ASSERT_TRUE(m.ok() && m->found());
+  EXPECT_EQ(m->value.text(), "");
+  EXPECT_EQ(m->value.state(), v1::DELIVERY_STATE_SENT);
+}
+
+TEST_F(SmsQueueTest, FailuresAreRetriedWithExponentialBackoffThenDeadLettered) {
+  options_.max_attempts = 4;
+  options_.initial_backoff = absl::Seconds(5);
+  sender_.FailAlways(true);
+  const std::string id = Enqueue("x", true);
+
+  EXPECT_EQ(Run().failed, 1);
+  v1::GetDeliveryStatusResponse s = StatusOf(id);
+  EXPECT_EQ(s.state(), v1::DELIVERY_STATE_FAILED);
+  EXPECT_EQ(s.attempts(), 1);
+  EXPECT_EQ(s.last_error(), "fake: gateway down");
+  EXPECT_EQ(FromProtoTime(s.next_attempt_at()),
+            clock_.Now() + absl::Seconds(5));
+
+  // Waits 5 s, then 10 s, then 20 s; nothing is attempted early.
+  for (absl::Duration wait :
+       {absl::Seconds(5), absl::Seconds(10), absl::Seconds(20)}) {
+    const int calls = sender_.calls();
+    clock_.Advance(wait - absl::Milliseconds(1));
+    Run();
+    EXPECT_EQ(sender_.calls(), calls) << wait;
+    clock_.Advance(absl::Milliseconds(1));
+    Run();
+    EXPECT_EQ(sender_.calls(), calls + 1) << wait;
+  }
+  s = StatusOf(id);
+  EXPECT_EQ(s.state(), v1::DELIVERY_STATE_DEAD_LETTERED);
+  EXPECT_EQ(s.attempts(), 4);
+  EXPECT_EQ(s.last_error(), "fake: gateway down");
+  EXPECT_FALSE(s.has_next_attempt_at());
+
+  // The dead letter is kept for operators, without the code.
+  absl::StatusOr<Versioned<SmsRecord>> dead =
+      Read<SmsRecord>(*kv_, DeadKey(PartitionOfMessageId(id, 4), id));
+  ASSERT_TRUE(dead.ok() && dead->found());
+  EXPECT_EQ(dead->value.attempts(), 4);
+  EXPECT_EQ(dead->value.text(), "");
+
+  clock_.Advance(absl::Hours(1));
+  Run();
+  EXPECT_EQ(sender_.calls(), 4);
+  EXPECT_EQ(MetricValue(metrics_, "otp_sms_send_failures_total"), 4);
+  EXPECT_EQ(MetricValue(metrics_, "otp_sms_dead_lettered_total"), 1);
+}
+
+TEST_F(SmsQueueTest, BackoffIsCappedAtMaxBackoff) {
+  options_.max_attempts = 10;
+  options_.initial_backoff = absl::Seconds(5);
+  options_.max_backoff = absl::Seconds(12);
+  sender_.FailAlways(true);
+  const std::string id = Enqueue();
+  Run();
+  clock_.Advance(absl::Seconds(5));
+  Run();
+  clock_.Advance(absl::Seconds(10));
+  Run();
+  EXPECT_EQ(FromProtoTime(StatusOf(id).next_attempt_at()),
+            clock_.Now() + absl::Seconds(12));
+}
+
+TEST_F(SmsQueueTest, AMessageSucceedsAfterTransientFailures) {
+  sender_.FailNext(2);
+  const std::string id = Enqueue();
+  Run();
+  clock_.Advance(absl::Seconds(5));
+  Run();
+  clock_.Advance(absl::Seconds(10));
+  Run();
+  EXPECT_EQ(StatusOf(id).state(), v1::DELIVERY_STATE_SENT);
+  EXPECT_EQ(StatusOf(id).attempts(), 3);
+  EXPECT_EQ(sender_.sent().size(), 1u);
+}
+
+TEST_F(SmsQueueTest, QueuedMessagesSurviveARestart) {
+  const std::string path = testing::FreshDir("restart");
+  kv_ = testing::OpenStoreAt(path, clock_);
+  const std::string id = Enqueue("kept");
+  queue_.reset();
+  kv_.reset();
+  kv_ = testing::OpenStoreAt(path, clock_);
+  Run();
+  ASSERT_EQ(sender_.sent().size(), 1u);
+  EXPECT_EQ(sender_.sent()[0].message_id, id);
+}
+
+TEST_F(SmsQueueTest, DepthCountsWaitingMessages) {
+  sender_.FailAlways(true);
+  Enqueue();
+  Enqueue();
+  Enqueue();
+  EXPECT_EQ(Run().depth, 3);
+  EXPECT_EQ(MetricValue(metrics_, "otp_sms_queue_depth"), 3);
+  sender_.FailAlways(false);
+  clock_.Advance(absl::Seconds(5));
+  EXPECT_EQ(Run().depth, 0);
+  EXPECT_EQ(sender_.sent().size(), 3u);
+}
+
+TEST_F(SmsQueueTest, EnqueueWithAnExistingIdQueuesNothingMore) {
+  SmsQueue::Outgoing sms;
+  sms.message_id = Queue().NewMessageId();
+  sms.phone = "+84912345678";
+  sms.text = "once";
+  ASSERT_EQ(*Queue().Enqueue(sms), sms.message_id);
+  ASSERT_EQ(*Queue().Enqueue(sms), sms.message_id);
+  Run();
+  ASSERT_EQ(*Queue().Enqueue(sms), sms.message_id);
+  Run();
+  EXPECT_EQ(sender_.calls(), 1);
+}
+
+TEST_F(SmsQueueTest, UnknownMessageIsNotFound) {
+  EXPECT_EQ(ReasonOf(Queue().Status("m0-" + std::string(32, '0')).status()),
+            "MESSAGE_NOT_FOUND");
+  EXPECT_EQ(ReasonOf(Queue().Status("garbage").status()), "MESSAGE_NOT_FOUND");
+}
+
+TEST_F(SmsQueueTest, ExpiredContentIsNotSent) {
+  SmsQueue::Outgoing sms;
+  sms.phone = "+84912345678";
+  sms.text = "code";
+  sms.content_expires_at = clock_.Now() + absl::Minutes(5);
+  const std::string id = *Queue().Enqueue(sms);
+  clock_.Advance(absl::Minutes(5));
+  EXPECT_EQ(Run().dropped, 1);
+  EXPECT_EQ(sender_.calls(), 0);
+  EXPECT_EQ(StatusOf(id).state(), v1::DELIVERY_STATE_DEAD_LETTERED);
+  EXPECT_EQ(StatusOf(id).last_error(), "expired before delivery");
+}
+
+TEST_F(SmsQueueTest, ACodeNeverStoredIsWaitedForThenNotSent) {
+  options_.commit_grace = absl::Seconds(10);
+  SmsQueue::Outgoing sms;
+  sms.phone = "+84912345678";
+  sms.text = "code";
+  sms.guard_key = "acc|otp|1";
+  sms.guard_otp_id = "o1.YWNj.1.1.0123456789abcdef";
+  const std::string id = *Queue().Enqueue(sms);
+  for (int i = 0; i < 9; ++i) {
+    Run();
+    clock_.Advance(absl::Seconds(1));
+  }
+  EXPECT_EQ(StatusOf(id).state(), v1::DELIVERY_STATE_QUEUED);
+  clock_.Advance(absl::Seconds(1));
+  Run();
+  EXPECT_EQ(sender_.calls(), 0);
+  EXPECT_EQ(StatusOf(id).state(), v1::DELIVERY_STATE_DEAD_LETTERED);
+}
+
+TEST_F(SmsQueueTest, TheSenderThreadDeliversWithoutBeingDriven) {
+  Queue().Start();
+  const std::string id = Enqueue();
+  // Waits for the thread (real time), not for an expiry.
+  for (int i = 0; i < 500 && sender_.sent().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  Queue().Stop();
+  ASSERT_EQ(sender_.sent().size(), 1u);
+  EXPECT_EQ(StatusOf(id).state(), v1::DELIVERY_STATE_SENT);
+}
+
+}  // namespace
+}  // namespace eid::otp

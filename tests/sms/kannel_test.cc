@@ -1,0 +1,278 @@
+// An OTP SMS goes through the SMS queue and KannelSmsSender to a real Kannel:
+// bearerbox and smsbox with a fake SMSC (Kannel's own test tool, fakesmsc,
+// which prints every message the SMSC receives). Everything listens on free
+// loopback ports and is stopped at the end, on failure too.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "services/common/clock.h"
+#include "services/common/random.h"
+#include "services/common/secrets.h"
+#include "services/common/status.h"
+#include "services/otp/kannel_sms_sender.h"
+#include "services/otp/otp_engine.h"
+#include "services/otp/sms_queue.h"
+#include "storage/shard/rocksdb_kv_store.h"
+#include "tests/util/subprocess.h"
+
+namespace eid::otp {
+namespace {
+
+constexpr char kBearerbox[] = "/usr/sbin/bearerbox";
+constexpr char kSmsbox[] = "/usr/sbin/smsbox";
+constexpr char kFakeSmsc[] = "/usr/lib/kannel/test/fakesmsc";
+
+std::string TmpDir() { return getenv("TEST_TMPDIR"); }
+
+// A loopback port nobody listens on now.
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool Accepts(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  const bool ok =
+      connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+bool WaitUntil(const std::function<bool()>& done, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
+class KannelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* binary : {kBearerbox, kSmsbox, kFakeSmsc}) {
+      ASSERT_EQ(access(binary, X_OK), 0)
+          << binary << " is missing: apt-get install kannel kannel-extras";
+    }
+    admin_port_ = FreePort();
+    smsbox_port_ = FreePort();
+    smsc_port_ = FreePort();
+    sendsms_port_ = FreePort();
+    const std::string dir = TmpDir();
+    conf_ = dir + "/kannel.conf";
+    std::ofstream(conf_) << absl::StrCat(
+        "group = core\n"
+        "admin-port = ",
+        admin_port_,
+        "\n"
+        "admin-password = admin\n"
+        "admin-interface = 127.0.0.1\n"
+        "smsbox-port = ",
+        smsbox_port_,
+        "\n"
+        "box-allow-ip = 127.0.0.1\n"
+        "log-file = \"",
+        dir,
+        "/bearerbox.log\"\n"
+        "log-level = 0\n"
+        "\n"
+        "group = smsc\n"
+        "smsc = fake\n"
+        "smsc-id = fake\n"
+        "host = 127.0.0.1\n"
+        "port = ",
+        smsc_port_,
+        "\n"
+        "connect-allow-ip = 127.0.0.1\n"
+        "\n"
+        "group = smsbox\n"
+        "bearerbox-host = 127.0.0.1\n"
+        "bearerbox-port = ",
+        smsbox_port_,
+        "\n"
+        "sendsms-port = ",
+        sendsms_port_,
+        "\n"
+        "sendsms-interface = 127.0.0.1\n"
+        "log-file = \"",
+        dir,
+        "/smsbox.log\"\n"
+        "log-level = 0\n"
+        "\n"
+        "group = sendsms-user\n"
+        "username = eid\n"
+        "password = s3cret\n"
+        "max-messages = 3\n"
+        "concatenation = true\n");
+
+    auto bearerbox = testing::Subprocess::Start({kBearerbox, "-v", "1", conf_},
+                                                dir + "/bearerbox.out");
+    ASSERT_TRUE(bearerbox.ok()) << bearerbox.status();
+    bearerbox_ = *std::move(bearerbox);
+    ASSERT_TRUE(
+        WaitUntil([&] { return Accepts(smsbox_port_) && Accepts(smsc_port_); },
+                  absl::Seconds(15)))
+        << testing::ReadFile(dir + "/bearerbox.out");
+    // The fake SMSC: connects to bearerbox, generates no messages (-m 0)
+    // and prints each one it receives as "Got message N: <from to text ...>".
+    smsc_out_ = dir + "/fakesmsc.out";
+    auto smsc = testing::Subprocess::Start(
+        {kFakeSmsc, "-H", "127.0.0.1", "-r", std::to_string(smsc_port_), "-i",
+         "1", "-m", "0", "100 200 text nop"},
+        smsc_out_);
+    ASSERT_TRUE(smsc.ok()) << smsc.status();
+    fakesmsc_ = *std::move(smsc);
+    auto smsbox = testing::Subprocess::Start({kSmsbox, "-v", "1", conf_},
+                                             dir + "/smsbox.out");
+    ASSERT_TRUE(smsbox.ok()) << smsbox.status();
+    smsbox_ = *std::move(smsbox);
+    ASSERT_TRUE(
+        WaitUntil([&] { return Accepts(sendsms_port_); }, absl::Seconds(15)))
+        << testing::ReadFile(dir + "/smsbox.out");
+
+    store_path_ = dir + "/store";
+    storage::RocksDbKvStore::Options store;
+    store.path = store_path_;
+    auto kv = storage::RocksDbKvStore::Open(store, Clock::Real());
+    ASSERT_TRUE(kv.ok()) << kv.status();
+    kv_ = *std::move(kv);
+    pepper_ = dir + "/pepper";
+    ASSERT_TRUE(EnsureDevSecretFile(pepper_, 32, SystemRandom::Get()).ok());
+  }
+
+  void TearDown() override {
+    // Stopped in reverse order; the destructors SIGKILL whatever is left.
+    for (auto* p : {&smsbox_, &fakesmsc_, &bearerbox_}) {
+      if (*p == nullptr) continue;
+      (*p)->Signal(SIGTERM);
+      (void)(*p)->Wait(absl::Seconds(5));
+      p->reset();  // SIGKILLs it if it did not stop.
+    }
+  }
+
+  std::unique_ptr<KannelSmsSender> Sender(const std::string& credentials) {
+    const std::string path =
+        TmpDir() + "/kannel-credentials-" + std::to_string(++files_);
+    std::ofstream(path) << credentials << "\n";
+    chmod(path.c_str(), 0600);
+    KannelSmsSender::Options options;
+    options.host = "127.0.0.1";
+    options.port = sendsms_port_;
+    options.credentials_file = path;
+    options.deadline = absl::Seconds(5);
+    auto sender = KannelSmsSender::Create(options);
+    EXPECT_TRUE(sender.ok()) << sender.status();
+    return sender.ok() ? *std::move(sender) : nullptr;
+  }
+
+  int admin_port_, smsbox_port_, smsc_port_, sendsms_port_;
+  int files_ = 0;
+  std::string conf_, smsc_out_, store_path_, pepper_;
+  std::unique_ptr<testing::Subprocess> bearerbox_, fakesmsc_, smsbox_;
+  std::unique_ptr<storage::RocksDbKvStore> kv_;
+  prometheus::Registry metrics_;
+};
+
+TEST_F(KannelTest, AnOtpSmsReachesTheSmscWithItsTextAndDestination) {
+  std::unique_ptr<KannelSmsSender> sender = Sender("eid:s3cret");
+  ASSERT_NE(sender, nullptr);
+  SmsQueue queue(SmsQueue::Options(), *kv_, *sender, Clock::Real(),
+                 SystemRandom::Get(), metrics_);
+  OtpEngine::Options options;
+  options.pepper_file = pepper_;
+  auto engine = OtpEngine::Create(
+      options, *kv_, queue, Clock::Real(), SystemRandom::Get(),
+      [](const std::string&) { return v1::ACCOUNT_STATE_APPROVED; });
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  queue.Start();
+
+  v1::SendOtpRequest send;
+  send.set_request_id("kannel-1");
+  send.set_account_id("acc-kannel");
+  send.set_phone("0912345678");
+  send.set_purpose(v1::OTP_PURPOSE_ACTIVATION);
+  absl::StatusOr<v1::SendOtpResponse> sent = (*engine)->SendOtp(send);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+
+  // Kannel accepted it ...
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto s = queue.Status(sent->message_id());
+        return s.ok() && s->state() == v1::DELIVERY_STATE_SENT;
+      },
+      absl::Seconds(20)))
+      << queue.Status(sent->message_id())->last_error();
+  EXPECT_EQ(queue.Status(sent->message_id())->transport(), "kannel");
+
+  // ... and the SMSC received it, from VNeID to the normalised number.
+  const std::regex got(
+      "Got message [0-9]+: <VNeID \\+84912345678 text (VNeID: Ma OTP kich hoat "
+      "tai khoan cua "
+      "ban la ([0-9]{6})\\. Ma co hieu luc trong 5 phut\\. Khong chia se ma "
+      "nay cho bat ky "
+      "ai\\.)>");
+  std::smatch m;
+  std::string printed;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        printed = testing::ReadFile(smsc_out_);
+        return std::regex_search(printed, m, got);
+      },
+      absl::Seconds(20)))
+      << printed;
+  const std::string code = m[2];
+  queue.Stop();
+
+  // The code the phone got is the code the engine accepts.
+  v1::CheckOtpRequest check;
+  check.set_otp_id(sent->otp_id());
+  check.set_code(code);
+  absl::StatusOr<v1::CheckOtpResponse> checked = (*engine)->CheckOtp(check);
+  EXPECT_TRUE(checked.ok()) << checked.status();
+}
+
+TEST_F(KannelTest, RejectedCredentialsAreRetriedAndReportedWithTheHttpStatus) {
+  std::unique_ptr<KannelSmsSender> sender = Sender("eid:wrong");
+  ASSERT_NE(sender, nullptr);
+  SmsQueue queue(SmsQueue::Options(), *kv_, *sender, Clock::Real(),
+                 SystemRandom::Get(), metrics_);
+  SmsQueue::Outgoing sms;
+  sms.phone = "+84912345678";
+  sms.text = "VNeID: test";
+  absl::StatusOr<std::string> id = queue.Enqueue(sms);
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(queue.RunOnce().ok());
+  absl::StatusOr<v1::GetDeliveryStatusResponse> s = queue.Status(*id);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->state(), v1::DELIVERY_STATE_FAILED);
+  EXPECT_EQ(s->last_error(), "kannel: HTTP 403");
+  EXPECT_TRUE(s->has_next_attempt_at());
+}
+
+}  // namespace
+}  // namespace eid::otp
