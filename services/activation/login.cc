@@ -295,6 +295,7 @@ absl::StatusOr<v1::AuthenticateSessionResponse> Activation::AuthenticateSession(
   *response.mutable_account() = caller->record.account();
   *response.mutable_session_expires_at() = ToProtoTime(expires);
   response.set_device_signature_verified(with_signature);
+  response.set_audit_subject(AuditSubjectOf(caller->record.id_number()));
   return response;
 }
 

@@ -125,13 +125,13 @@ grpc::Status AuditServiceImpl::GetConsistencyProof(
   return grpc::Status::OK;
 }
 
-grpc::Status AuditServiceImpl::ReadLeaves(grpc::ServerContext*,
+grpc::Status AuditServiceImpl::ReadLeaves(grpc::ServerContext* context,
                                           const v1::ReadLeavesRequest* r,
                                           v1::ReadLeavesResponse* out) {
-  if (r->has_credentials()) {
-    // Auditor sessions arrive with the activation service (issue 4).
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                        "reading leaves as an auditor needs sessions (not yet)");
+  if (r->has_credentials() || authenticate_ != nullptr) {
+    absl::StatusOr<AuditReader> reader =
+        Auditor(*context, r->credentials(), "/eid.v1.AuditService/ReadLeaves");
+    if (!reader.ok()) return ToGrpcStatus(reader.status());
   }
   if (r->end_index() > r->start_index() &&
       r->end_index() - r->start_index() > kMaxLeavesPerRead) {

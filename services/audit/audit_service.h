@@ -2,15 +2,18 @@
 // signer. Translates only: wire in, absl::Status -> grpc::Status out
 // (audit.proto documents every RPC). Thread-safe.
 //
-// Query, GetCitizenHistory and ExportEvents need a citizen's or auditor's
-// session, which the activation service issues (issue 4): until it lands
-// they answer UNIMPLEMENTED. ReadLeaves serves internal callers (no
-// credentials), which is what `eidctl audit verify` is.
+// Query, ExportEvents and ReadLeaves serve auditors (ROLE_AUDITOR) and
+// internal callers; GetCitizenHistory a citizen's own events (device
+// signature required). Callers are authenticated by the ReaderAuthenticator
+// given to SetReaders (without one, those RPCs answer UNAVAILABLE). Every
+// query and export is itself recorded in the log (audit.queried,
+// audit.exported). The reading RPCs live in audit_queries.cc.
 #ifndef EID_SERVICES_AUDIT_AUDIT_SERVICE_H_
 #define EID_SERVICES_AUDIT_AUDIT_SERVICE_H_
 
 #include "eid/v1/audit.grpc.pb.h"
 #include "services/audit/audit_log.h"
+#include "services/audit/audit_readers.h"
 #include "services/audit/checkpoint_signer.h"
 
 namespace eid::audit {
@@ -39,10 +42,36 @@ class AuditServiceImpl final : public v1::AuditService::Service {
                                    v1::GetConsistencyProofResponse* response) override;
   grpc::Status ReadLeaves(grpc::ServerContext*, const v1::ReadLeavesRequest* request,
                           v1::ReadLeavesResponse* response) override;
+  grpc::Status Query(grpc::ServerContext*, const v1::QueryRequest* request,
+                     v1::QueryResponse* response) override;
+  grpc::Status GetCitizenHistory(grpc::ServerContext*,
+                                 const v1::GetCitizenHistoryRequest* request,
+                                 v1::GetCitizenHistoryResponse* response) override;
+  grpc::Status ExportEvents(grpc::ServerContext*, const v1::ExportEventsRequest* request,
+                            grpc::ServerWriter<v1::ExportEventsResponse>* writer) override;
+
+  // Who may read (set once, before serving).
+  void SetReaders(ReaderAuthenticator authenticate, SubjectOf subject_of) {
+    authenticate_ = std::move(authenticate);
+    subject_of_ = std::move(subject_of);
+  }
 
  private:
+  // An auditor or internal caller of `method`; PERMISSION_DENIED
+  // ROLE_REQUIRED for anyone else.
+  absl::StatusOr<AuditReader> Auditor(const grpc::ServerContext& context,
+                                      const v1::Credentials& credentials,
+                                      absl::string_view method);
+  // `filter` with subject_id_number turned into its subject.
+  absl::StatusOr<v1::AuditFilter> Resolve(const v1::AuditFilter& filter) const;
+  // Records a read of the log (audit.queried / audit.exported) in it.
+  void RecordRead(absl::string_view action, const AuditReader& reader,
+                  const v1::AuditFilter& filter);
+
   AuditLog& log_;
   const CheckpointSigner& signer_;
+  ReaderAuthenticator authenticate_;
+  SubjectOf subject_of_;
 };
 
 }  // namespace eid::audit

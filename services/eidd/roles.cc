@@ -13,6 +13,10 @@
 #include "eid/v1/storage.grpc.pb.h"
 #include "eid/v1/verification.grpc.pb.h"
 #include "services/audit/audit_server.h"
+#include "services/common/internal_auth.h"
+#include "services/common/keyed_hash.h"
+#include "services/common/secrets.h"
+#include "services/common/status.h"
 #include "services/eidd/account_roles.h"
 #include "storage/shard/shard.h"
 
@@ -74,7 +78,20 @@ class AuditRole : public RoleInstance {
     options.signing_seed_file = absl::StrCat(ctx.keys_dir, "/audit_signing_seed");
     auto server = audit::AuditServer::Open(options, *ctx.clock);
     if (!server.ok()) return server.status();
-    return std::unique_ptr<RoleInstance>(new AuditRole(std::move(*server)));
+    auto role = std::unique_ptr<AuditRole>(new AuditRole(std::move(*server)));
+    absl::StatusOr<std::string> token =
+        ReadSecretFile(absl::StrCat(ctx.keys_dir, "/internal_token"));
+    if (!token.ok()) return WithContext(token.status(), "--keys_dir");
+    absl::StatusOr<std::string> subject_key =
+        ReadSecretFile(absl::StrCat(ctx.keys_dir, "/audit_subject_key"));
+    if (!subject_key.ok()) return WithContext(subject_key.status(), "--keys_dir");
+    role->internal_ = std::make_unique<InternalAuth>(*token);
+    role->server_->service().SetReaders(
+        ReaderAuthenticator(*role->internal_, ctx.channel_to),
+        [key = *subject_key](absl::string_view id_number) {
+          return KeyedHash(key, {id_number});
+        });
+    return std::unique_ptr<RoleInstance>(std::move(role));
   }
   std::vector<GrpcServer::Service> Services() override {
     return {{"eid.v1.AuditService", &server_->service()}};
@@ -83,7 +100,47 @@ class AuditRole : public RoleInstance {
  private:
   explicit AuditRole(std::unique_ptr<audit::AuditServer> server)
       : server_(std::move(server)) {}
+  // Readers of the audit log: internal callers by their token, others by
+  // their session, which the activation service checks.
+  static audit::ReaderAuthenticator ReaderAuthenticator(
+      const InternalAuth& internal,
+      std::function<std::shared_ptr<grpc::Channel>(absl::string_view)> channel_to) {
+    return [&internal, channel_to](const grpc::ServerContext& context,
+                                   const v1::Credentials& credentials,
+                                   absl::string_view method,
+                                   const std::string* digest)
+               -> absl::StatusOr<audit::AuditReader> {
+      audit::AuditReader reader;
+      if (credentials.session_token().empty() && internal.IsInternal(context)) {
+        reader.internal = true;
+        return reader;
+      }
+      std::shared_ptr<grpc::Channel> channel = channel_to("activation");
+      if (channel == nullptr) {
+        return Unavailable(v1::DEPENDENCY_UNAVAILABLE,
+                           "sessions are checked by activation: give --peers "
+                           "activation=host:port");
+      }
+      v1::AuthenticateSessionRequest request;
+      *request.mutable_credentials() = credentials;
+      request.set_method(std::string(method));
+      if (digest != nullptr) request.set_request_digest(*digest);
+      v1::AuthenticateSessionResponse response;
+      grpc::ClientContext call;
+      call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      internal.Attach(call);
+      absl::Status s = FromGrpcStatus(
+          v1::ActivationService::NewStub(channel)->AuthenticateSession(&call, request,
+                                                                      &response));
+      if (!s.ok()) return s;
+      reader.account = response.account();
+      reader.subject = response.audit_subject();
+      return reader;
+    };
+  }
+
   std::unique_ptr<audit::AuditServer> server_;
+  std::unique_ptr<InternalAuth> internal_;
 };
 
 }  // namespace
