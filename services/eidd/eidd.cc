@@ -151,7 +151,11 @@ std::shared_ptr<grpc::Channel> Eidd::ChannelTo(absl::string_view role) {
   absl::MutexLock lock(&mu_);
   auto peer = peer_addresses_.find(role);
   if (peer == peer_addresses_.end()) {
-    return started_server_ == nullptr ? nullptr : started_server_->InProcessChannel();
+    // Neither listed nor hosted here: there is nowhere to send the call.
+    const bool hosted = std::find(role_names_.begin(), role_names_.end(), role) !=
+                        role_names_.end();
+    if (!hosted || started_server_ == nullptr) return nullptr;
+    return started_server_->InProcessChannel();
   }
   std::shared_ptr<grpc::Channel>& channel = peer_channels_[peer->first];
   if (channel == nullptr) {

@@ -16,7 +16,9 @@
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "services/audit/audit_keys.h"
+#include "services/common/internal_auth.h"
 #include "services/common/proto_time.h"
+#include "services/common/secrets.h"
 #include "tests/util/eidd_process.h"
 
 namespace eid {
@@ -89,9 +91,19 @@ class AuditProcessTest : public ::testing::Test {
     }
   }
 
+  // Reading the log is for auditors and eid's own services: the tests read
+  // as an internal caller, with the token --generate_dev_keys wrote.
+  std::string TokenFile() const { return dir_ + "/keys/internal_token"; }
+  void AttachToken(grpc::ClientContext& context) const {
+    absl::StatusOr<std::string> token = ReadSecretFile(TokenFile());
+    ASSERT_TRUE(token.ok()) << token.status();
+    InternalAuth(*token).Attach(context);
+  }
+
   int Verify(std::string* out) {
     auto code = testing::Run({testing::RunfilePath("tools/eidctl/eidctl"),
-                              "--server=" + eidd_.grpc_address(), "audit", "verify"},
+                              "--server=" + eidd_.grpc_address(),
+                              "--internal_token_file=" + TokenFile(), "audit", "verify"},
                              out, absl::Seconds(60));
     return code.ok() ? *code : -1;
   }
@@ -178,6 +190,7 @@ TEST_F(AuditProcessTest, AppendsAcknowledgedBeforeAKillNineAreAllKept) {
     read.set_end_index(a.leaf_index() + 1);
     v1::ReadLeavesResponse leaf;
     grpc::ClientContext context;
+    AttachToken(context);
     if (!stub_->ReadLeaves(&context, read, &leaf).ok() || leaf.records_size() != 1 ||
         leaf.records(0).event().event_id() != a.event_id()) {
       ++missing;

@@ -30,6 +30,7 @@ struct Finding {
   size_t checkpoints = 0;
   bool ok = true;
   int64_t first_bad_index = -1;  // The first leaf that differs, if known.
+  bool unchecked = false;        // A call failed: nothing is known either way.
   std::string problem;           // Empty when ok.
 
   void Fail(std::string what, int64_t index = -1) {
@@ -37,6 +38,13 @@ struct Finding {
     ok = false;
     problem = std::move(what);
     first_bad_index = index;
+  }
+
+  // The server did not answer: the partition could not be checked, which is
+  // not evidence of tampering.
+  void CouldNotCheck(std::string what) {
+    Fail(std::move(what));
+    unchecked = true;
   }
 };
 
@@ -95,8 +103,8 @@ class Verifier {
       v1::ReadLeavesResponse leaves;
       grpc::Status s = stub_->ReadLeaves(ctx_.NewCall().get(), read, &leaves);
       if (!s.ok()) {
-        f.Fail(absl::StrCat("reading leaves from ", start, ": ", s.error_message()),
-               static_cast<int64_t>(start));
+        f.CouldNotCheck(
+            absl::StrCat("reading leaves from ", start, ": ", s.error_message()));
         return f;
       }
       for (const v1::AuditRecord& leaf : leaves.records()) {
@@ -140,7 +148,7 @@ class Verifier {
       v1::ListCheckpointsResponse page;
       grpc::Status s = stub_->ListCheckpoints(ctx_.NewCall().get(), request, &page);
       if (!s.ok()) {
-        f->Fail(absl::StrCat("listing checkpoints: ", s.error_message()));
+        f->CouldNotCheck(absl::StrCat("listing checkpoints: ", s.error_message()));
         return false;
       }
       out->insert(out->end(), page.checkpoints().begin(), page.checkpoints().end());
@@ -166,8 +174,12 @@ class Verifier {
       request.set_tree_size(checkpoint.tree_size());
       v1::GetInclusionProofResponse proof;
       grpc::Status s = stub_->GetInclusionProof(ctx_.NewCall().get(), request, &proof);
+      if (!s.ok()) {
+        f->CouldNotCheck(absl::StrCat("proving leaf ", i, ": ", s.error_message()));
+        return;
+      }
       std::vector<Hash> path;
-      bool parsed = s.ok();
+      bool parsed = true;
       for (const std::string& h : proof.audit_path()) {
         path.emplace_back();
         parsed = parsed && ToHash(h, &path.back());
@@ -216,7 +228,8 @@ int Verify(const CommandContext& ctx) {
     if (ctx.json) {
       absl::StrAppend(&json, i ? "," : "", "{\"partition\":", f.partition,
                       ",\"leaves\":", f.leaves, ",\"checkpoints\":", f.checkpoints,
-                      ",\"ok\":", f.ok ? "true" : "false");
+                      ",\"ok\":", f.ok ? "true" : "false",
+                      ",\"checked\":", f.unchecked ? "false" : "true");
       if (!f.ok) {
         absl::StrAppend(&json, ",\"first_bad_index\":", f.first_bad_index,
                         ",\"problem\":", JsonString(f.problem));
@@ -225,6 +238,8 @@ int Verify(const CommandContext& ctx) {
     } else if (f.ok) {
       std::printf("partition %u: %llu leaves, %zu checkpoints: intact\n", f.partition,
                   static_cast<unsigned long long>(f.leaves), f.checkpoints);
+    } else if (f.unchecked) {
+      std::printf("partition %u: COULD NOT CHECK: %s\n", f.partition, f.problem.c_str());
     } else {
       std::printf("partition %u: TAMPERED: %s\n", f.partition, f.problem.c_str());
     }

@@ -1,12 +1,14 @@
 #include "tools/eidctl/command.h"
 
 #include "absl/strings/str_format.h"
+#include "services/common/internal_auth.h"
 
 namespace eid::ctl {
 
 std::unique_ptr<grpc::ClientContext> CommandContext::NewCall() const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  InternalAuth(internal_token).Attach(*context);
   return context;
 }
 

@@ -20,8 +20,12 @@ struct CommandContext {
   bool json = false;                      // Machine-readable output.
   absl::Duration timeout;                 // Deadline of each call.
   std::vector<std::string> args;          // After the subcommand name.
+  // eid's internal-caller token (operators' commands such as reading the
+  // audit log); empty when not given.
+  std::string internal_token;
 
-  // A client context with the deadline set.
+  // A client context with the deadline set, carrying the internal token if
+  // there is one.
   std::unique_ptr<grpc::ClientContext> NewCall() const;
 };
 

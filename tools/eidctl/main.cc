@@ -10,6 +10,7 @@
 #include "absl/flags/usage.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "services/common/secrets.h"
 #include "tools/eidctl/audit.h"
 #include "tools/eidctl/command.h"
 #include "tools/eidctl/health.h"
@@ -18,11 +19,15 @@
 ABSL_FLAG(std::string, server, "127.0.0.1:7443", "eidd gRPC address.");
 ABSL_FLAG(bool, json, false, "Print JSON instead of text.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5), "Deadline of each call.");
+ABSL_FLAG(std::string, internal_token_file, "",
+          "File holding eid's internal-caller token (e.g. var/keys/internal_token), "
+          "for operators' commands such as audit verify.");
 
 namespace {
 
 constexpr const char kUsage[] =
-    "eidctl [--server=HOST:PORT] [--json] [--timeout=5s] COMMAND\n"
+    "eidctl [--server=HOST:PORT] [--json] [--timeout=5s]\n"
+    "       [--internal_token_file=FILE] COMMAND\n"
     "commands:\n"
     "  health       gRPC health of the server and each eid service\n"
     "  shard info   a storage shard: replay fence and entries, namespaces\n"
@@ -44,6 +49,15 @@ int main(int argc, char** argv) {
       grpc::CreateChannel(ctx.server, grpc::InsecureChannelCredentials());
   ctx.json = absl::GetFlag(FLAGS_json);
   ctx.timeout = absl::GetFlag(FLAGS_timeout);
+  if (const std::string file = absl::GetFlag(FLAGS_internal_token_file);
+      !file.empty()) {
+    absl::StatusOr<std::string> token = eid::ReadSecretFile(file);
+    if (!token.ok()) {
+      std::fprintf(stderr, "eidctl: %s\n", token.status().ToString().c_str());
+      return 2;
+    }
+    ctx.internal_token = std::move(*token);
+  }
   const std::string command = positional[1];
   ctx.args.assign(positional.begin() + 2, positional.end());
 
