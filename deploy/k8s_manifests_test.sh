@@ -82,6 +82,7 @@ if [ -f "$tmp/dev.yaml" ]; then
   check rejects-unknown-flag expect_rejected unknown-flag "eidd has no flag --grpc_port"
   check rejects-shard-count expect_rejected shard-count "replicas 4 but eid-config lists 3 shards"
   check rejects-missing-egress expect_rejected missing-egress "verification may not reach shard"
+  check rejects-missing-peers expect_rejected missing-peers "needs --peers=\$(EID_PEERS)"
   check rejects-rule-drift expect_rejected rule-drift "differs from deploy/prometheus/alerts.yml"
   check rejects-writable-root expect_rejected writable-root "readOnlyRootFilesystem must be true"
 fi

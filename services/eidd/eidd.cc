@@ -149,14 +149,13 @@ absl::Status Eidd::CheckPeers(const std::vector<const Role*>& roles,
 
 std::shared_ptr<grpc::Channel> Eidd::ChannelTo(absl::string_view role) {
   absl::MutexLock lock(&mu_);
-  auto peer = peer_addresses_.find(role);
-  if (peer == peer_addresses_.end()) {
-    // Neither listed nor hosted here: there is nowhere to send the call.
-    const bool hosted = std::find(role_names_.begin(), role_names_.end(), role) !=
-                        role_names_.end();
-    if (!hosted || started_server_ == nullptr) return nullptr;
-    return started_server_->InProcessChannel();
+  // A role hosted here is called in process, even if --peers lists it too
+  // (one peer list can then serve every process of a deployment).
+  if (std::find(role_names_.begin(), role_names_.end(), role) != role_names_.end()) {
+    return started_server_ == nullptr ? nullptr : started_server_->InProcessChannel();
   }
+  auto peer = peer_addresses_.find(role);
+  if (peer == peer_addresses_.end()) return nullptr;  // Nowhere to send it.
   std::shared_ptr<grpc::Channel>& channel = peer_channels_[peer->first];
   if (channel == nullptr) {
     channel = grpc::CreateChannel(peer->second, grpc::InsecureChannelCredentials());

@@ -74,6 +74,11 @@ const MUTATIONS = {
   "missing-egress": () => {
     objects = objects.filter((o) => !(o.kind === "NetworkPolicy" && o.metadata.name === "verification-egress"));
   },
+  // pass 3: a service that no longer knows where the services it calls are.
+  "missing-peers": () => {
+    const c = eidd(find("Deployment", "activation"));
+    c.args = c.args.filter((a) => !a.startsWith("--peers="));
+  },
   // pass 3: alerts.yml and the PrometheusRule drifting apart.
   "rule-drift": () => { find("PrometheusRule", "eid").spec.groups[1].rules[0].for = "1m"; },
   // pass 3: a container allowed to write its root filesystem.
@@ -292,6 +297,13 @@ for (const w of workloads) {
   }
   // Roles that use storage get the shard list; keys only where they are read.
   if (needs[role]?.includes("shard") && args.shards !== "$(EID_SHARDS)") fail(where, "needs --shards=$(EID_SHARDS)");
+  // Roles that call other services find them through the shared peer list.
+  const calls = (needs[role] ?? []).filter((r) => r !== "shard");
+  if (calls.length > 0 && args.peers !== "$(EID_PEERS)") fail(where, "needs --peers=$(EID_PEERS)");
+  const peers = Object.fromEntries((config?.data?.peers ?? "").split(",").filter(Boolean).map((p) => p.split("=")));
+  for (const callee of calls) {
+    if (peers[callee] !== `${callee}:7443`) fail("ConfigMap/eid-config", `peers must list ${callee}=${callee}:7443`);
+  }
   if (args.keys_dir !== undefined && !c.volumeMounts?.some((m) => m.mountPath === args.keys_dir)) {
     fail(where, `--keys_dir ${args.keys_dir} is not mounted`);
   }
