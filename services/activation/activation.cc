@@ -25,11 +25,6 @@ absl::string_view AccountOfToken(absl::string_view token) {
   return token.substr(0, dot);
 }
 
-v1::OtpPurpose PurposeOf(internal::FlowKind kind) {
-  return kind == internal::FLOW_KIND_RECOVERY ? v1::OTP_PURPOSE_RECOVERY
-                                              : v1::OTP_PURPOSE_ACTIVATION;
-}
-
 }  // namespace
 
 Activation::Activation(AccountStore& accounts, OtpStub otp,
