@@ -161,6 +161,7 @@ absl::StatusOr<std::vector<v1::Mutation>> ReportIndex::Mutations(
     row.set_level(a.level());
     *row.mutable_locality() = a.locality();
     *row.mutable_approved_at() = a.approved_at();
+    *row.mutable_org_units() = a.org_units();
     v1::Mutation& m = out.emplace_back();
     m.set_namespace_(kIndexNamespace);
     m.set_key(new_key);

@@ -16,31 +16,6 @@
 namespace eid {
 namespace {
 
-absl::StatusOr<std::string> Secret(const RoleContext& ctx, absl::string_view name) {
-  absl::StatusOr<std::string> secret =
-      ReadSecretFile(absl::StrCat(ctx.keys_dir, "/", name));
-  if (!secret.ok()) return WithContext(secret.status(), "--keys_dir");
-  return secret;
-}
-
-// The report counters' placement over the shards the router knows.
-std::unique_ptr<activation::ReportIndex> ReportIndexFor(storage::ShardRouter& router) {
-  const uint32_t shards = router.shard_count();
-  return std::make_unique<activation::ReportIndex>(
-      shards, [shards](absl::string_view key) { return storage::ShardOfKey(key, shards); });
-}
-
-// An audit client spooling under <data_dir>/audit-spool-<role>.
-absl::StatusOr<std::unique_ptr<audit::AuditClient>> AuditClientFor(
-    RoleContext& ctx, absl::string_view role) {
-  audit::AuditClient::Options options;
-  options.spool_dir = absl::StrCat(ctx.data_dir, "/audit-spool-", role);
-  auto channel_to = ctx.channel_to;
-  return audit::AuditClient::Create(
-      options, audit::AuditClient::Connect([channel_to] { return channel_to("audit"); }),
-      *ctx.random, ctx.metrics->registry());
-}
-
 class OtpRole : public RoleInstance {
  public:
   static absl::StatusOr<std::unique_ptr<RoleInstance>> Create(RoleContext& ctx) {
@@ -165,6 +140,29 @@ class ActivationRole : public RoleInstance {
 };
 
 }  // namespace
+
+absl::StatusOr<std::string> Secret(const RoleContext& ctx, absl::string_view name) {
+  absl::StatusOr<std::string> secret =
+      ReadSecretFile(absl::StrCat(ctx.keys_dir, "/", name));
+  if (!secret.ok()) return WithContext(secret.status(), "--keys_dir");
+  return secret;
+}
+
+std::unique_ptr<activation::ReportIndex> ReportIndexFor(storage::ShardRouter& router) {
+  const uint32_t shards = router.shard_count();
+  return std::make_unique<activation::ReportIndex>(
+      shards, [shards](absl::string_view key) { return storage::ShardOfKey(key, shards); });
+}
+
+absl::StatusOr<std::unique_ptr<audit::AuditClient>> AuditClientFor(
+    RoleContext& ctx, absl::string_view role) {
+  audit::AuditClient::Options options;
+  options.spool_dir = absl::StrCat(ctx.data_dir, "/audit-spool-", role);
+  auto channel_to = ctx.channel_to;
+  return audit::AuditClient::Create(
+      options, audit::AuditClient::Connect([channel_to] { return channel_to("audit"); }),
+      *ctx.random, ctx.metrics->registry());
+}
 
 absl::StatusOr<std::unique_ptr<RoleInstance>> CreateOtpRole(RoleContext& ctx) {
   return OtpRole::Create(ctx);

@@ -18,6 +18,8 @@
 #include "services/common/secrets.h"
 #include "services/common/status.h"
 #include "services/eidd/account_roles.h"
+#include "services/eidd/reports_role.h"
+#include "services/eidd/session_check.h"
 #include "storage/shard/shard.h"
 
 namespace eid {
@@ -115,26 +117,11 @@ class AuditRole : public RoleInstance {
         reader.internal = true;
         return reader;
       }
-      std::shared_ptr<grpc::Channel> channel = channel_to("activation");
-      if (channel == nullptr) {
-        return Unavailable(v1::DEPENDENCY_UNAVAILABLE,
-                           "sessions are checked by activation: give --peers "
-                           "activation=host:port");
-      }
-      v1::AuthenticateSessionRequest request;
-      *request.mutable_credentials() = credentials;
-      request.set_method(std::string(method));
-      if (digest != nullptr) request.set_request_digest(*digest);
-      v1::AuthenticateSessionResponse response;
-      grpc::ClientContext call;
-      call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-      internal.Attach(call);
-      absl::Status s = FromGrpcStatus(
-          v1::ActivationService::NewStub(channel)->AuthenticateSession(&call, request,
-                                                                      &response));
-      if (!s.ok()) return s;
-      reader.account = response.account();
-      reader.subject = response.audit_subject();
+      absl::StatusOr<v1::AuthenticateSessionResponse> response =
+          CheckSessionWithActivation(internal, channel_to, credentials, method, digest);
+      if (!response.ok()) return response.status();
+      reader.account = response->account();
+      reader.subject = response->audit_subject();
       return reader;
     };
   }
@@ -160,7 +147,7 @@ const std::vector<Role>& AllRoles() {
        {"shard", "qr", "audit"},
        Stub<v1::VerificationService>("eid.v1.VerificationService")},
       {"reports", "registration and activation counts, not-activated lists",
-       {"shard"}, Stub<v1::ReportsService>("eid.v1.ReportsService")},
+       {"shard", "activation", "audit"}, &CreateReportsRole},
   };
   return *roles;
 }

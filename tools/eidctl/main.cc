@@ -11,9 +11,11 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "services/common/secrets.h"
+#include "tools/eidctl/accounts.h"
 #include "tools/eidctl/audit.h"
 #include "tools/eidctl/command.h"
 #include "tools/eidctl/health.h"
+#include "tools/eidctl/reports.h"
 #include "tools/eidctl/shard.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:7443", "eidd gRPC address.");
@@ -32,7 +34,13 @@ constexpr const char kUsage[] =
     "  health       gRPC health of the server and each eid service\n"
     "  shard info   a storage shard: replay fence and entries, namespaces\n"
     "  audit verify [PARTITION]\n"
-    "               recompute the audit log's trees, check every checkpoint\n";
+    "               recompute the audit log's trees, check every checkpoint\n"
+    "  accounts import FILE\n"
+    "               register the rows of a CSV or JSON-lines file (docs/reports.md)\n"
+    "  reports counts [--province=P --district=D --commune=C --level=L --by=DIMS]\n"
+    "               registrations, activations and the activation rate\n"
+    "  reports not-activated --province=P [--district=D] [--csv]\n"
+    "               approved accounts not yet activated, oldest first\n";
 
 }  // namespace
 
@@ -64,6 +72,8 @@ int main(int argc, char** argv) {
   if (command == "health") return eid::ctl::Health(ctx);
   if (command == "shard") return eid::ctl::Shard(ctx);
   if (command == "audit") return eid::ctl::Audit(ctx);
+  if (command == "accounts") return eid::ctl::Accounts(ctx);
+  if (command == "reports") return eid::ctl::Reports(ctx);
   std::fprintf(stderr, "eidctl: unknown command \"%s\"\n%s", command.c_str(),
                kUsage);
   return 2;
