@@ -41,6 +41,14 @@ int Failed(const grpc::Status& status) {
   return 1;
 }
 
+// `text` padded with spaces to `width` characters (UTF-8 aware, so names
+// with diacritics line up).
+std::string PadRight(const std::string& text, size_t width) {
+  size_t chars = 0;
+  for (unsigned char c : text) chars += (c & 0xC0) != 0x80;
+  return chars >= width ? text : text + std::string(width - chars, ' ');
+}
+
 std::string Percent(double rate) { return absl::StrFormat("%.1f%%", rate * 100); }
 
 std::string StateName(v1::AccountState s) {
@@ -94,7 +102,8 @@ std::string RowJson(const v1::CountRow& row, const std::string& label) {
 }
 
 std::string RowText(const v1::CountRow& row, const std::string& label) {
-  return absl::StrFormat("%-28s %11d %9d %10d %9d %7d %8d %7s\n", label, row.registered(),
+  return absl::StrFormat("%s %11d %9d %10d %9d %7d %8d %7s\n", PadRight(label, 28),
+                         row.registered(),
                          row.approved(), row.activated(), row.awaiting_activation(),
                          row.locked(), row.revoked(), Percent(row.activation_rate()));
 }
@@ -205,8 +214,8 @@ int NotActivated(const CommandContext& ctx) {
     return 0;
   }
   for (const v1::NotActivatedRow& r : rows) {
-    std::printf("%s  %-30s %s  level %d  %s  approved %s\n", r.masked_id_number().c_str(),
-                r.full_name().c_str(), r.phone().c_str(), static_cast<int>(r.level()),
+    std::printf("%s  %s %s  level %d  %s  approved %s\n", r.masked_id_number().c_str(),
+                PadRight(r.full_name(), 30).c_str(), r.phone().c_str(), static_cast<int>(r.level()),
                 r.locality().commune_code().c_str(),
                 absl::FormatTime("%d/%m/%Y", FromProtoTime(r.approved_at()),
                                  absl::FixedTimeZone(7 * 3600))
