@@ -281,6 +281,30 @@ TEST_F(ReportsFlowTest, ImportActivateAndReport) {
   s = FromGrpcStatus(reports->CountAccounts(&citizen, count, &counted));
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
   EXPECT_EQ(ReasonOf(s), "ROLE_REQUIRED");
+
+  // Cường becomes the report viewer of district 672: his session now reads
+  // that district (narrowed to it when he asks for the country), not 673.
+  v1::SetAccountRolesRequest grant;
+  grant.set_account_id(cuong);
+  v1::RoleGrant& viewer = *grant.add_roles();
+  viewer.set_role(v1::ROLE_REPORT_VIEWER);
+  viewer.mutable_locality_scope()->set_province_code("68");
+  viewer.mutable_locality_scope()->set_district_code("672");
+  v1::SetAccountRolesResponse granted;
+  ASSERT_TRUE(Rpc(&v1::ActivationService::Stub::SetAccountRoles, grant, &granted, true).ok());
+  grpc::ClientContext official;
+  s = FromGrpcStatus(reports->CountAccounts(&official, count, &counted));
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(counted.total().registered(), 4u);
+  EXPECT_EQ(counted.total().activated(), 1u);
+  v1::ListNotActivatedRequest other;
+  *other.mutable_credentials() = count.credentials();
+  other.mutable_locality()->set_province_code("68");
+  other.mutable_locality()->set_district_code("673");
+  v1::ListNotActivatedResponse listed;
+  grpc::ClientContext outside;
+  s = FromGrpcStatus(reports->ListNotActivated(&outside, other, &listed));
+  EXPECT_EQ(ReasonOf(s), "SCOPE_EXCEEDED") << s;
 }
 
 }  // namespace
