@@ -1,6 +1,7 @@
 #include "services/eidd/reports_role.h"
 
 #include "services/common/internal_auth.h"
+#include "services/common/status.h"
 #include "services/eidd/account_roles.h"
 #include "services/eidd/session_check.h"
 #include "services/reports/reports.h"
@@ -48,6 +49,10 @@ class ReportsRole : public RoleInstance {
       if (credentials.session_token().empty() && internal.IsInternal(context)) {
         viewer.internal = true;
         return viewer;
+      }
+      if (credentials.session_token().empty()) {
+        return Unauthenticated(v1::SESSION_INVALID,
+                               "credentials.session_token is required");
       }
       absl::StatusOr<v1::AuthenticateSessionResponse> session =
           CheckSessionWithActivation(internal, channel_to, credentials, method, nullptr);
