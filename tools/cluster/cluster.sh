@@ -180,7 +180,11 @@ start_eidd() {
     rm -f "$dir/$name.pid" "$dir/$name.args"
     return 2
   fi
-  [ $rc = 0 ] || { tail -20 "$dir/$name.log" >&2; die "$name did not start (log: $dir/$name.log)"; }
+  if [ $rc != 0 ]; then
+    kill9 "$name"  # Still starting after 30 s: not left behind unrecorded.
+    tail -20 "$dir/$name.log" >&2
+    die "$name did not start (log: $dir/$name.log); --stop stops the others"
+  fi
   # From now on it always comes back on the same ports (its peers know them).
   write_eidd_args "$name" "$role" "$(port_of "$name" grpc)" "$(port_of "$name" metrics)" "$flags"
   echo "$name $role" >>"$dir/processes"
@@ -210,8 +214,21 @@ write_prometheus_config() {
   } >"$dir/prometheus.yml"
 }
 
+# Waits (up to 30 s) until Prometheus answers /-/ready.
+await_prometheus() {
+  local port i
+  port=$(port_of prometheus prometheus)
+  for ((i = 0; i < 300; i++)); do
+    curl -sf "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1 && return 0
+    alive prometheus || { tail -20 "$dir/prometheus.log" >&2; die "prometheus did not start"; }
+    sleep 0.1
+  done
+  kill9 prometheus
+  die "prometheus not ready after 30 s (log: $dir/prometheus.log)"
+}
+
 start_prometheus() {
-  local port=$prometheus_port i
+  local port=$prometheus_port
   [ "$port" != 0 ] || port=$(free_port)
   # The alert rules of deploy/prometheus, evaluated here too.
   if [ -f "$root/deploy/prometheus/alerts.yml" ]; then
@@ -223,11 +240,7 @@ start_prometheus() {
     >"$dir/prometheus.args"
   echo "prometheus=$port" >"$dir/prometheus.ports"
   launch prometheus
-  for ((i = 0; i < 300; i++)); do
-    curl -sf "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1 && break
-    alive prometheus || { tail -20 "$dir/prometheus.log" >&2; die "prometheus did not start"; }
-    sleep 0.1
-  done
+  await_prometheus
   echo "prometheus prometheus" >>"$dir/processes"
 }
 
@@ -240,7 +253,7 @@ cmd_start() {
   command -v prometheus >/dev/null || die "no prometheus binary (tools/bootstrap)"
   : >"$dir/processes"
   started=0
-  local shards="" peers="" line role count flags i f
+  local shards="" peers="" line role count flags i f addr
   for line in "${TOPOLOGY[@]}"; do
     read -r role count flags <<<"$line"
     local first=""
@@ -252,7 +265,7 @@ cmd_start() {
       f=${f//\{shards\}/${shards%,}}
       [ "$role" != shard ] && [ -n "$peers" ] && f="$f --peers=${peers%,}"
       start_eidd "$name" "$role" "$f" || continue
-      local addr="127.0.0.1:$(port_of "$name" grpc)"
+      addr="127.0.0.1:$(port_of "$name" grpc)"
       [ "$role" = shard ] && shards="$shards$addr,"
       [ -z "$first" ] && first=$addr
     done
@@ -325,11 +338,15 @@ cmd_restart() {
   kill9 "$name"
   if [ "$name" = prometheus ]; then
     launch prometheus
+    await_prometheus
     return 0
   fi
   rm -f "$dir/$name.ports"
   launch "$name"
-  await_eidd "$name" || die "$name did not restart (log: $dir/$name.log)"
+  if ! await_eidd "$name"; then
+    kill9 "$name"
+    die "$name did not restart (log: $dir/$name.log)"
+  fi
   echo "cluster: $name restarted (pid $(cat "$dir/$name.pid"))" >&2
 }
 
