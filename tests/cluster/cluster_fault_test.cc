@@ -407,7 +407,8 @@ class ClusterFaultTest : public ::testing::Test {
   // Prometheus sees up == 1.
   void KillAndRestart(const std::string& process) {
     const int prom = cluster_->prometheus_port();
-    ASSERT_TRUE(cluster_->Kill(process).ok());
+    absl::Status killed = cluster_->Kill(process);
+    ASSERT_TRUE(killed.ok()) << killed;
     auto down = testing::AwaitPromSample(prom, UpOf(process) + " == 0", absl::Seconds(20));
     ASSERT_TRUE(down.ok()) << "Prometheus never saw " << process << " down: " << down.status();
     absl::SleepFor(absl::Seconds(2));  // The load runs against the hole.
