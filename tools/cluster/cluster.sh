@@ -308,6 +308,10 @@ cmd_stop() {
 
 cmd_status() {
   local name role state health all=0
+  if [ -z "$(processes)" ]; then
+    echo "cluster: not running (nothing started under $dir)" >&2
+    return 1
+  fi
   printf '%-16s %-7s %-22s %s\n' PROCESS PID GRPC STATE
   while read -r name role; do
     if ! alive "$name"; then
