@@ -49,9 +49,12 @@ using AccountLookup =
     std::function<absl::StatusOr<internal::AccountRecord>(const std::string& account_id)>;
 
 struct VerifierOptions {
-  // Clock difference tolerated between the QR service and this one (the
-  // replay guard keeps entries as long: storage/replay).
-  absl::Duration skew = absl::Seconds(5);
+  // Clock difference tolerated between the QR service's clock (which
+  // signed the times) and this one's: both are servers kept by NTP, so one
+  // second; a token is EXPIRED from expires_at + skew (61 s after issue).
+  // The replay guard keeps entries longer (5 s), so nothing is forgotten
+  // while it is still accepted here.
+  absl::Duration skew = absl::Seconds(1);
   // How long after a GENUINE verdict the citizen may share documents.
   absl::Duration share_window = absl::Minutes(5);
 };

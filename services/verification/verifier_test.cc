@@ -176,9 +176,17 @@ TEST_F(VerifierTest, GenuineIsAuditedWithVerifierAndSubjectAndCounted) {
 }
 
 TEST_F(VerifierTest, NotYetValidBeyondSkewWithinSkewAccepted) {
-  EXPECT_EQ(VerdictOf(Token(kStart + absl::Seconds(4))), v1::VERDICT_GENUINE);
-  EXPECT_EQ(VerdictOf(Token(kStart + absl::Seconds(6))), v1::VERDICT_NOT_YET_VALID);
+  EXPECT_EQ(VerdictOf(Token(kStart + absl::Seconds(1))), v1::VERDICT_GENUINE);
+  EXPECT_EQ(VerdictOf(Token(kStart + absl::Seconds(2))), v1::VERDICT_NOT_YET_VALID);
   EXPECT_EQ(Counted("not_yet_valid"), 1);
+}
+
+TEST_F(VerifierTest, ValidSixtySecondsExpiredAtSixtyOne) {
+  const std::string a = Token(kStart), b = Token(kStart);
+  clock_.Advance(absl::Seconds(60));
+  EXPECT_EQ(VerdictOf(a), v1::VERDICT_GENUINE);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(VerdictOf(b), v1::VERDICT_EXPIRED);
 }
 
 TEST_F(VerifierTest, ChecksBeforeTheReplayGuardSpendNoNonce) {
