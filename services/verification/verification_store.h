@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "eid/internal/records.pb.h"
 #include "eid/internal/verification_records.pb.h"
 #include "eid/v1/verification.pb.h"
 #include "storage/shard/kv_store.h"
@@ -53,6 +54,14 @@ class VerificationStore {
   // The account's live verifications, with their ids.
   absl::StatusOr<std::vector<std::pair<std::string, internal::VerificationRecord>>>
   ListVerifications(absl::string_view account_id, absl::Time now);
+
+  // The first answer to a verifier's request_id (VerifyQr retries), kept
+  // until `expires_at`.
+  absl::Status PutAnswer(absl::string_view verifier_account_id,
+                         absl::string_view request_id,
+                         const internal::RequestRecord& answer, absl::Time expires_at);
+  absl::StatusOr<std::optional<internal::RequestRecord>> GetAnswer(
+      absl::string_view verifier_account_id, absl::string_view request_id, absl::Time now);
 
   // Wallet documents.
   absl::StatusOr<std::optional<v1::WalletDocument>> GetDocument(

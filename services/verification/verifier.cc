@@ -96,6 +96,25 @@ absl::StatusOr<v1::VerifyQrResponse> Verifier::VerifyQr(const v1::VerifyQrReques
   }
 
   const absl::Time now = clock_.Now();
+  // A retry of a lost answer gets that answer, not REPLAYED.
+  const std::string& verifier_id = verifier->account().account_id();
+  const std::string token_hash = Sha256(request.token());
+  if (!request.request_id().empty()) {
+    absl::StatusOr<std::optional<internal::RequestRecord>> earlier =
+        store_.GetAnswer(verifier_id, request.request_id(), now);
+    if (!earlier.ok()) return earlier.status();
+    if (earlier->has_value()) {
+      if (!ConstantTimeEquals((*earlier)->request_hash(), token_hash)) {
+        return InvalidArgument(v1::REQUEST_ID_CONFLICT,
+                               "request_id was used with another token");
+      }
+      v1::VerifyQrResponse first;
+      if (!first.ParseFromString((*earlier)->response())) {
+        return absl::DataLossError("request record unreadable");
+      }
+      return first;
+    }
+  }
   absl::StatusOr<Outcome> outcome = Check(request.token(), now);
   if (!outcome.ok()) {
     Audit(*verifier, nullptr, outcome.status(), nullptr, request.request_id())
@@ -151,6 +170,16 @@ absl::StatusOr<v1::VerifyQrResponse> Verifier::VerifyQr(const v1::VerifyQrReques
     return Unavailable(v1::DEPENDENCY_UNAVAILABLE, "the audit spool cannot be written");
   }
   verdicts_[outcome->verdict]->Increment();
+  if (!request.request_id().empty()) {
+    internal::RequestRecord answer;
+    answer.set_request_hash(token_hash);
+    answer.set_response(response.SerializeAsString());
+    // Best effort: without it a retry is answered REPLAYED, as without a
+    // request_id.
+    store_.PutAnswer(verifier_id, request.request_id(), answer,
+                     now + options_.request_memory)
+        .IgnoreError();
+  }
   return response;
 }
 

@@ -57,6 +57,9 @@ struct VerifierOptions {
   absl::Duration skew = absl::Seconds(1);
   // How long after a GENUINE verdict the citizen may share documents.
   absl::Duration share_window = absl::Minutes(5);
+  // How long the first answer to a request_id is remembered (a retry after
+  // a lost answer comes within the token's minute).
+  absl::Duration request_memory = absl::Minutes(10);
 };
 
 // Whether `account` is an official allowed to verify: OK, or

@@ -228,6 +228,25 @@ TEST_F(VerifierTest, UnreachableReplayGuardFailsTheCallNeverGenuine) {
   EXPECT_EQ(audit_.events[0].outcome(), v1::AUDIT_OUTCOME_ERROR);
 }
 
+TEST_F(VerifierTest, RetryWithTheSameRequestIdGetsTheFirstVerdict) {
+  v1::VerifyQrRequest r;
+  r.set_token(Token(kStart));
+  r.set_request_id("scan-1");
+  r.mutable_credentials()->set_session_token("officer");
+  absl::StatusOr<v1::VerifyQrResponse> first = verifier_->VerifyQr(r);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->verdict(), v1::VERDICT_GENUINE);
+  absl::StatusOr<v1::VerifyQrResponse> retry = verifier_->VerifyQr(r);
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->verdict(), v1::VERDICT_GENUINE);
+  EXPECT_EQ(retry->verification_id(), first->verification_id());
+  r.set_request_id("");
+  EXPECT_EQ(VerdictOf(r.token()), v1::VERDICT_REPLAYED);
+  r.set_request_id("scan-1");
+  r.set_token(Token(kStart));
+  EXPECT_EQ(ReasonOf(verifier_->VerifyQr(r).status()), "REQUEST_ID_CONFLICT");
+}
+
 TEST_F(VerifierTest, BadInputAndBadCallerChangeNothing) {
   EXPECT_EQ(ReasonOf(Verify("").status()), "FIELD_REQUIRED");
   v1::VerifyQrRequest r;
