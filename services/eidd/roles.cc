@@ -18,6 +18,7 @@
 #include "services/common/secrets.h"
 #include "services/common/status.h"
 #include "services/eidd/account_roles.h"
+#include "services/eidd/verify_roles.h"
 #include "storage/shard/shard.h"
 
 namespace eid {
@@ -155,10 +156,9 @@ const std::vector<Role>& AllRoles() {
       {"activation", "registration, approval, activation, login, recovery",
        {"shard", "otp", "audit"}, &CreateActivationRole},
       {"qr", "one-minute signed identity QR codes and their keys",
-       {"shard", "activation", "audit"}, Stub<v1::QrService>("eid.v1.QrService")},
+       {"activation", "audit"}, &CreateQrRole},
       {"verification", "QR verification, replay guard, wallet documents",
-       {"shard", "qr", "audit"},
-       Stub<v1::VerificationService>("eid.v1.VerificationService")},
+       {"shard", "activation", "qr", "audit"}, &CreateVerificationRole},
       {"reports", "registration and activation counts, not-activated lists",
        {"shard"}, Stub<v1::ReportsService>("eid.v1.ReportsService")},
   };

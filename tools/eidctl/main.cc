@@ -14,6 +14,7 @@
 #include "tools/eidctl/audit.h"
 #include "tools/eidctl/command.h"
 #include "tools/eidctl/health.h"
+#include "tools/eidctl/qr.h"
 #include "tools/eidctl/shard.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:7443", "eidd gRPC address.");
@@ -32,7 +33,10 @@ constexpr const char kUsage[] =
     "  health       gRPC health of the server and each eid service\n"
     "  shard info   a storage shard: replay fence and entries, namespaces\n"
     "  audit verify [PARTITION]\n"
-    "               recompute the audit log's trees, check every checkpoint\n";
+    "               recompute the audit log's trees, check every checkpoint\n"
+    "  qr keys      the QR service's published verification keys\n"
+    "  qr show TOKEN\n"
+    "               a token as terminal art, its fields, an offline check\n";
 
 }  // namespace
 
@@ -64,6 +68,7 @@ int main(int argc, char** argv) {
   if (command == "health") return eid::ctl::Health(ctx);
   if (command == "shard") return eid::ctl::Shard(ctx);
   if (command == "audit") return eid::ctl::Audit(ctx);
+  if (command == "qr") return eid::ctl::Qr(ctx);
   std::fprintf(stderr, "eidctl: unknown command \"%s\"\n%s", command.c_str(),
                kUsage);
   return 2;
