@@ -1,6 +1,8 @@
 #include "services/activation/account_store.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/keyed_hash.h"
 #include "services/common/status.h"
 
 namespace eid::activation {
@@ -23,6 +25,11 @@ bool LostRace(const absl::Status& s) {
 }
 
 }  // namespace
+
+std::string AccountIdOf(absl::string_view id_hash_key, absl::string_view id_number) {
+  const std::string mac = KeyedHash(id_hash_key, {"account-id", id_number});
+  return absl::StrCat("a", absl::BytesToHexString(mac.substr(0, 12)));
+}
 
 std::string AccountStore::KeyOf(absl::string_view account_id) {
   return absl::StrCat(account_id, "|account");

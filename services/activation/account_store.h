@@ -22,6 +22,10 @@ namespace eid::activation {
 
 inline constexpr char kAccountsNamespace[] = "accounts";
 
+// The account id an ID number maps to: "a" + 24 hex digits of a keyed hash
+// under `id_hash_key` (stable; reveals nothing of the number without it).
+std::string AccountIdOf(absl::string_view id_hash_key, absl::string_view id_number);
+
 struct StoredAccount {
   internal::AccountRecord record;
   uint64_t version = 0;

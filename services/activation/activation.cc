@@ -42,8 +42,7 @@ Activation::Activation(AccountStore& accounts, OtpStub otp,
       internal_auth_(secrets_.internal_token) {}
 
 std::string Activation::AccountIdFor(absl::string_view id_number) const {
-  const std::string mac = KeyedHash(secrets_.account_id_key, {"account-id", id_number});
-  return absl::StrCat("a", absl::BytesToHexString(mac.substr(0, 12)));
+  return AccountIdOf(secrets_.account_id_key, id_number);
 }
 
 std::string Activation::DerivedRequestId(absl::string_view purpose,

@@ -68,6 +68,11 @@ class AuditClient : public AuditSink {
       prometheus::Registry& metrics);
   ~AuditClient() override;  // Stops the sender; the spool keeps the rest.
 
+  // Stops the sender now (idempotent); Record still spools. For a process
+  // shutting down: no call may start on a channel to a server that is
+  // stopping (an in-process channel then crashes gRPC 1.51).
+  void StopSending();
+
   absl::Status Record(v1::AuditEvent event) override;
 
   // Events in the spool, not yet acknowledged.

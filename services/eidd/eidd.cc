@@ -199,6 +199,7 @@ void Eidd::Shutdown() {
     absl::MutexLock lock(&mu_);
     started_server_ = nullptr;
   }
+  for (auto it = roles_.rbegin(); it != roles_.rend(); ++it) (*it)->Stopping();
   if (server_ != nullptr) {
     server_->Shutdown();
     server_->Wait();

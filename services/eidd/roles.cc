@@ -19,7 +19,7 @@
 #include "services/common/status.h"
 #include "services/eidd/account_roles.h"
 #include "services/eidd/reports_role.h"
-#include "services/eidd/session_check.h"
+#include "services/eidd/verify_roles.h"
 #include "storage/shard/shard.h"
 
 namespace eid {
@@ -117,11 +117,26 @@ class AuditRole : public RoleInstance {
         reader.internal = true;
         return reader;
       }
-      absl::StatusOr<v1::AuthenticateSessionResponse> response =
-          CheckSessionWithActivation(internal, channel_to, credentials, method, digest);
-      if (!response.ok()) return response.status();
-      reader.account = response->account();
-      reader.subject = response->audit_subject();
+      std::shared_ptr<grpc::Channel> channel = channel_to("activation");
+      if (channel == nullptr) {
+        return Unavailable(v1::DEPENDENCY_UNAVAILABLE,
+                           "sessions are checked by activation: give --peers "
+                           "activation=host:port");
+      }
+      v1::AuthenticateSessionRequest request;
+      *request.mutable_credentials() = credentials;
+      request.set_method(std::string(method));
+      if (digest != nullptr) request.set_request_digest(*digest);
+      v1::AuthenticateSessionResponse response;
+      grpc::ClientContext call;
+      call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      internal.Attach(call);
+      absl::Status s = FromGrpcStatus(
+          v1::ActivationService::NewStub(channel)->AuthenticateSession(&call, request,
+                                                                      &response));
+      if (!s.ok()) return s;
+      reader.account = response.account();
+      reader.subject = response.audit_subject();
       return reader;
     };
   }
@@ -142,10 +157,9 @@ const std::vector<Role>& AllRoles() {
       {"activation", "registration, approval, activation, login, recovery",
        {"shard", "otp", "audit"}, &CreateActivationRole},
       {"qr", "one-minute signed identity QR codes and their keys",
-       {"shard", "activation", "audit"}, Stub<v1::QrService>("eid.v1.QrService")},
+       {"activation", "audit"}, &CreateQrRole},
       {"verification", "QR verification, replay guard, wallet documents",
-       {"shard", "qr", "audit"},
-       Stub<v1::VerificationService>("eid.v1.VerificationService")},
+       {"shard", "activation", "qr", "audit"}, &CreateVerificationRole},
       {"reports", "registration and activation counts, not-activated lists",
        {"shard", "activation", "audit"}, &CreateReportsRole},
   };

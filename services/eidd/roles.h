@@ -55,6 +55,9 @@ class RoleInstance {
   // Called once this process's server is serving: background work that
   // calls other roles (possibly in this process) starts here, not before.
   virtual void Serving() {}
+  // Called before this process's server stops: background work that calls
+  // other roles (possibly through in-process channels) stops here.
+  virtual void Stopping() {}
 };
 
 struct Role {

@@ -6,6 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "eid/v1/storage.grpc.pb.h"
+#include "eid/v1/verification.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
@@ -183,6 +184,70 @@ TEST(EidctlTest, UnreachableServerIsReportedAndFails) {
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(*code, 1);
   EXPECT_THAT(out, HasSubstr("UNREACHABLE"));
+}
+
+}  // namespace
+}  // namespace eid
+
+namespace eid {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ReadFile;
+using testing::RunfilePath;
+
+// qr and verification in their own process, reaching activation, audit and
+// the shard of another through --peers and --shards (as on Kubernetes).
+TEST(EiddSplitTest, QrAndVerificationServeFromTheirOwnProcess) {
+  const std::string dir = std::string(getenv("TEST_TMPDIR")) + "/split";
+  auto core = testing::StartEidd({"--services=shard,audit,otp,activation",
+                                  "--data_dir=" + dir + "/core", "--generate_dev_keys"},
+                                 dir + "/core");
+  ASSERT_TRUE(core.ok()) << core.status();
+  // The same secrets: copy the generated keys for the second process.
+  const std::string keys = dir + "/core/keys";
+  auto verify = testing::StartEidd(
+      {"--services=qr,verification", "--data_dir=" + dir + "/verify",
+       "--keys_dir=" + keys, "--shards=" + core->grpc_address(),
+       "--peers=activation=" + core->grpc_address() + ",audit=" + core->grpc_address()},
+      dir + "/verify");
+  ASSERT_TRUE(verify.ok()) << verify.status();
+  const std::string server = "--server=" + verify->grpc_address();
+  std::string out;
+  auto code = testing::Run({RunfilePath("tools/eidctl/eidctl"), server, "health"}, &out,
+                           absl::Seconds(20));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("eid.v1.VerificationService     SERVING"));
+  code = testing::Run({RunfilePath("tools/eidctl/eidctl"), server, "qr", "keys"}, &out,
+                      absl::Seconds(20));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 0) << out;
+  EXPECT_THAT(out, HasSubstr("refresh after"));
+  // A token from the codec's seed corpus (signed by another key): drawn,
+  // decoded, and found UNKNOWN_KEY offline.
+  const std::string token =
+      ReadFile(RunfilePath("services/qr/token/testdata/qr_token_corpus/valid_typical"));
+  ASSERT_FALSE(token.empty());
+  code = testing::Run({RunfilePath("tools/eidctl/eidctl"), server, "qr", "show", token},
+                      &out, absl::Seconds(20));
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(*code, 1) << out;
+  EXPECT_THAT(out, HasSubstr("QR version 8"));
+  EXPECT_THAT(out, HasSubstr("offline check: UNKNOWN_KEY"));
+  // A VerifyQr reaches activation in the other process for the session.
+  auto stub = v1::VerificationService::NewStub(
+      grpc::CreateChannel(verify->grpc_address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::VerifyQrRequest request;
+  request.set_token(token);
+  request.mutable_credentials()->set_session_token("a00.not-a-session");
+  request.mutable_credentials()->mutable_device_signature()->set_signature("x");
+  v1::VerifyQrResponse response;
+  grpc::Status status = stub->VerifyQr(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+      << status.error_message();
 }
 
 }  // namespace

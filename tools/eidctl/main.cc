@@ -16,6 +16,7 @@
 #include "tools/eidctl/command.h"
 #include "tools/eidctl/health.h"
 #include "tools/eidctl/reports.h"
+#include "tools/eidctl/qr.h"
 #include "tools/eidctl/shard.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:7443", "eidd gRPC address.");
@@ -40,7 +41,10 @@ constexpr const char kUsage[] =
     "  reports counts [--province=P --district=D --commune=C --level=L --by=DIMS]\n"
     "               registrations, activations and the activation rate\n"
     "  reports not-activated --province=P [--district=D] [--csv]\n"
-    "               approved accounts not yet activated, oldest first\n";
+    "               approved accounts not yet activated, oldest first\n"
+    "  qr keys      the QR service's published verification keys\n"
+    "  qr show TOKEN\n"
+    "               a token as terminal art, its fields, an offline check\n";
 
 }  // namespace
 
@@ -74,6 +78,7 @@ int main(int argc, char** argv) {
   if (command == "audit") return eid::ctl::Audit(ctx);
   if (command == "accounts") return eid::ctl::Accounts(ctx);
   if (command == "reports") return eid::ctl::Reports(ctx);
+  if (command == "qr") return eid::ctl::Qr(ctx);
   std::fprintf(stderr, "eidctl: unknown command \"%s\"\n%s", command.c_str(),
                kUsage);
   return 2;
