@@ -31,7 +31,7 @@ TOPOLOGY=(
   "otp           1  --keys_dir={keys} --shards={shards}"
   "activation    1  --keys_dir={keys} --shards={shards}"
   "qr            1  --keys_dir={keys} --shards={shards}"
-  "verification  2  --shards={shards}"
+  "verification  2  --keys_dir={keys} --shards={shards}"
   "reports       1  --keys_dir={keys} --shards={shards}"
 )
 
