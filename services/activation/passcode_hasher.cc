@@ -2,12 +2,19 @@
 
 #include <sodium.h>
 
+#include <cstdlib>
+
 #include "services/common/keyed_hash.h"
+#include "services/common/sodium.h"
 
 namespace eid::activation {
 
 PasscodeHasher::PasscodeHasher(std::string pepper, const Options& options)
-    : pepper_(std::move(pepper)), options_(options) {}
+    : pepper_(std::move(pepper)), options_(options) {
+  // Without sodium_init() libsodium runs its portable Argon2, not the
+  // SIMD one picked for this CPU.
+  if (!SodiumReady()) std::abort();
+}
 
 std::string PasscodeHasher::Peppered(absl::string_view passcode) const {
   return KeyedHash(pepper_, {"passcode", passcode});

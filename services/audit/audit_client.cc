@@ -1,5 +1,7 @@
 #include "services/audit/audit_client.h"
 
+#include <algorithm>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/client_context.h"
@@ -67,6 +69,7 @@ absl::StatusOr<std::unique_ptr<AuditClient>> AuditClient::Create(
   uint64_t last = 0;
   if (it->Valid() && GetBigEndian64(absl::string_view(it->key().data(), it->key().size()),
                                     0, &last)) {
+    absl::MutexLock lock(&client->mu_);
     client->next_sequence_ = last + 1;
   }
   client->pending_ = left;
@@ -89,27 +92,40 @@ absl::Status AuditClient::Record(v1::AuditEvent event) {
   if (event.event_id().empty()) {
     event.set_event_id(absl::BytesToHexString(random_.Bytes(16)));
   }
+  uint64_t sequence;
+  {
+    absl::MutexLock lock(&mu_);
+    sequence = next_sequence_++;
+    writing_.insert(sequence);
+  }
   // Not fsync'd: a process crash keeps it (the OS has it); the cost of an
   // fsync per event belongs to the audit service's group commit.
-  rocksdb::Status s = spool_->Put(rocksdb::WriteOptions(),
-                                  SequenceKey(next_sequence_.fetch_add(1)),
+  rocksdb::Status s = spool_->Put(rocksdb::WriteOptions(), SequenceKey(sequence),
                                   event.SerializeAsString());
+  if (s.ok()) spool_events_.Set(pending_.fetch_add(1) + 1);
+  absl::MutexLock lock(&mu_);
+  writing_.erase(sequence);
   if (!s.ok()) {
     log::Error("audit.spool_failed").With("error", s.ToString());
     return absl::UnavailableError(absl::StrCat("audit spool: ", s.ToString()));
   }
-  spool_events_.Set(pending_.fetch_add(1) + 1);
-  absl::MutexLock lock(&mu_);
   ++wakeups_;
   return absl::OkStatus();
 }
 
 bool AuditClient::SendBatch() {
+  // Every sequence below `written` is in the spool before the iterator is
+  // made (or was sent already); one at or above it may still be on its way.
+  uint64_t written;
+  {
+    absl::MutexLock lock(&mu_);
+    written = writing_.empty() ? next_sequence_ : *writing_.begin();
+  }
   v1::AppendRequest request;
   std::vector<std::string> keys;
   std::unique_ptr<rocksdb::Iterator> it(spool_->NewIterator(rocksdb::ReadOptions()));
-  for (it->SeekToFirst(); it->Valid() && request.events_size() < options_.max_batch;
-       it->Next()) {
+  for (it->Seek(SequenceKey(send_from_));
+       it->Valid() && request.events_size() < options_.max_batch; it->Next()) {
     keys.push_back(it->key().ToString());
     if (!request.add_events()->ParseFromArray(it->value().data(), it->value().size())) {
       // Unreadable: cannot be sent, and must not block the rest.
@@ -117,7 +133,10 @@ bool AuditClient::SendBatch() {
       request.mutable_events()->RemoveLast();
     }
   }
-  if (keys.empty()) return true;
+  if (keys.empty()) {
+    send_from_ = std::max(send_from_, written);
+    return true;
+  }
   v1::AppendResponse response;
   if (request.events_size() > 0) {
     if (stub_ == nullptr) {
@@ -140,6 +159,9 @@ bool AuditClient::SendBatch() {
   rocksdb::WriteBatch done;
   for (const std::string& key : keys) done.Delete(key);
   if (!spool_->Write(rocksdb::WriteOptions(), &done).ok()) return false;
+  uint64_t last = 0;
+  GetBigEndian64(keys.back(), 0, &last);
+  send_from_ = std::min(last + 1, written);
   sent_.Increment(request.events_size());
   spool_events_.Set(pending_.fetch_sub(keys.size()) - keys.size());
   return true;

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -92,7 +93,6 @@ class AuditClient : public AuditSink {
   std::unique_ptr<v1::AuditService::Stub> stub_;  // Made by the sender.
   RandomSource& random_;
   std::unique_ptr<rocksdb::DB> spool_;
-  std::atomic<uint64_t> next_sequence_{0};
   std::atomic<int64_t> pending_{0};
   prometheus::Gauge& spool_events_;
   prometheus::Counter& sent_;
@@ -101,6 +101,14 @@ class AuditClient : public AuditSink {
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t wakeups_ ABSL_GUARDED_BY(mu_) = 0;  // Bumped by Record().
+  uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;  // The next spool key.
+  // Sequences Record() has taken but not yet written: the sender may not
+  // skip past the lowest (a later one can be written first).
+  std::set<uint64_t> writing_ ABSL_GUARDED_BY(mu_);
+  // Sender thread only: every spool key below this has been sent and
+  // deleted. Each batch seeks here instead of iterating from the start over
+  // the deleted keys' tombstones (a cost that grew with every event sent).
+  uint64_t send_from_ = 0;
   std::thread sender_;
 };
 

@@ -1,6 +1,8 @@
 #include "services/audit/audit_client.h"
 
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -131,6 +133,24 @@ TEST_F(AuditClientTest, TheSpoolFillsWhileAuditIsDownAndDrainsWhenItReturns) {
   const std::multiset<std::string> ids = LoggedIds();
   EXPECT_EQ(ids.size(), 350u);  // Nothing lost,
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 350u);  // nothing twice.
+}
+
+// The sender resumes each batch where the last one ended; an event whose
+// spool write finishes after a later one's is still sent.
+TEST_F(AuditClientTest, EventsRecordedConcurrentlyWhileSendingAreAllSent) {
+  StartAudit();
+  StartClient();
+  std::vector<std::thread> producers;
+  for (int t = 0; t < 8; ++t) {
+    producers.emplace_back([this, t] {
+      for (int i = 0; i < 100; ++i) ASSERT_TRUE(client_->Record(Event(t * 100 + i)).ok());
+    });
+  }
+  for (std::thread& p : producers) p.join();
+  ASSERT_TRUE(client_->Flush(absl::Seconds(30))) << client_->pending() << " left";
+  const std::multiset<std::string> ids = LoggedIds();
+  EXPECT_EQ(ids.size(), 800u);
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 800u);
 }
 
 TEST_F(AuditClientTest, AResentBatchIsRecordedOnce) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "services/common/proto_time.h"
+#include "services/common/sodium.h"
 
 namespace eid::audit {
 
@@ -25,7 +26,7 @@ absl::StatusOr<std::unique_ptr<CheckpointSigner>> CheckpointSigner::FromSeed(
     return absl::InvalidArgumentError(
         absl::StrCat("an Ed25519 seed is ", crypto_sign_SEEDBYTES, " bytes"));
   }
-  if (sodium_init() < 0) return absl::InternalError("libsodium failed to start");
+  if (!SodiumReady()) return absl::InternalError("libsodium failed to start");
   std::unique_ptr<CheckpointSigner> signer(new CheckpointSigner());
   unsigned char pk[crypto_sign_PUBLICKEYBYTES];
   signer->secret_key_.resize(crypto_sign_SECRETKEYBYTES);

@@ -31,6 +31,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(),
                            &port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              options.max_idle_threads);
   // Without this, Linux lets a second server bind the same port silently.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (const Service& s : services) builder.RegisterService(s.service);

@@ -29,6 +29,12 @@ class GrpcServer {
     absl::Duration shutdown_grace = absl::Seconds(5);
     // Largest message accepted (bulk imports and document payloads).
     int max_message_bytes = 16 << 20;
+    // Idle handler threads the sync server keeps per completion queue
+    // (gRPC's default is 2). Above it a thread that finishes a call exits,
+    // and the next burst creates new ones: with calls nested in process
+    // (a handler calling the shard on this same server) that was a thread
+    // created and destroyed per few calls, with its malloc arena.
+    int max_idle_threads = 16;
   };
 
   // A service to host and its full name ("eid.v1.ShardService"), under which

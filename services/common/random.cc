@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "services/common/sodium.h"
+
 namespace eid {
 
 std::string RandomSource::Bytes(size_t n) {
@@ -32,7 +34,7 @@ std::string RandomSource::Digits(int digits) {
 }
 
 SystemRandom::SystemRandom() {
-  if (sodium_init() < 0) {
+  if (!SodiumReady()) {
     std::fputs("eid: sodium_init failed: no CSPRNG\n", stderr);
     std::abort();
   }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/sodium.h"
 #include "services/qr/token/base45.h"
 
 namespace eid::qr {
@@ -102,8 +103,7 @@ absl::StatusOr<std::unique_ptr<QrSigningKey>> QrSigningKey::FromSeed(
     return absl::InvalidArgumentError(
         absl::StrCat("an Ed25519 seed is ", crypto_sign_SEEDBYTES, " bytes"));
   }
-  if (sodium_init() < 0)
-    return absl::InternalError("libsodium failed to start");
+  if (!SodiumReady()) return absl::InternalError("libsodium failed to start");
   std::unique_ptr<QrSigningKey> key(new QrSigningKey());
   key->key_id_ = key_id;
   key->public_key_.resize(crypto_sign_PUBLICKEYBYTES);
@@ -298,7 +298,7 @@ bool VerifySignature(const ParsedToken& token, absl::string_view public_key) {
       token.signature.size() != crypto_sign_BYTES) {
     return false;
   }
-  if (sodium_init() < 0) return false;
+  if (!SodiumReady()) return false;
   const std::string message = absl::StrCat(kSigningContext, token.body);
   return crypto_sign_verify_detached(Bytes(token.signature), Bytes(message),
                                      message.size(), Bytes(public_key)) == 0;
