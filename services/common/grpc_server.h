@@ -1,12 +1,17 @@
 // GrpcServer: a gRPC server the way every eid process runs one — the given
 // services, the standard health service (each service SERVING once started),
 // server reflection, and per-RPC metrics from RpcMetrics's interceptor.
+// With TLS: mutual TLS on the port, every call authorised by caller identity
+// and method (MethodAuthorizer) before it reaches a service; and optionally
+// a second, plaintext port for probes that carries the same health answers
+// and no eid service.
 //
 // Thread-safe. Shutdown() may be called from any thread, once or more.
 #ifndef EID_SERVICES_COMMON_GRPC_SERVER_H_
 #define EID_SERVICES_COMMON_GRPC_SERVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +21,9 @@
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/server.h"
+#include "services/common/method_policy.h"
 #include "services/common/rpc_metrics.h"
+#include "services/common/tls.h"
 
 namespace eid {
 
@@ -29,6 +36,14 @@ class GrpcServer {
     absl::Duration shutdown_grace = absl::Seconds(5);
     // Largest message accepted (bulk imports and document payloads).
     int max_message_bytes = 16 << 20;
+    // Mutual TLS on `address`; none: plaintext (development and tests).
+    std::optional<TlsConfig> tls;
+    // Who may call what under TLS; null: MethodPolicy::Default(). Must
+    // outlive the server.
+    const MethodPolicy* policy = nullptr;
+    // host:port of a plaintext port serving only the health service (with
+    // the same statuses), for probes without a certificate; empty: none.
+    std::string health_address;
   };
 
   // A service to host and its full name ("eid.v1.ShardService"), under which
@@ -39,7 +54,7 @@ class GrpcServer {
   };
 
   // Starts serving `services`.
-  // Fails with UNAVAILABLE if the address cannot be bound and
+  // Fails with UNAVAILABLE if an address cannot be bound and
   // INVALID_ARGUMENT if there is no service.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
       const Options& options, const std::vector<Service>& services,
@@ -49,6 +64,8 @@ class GrpcServer {
 
   // The port actually bound.
   int port() const { return port_; }
+  // The health-only port bound (0 if none was asked for).
+  int health_port() const { return health_port_; }
   // A channel to this server that skips the network (for `all` mode).
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
@@ -64,7 +81,13 @@ class GrpcServer {
   GrpcServer(std::unique_ptr<grpc::Server> server, int port,
              absl::Duration grace, const RpcMetrics& metrics);
 
+  // Sets `service`'s health on the main server and the health-only one.
+  void SetServing(const std::string& service, bool serving);
+
+  std::shared_ptr<grpc::AuthMetadataProcessor> authorizer_;  // Under TLS.
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;  // Null if none.
+  int health_port_ = 0;
   const RpcMetrics& metrics_;  // Counts the calls in flight.
   const int port_;
   const absl::Duration grace_;

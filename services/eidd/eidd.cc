@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "services/common/log.h"
 #include "services/common/secrets.h"
 #include "services/common/status.h"
@@ -55,6 +56,8 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("--data_dir must not be empty");
   }
+  absl::StatusOr<std::optional<TlsConfig>> tls = LoadTlsFiles(options.tls);
+  if (!tls.ok()) return tls.status();
   if (absl::Status s = MakeDir(options.data_dir); !s.ok()) return s;
   const std::string keys_dir = options.keys_dir.empty()
                                    ? options.data_dir + "/keys"
@@ -69,6 +72,10 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
   }
 
   auto eidd = absl::WrapUnique(new Eidd());
+  eidd->tls_ = std::move(*tls);
+  eidd->channel_credentials_ = eidd->tls_.has_value()
+                                   ? MtlsChannelCredentials(*eidd->tls_)
+                                   : grpc::InsecureChannelCredentials();
   absl::StatusOr<std::unique_ptr<MetricsEndpoint>> metrics =
       MetricsEndpoint::Start(options.metrics_address);
   if (!metrics.ok()) return metrics.status();
@@ -110,6 +117,8 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
   GrpcServer::Options server_options;
   server_options.address = options.grpc_address;
   server_options.shutdown_grace = options.shutdown_grace;
+  server_options.tls = eidd->tls_;
+  server_options.health_address = options.health_address;
   absl::StatusOr<std::unique_ptr<GrpcServer>> server =
       GrpcServer::Start(server_options, services, *eidd->rpc_metrics_);
   if (!server.ok()) return server.status();
@@ -159,7 +168,7 @@ std::shared_ptr<grpc::Channel> Eidd::ChannelTo(absl::string_view role) {
   }
   std::shared_ptr<grpc::Channel>& channel = peer_channels_[peer->first];
   if (channel == nullptr) {
-    channel = grpc::CreateChannel(peer->second, grpc::InsecureChannelCredentials());
+    channel = grpc::CreateChannel(peer->second, channel_credentials_);
   }
   return channel;
 }
@@ -177,7 +186,9 @@ absl::Status Eidd::MakeRouter(const std::vector<const Role*>& roles,
   if (needing.empty()) return absl::OkStatus();
   absl::StatusOr<std::unique_ptr<storage::ShardRouter>> router;
   if (!shards.empty()) {
-    router = storage::ShardRouter::Connect(shards, {});
+    storage::ShardRouter::Options router_options;
+    router_options.credentials = channel_credentials_;
+    router = storage::ShardRouter::Connect(shards, router_options);
   } else if (hosts_shard) {
     // Its own shard, through the in-process channel of the server that
     // starts below; the first call connects.

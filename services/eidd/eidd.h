@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "services/common/grpc_server.h"
 #include "services/common/metrics_endpoint.h"
 #include "services/common/rpc_metrics.h"
+#include "services/common/tls.h"
 #include "services/eidd/roles.h"
 
 namespace eid {
@@ -55,6 +57,14 @@ class Eidd {
     Clock* clock = nullptr;
     // How long shutdown waits for in-flight calls.
     absl::Duration shutdown_grace = absl::Seconds(5);
+    // Mutual TLS: all three files or none (plaintext). With them the gRPC
+    // port requires mTLS, every call is authorised by the caller's
+    // certificate identity (MethodPolicy), and every channel to another
+    // process (--peers, --shards) presents this certificate.
+    TlsFiles tls;
+    // host:port of a plaintext port serving only the health service, for
+    // probes without a certificate; empty: none.
+    std::string health_address;
   };
 
   // Fails fast with INVALID_ARGUMENT / FAILED_PRECONDITION / UNAVAILABLE and
@@ -65,6 +75,10 @@ class Eidd {
 
   int grpc_port() const { return server_->port(); }
   int metrics_port() const { return metrics_->port(); }
+  // The health-only port (0 if --health_address is not set).
+  int health_port() const { return server_->health_port(); }
+  // Whether the gRPC port requires mutual TLS.
+  bool tls() const { return tls_.has_value(); }
   // The router the roles use (null if no hosted role needs the shards).
   storage::ShardRouter* shards() const { return router_.get(); }
   // Names of the hosted roles, in start order.
@@ -87,6 +101,9 @@ class Eidd {
   absl::Status CheckPeers(const std::vector<const Role*>& roles,
                           const std::vector<std::string>& peers);
 
+  std::optional<TlsConfig> tls_;
+  // For channels to other processes: plaintext, or mTLS with tls_.
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials_;
   absl::Mutex mu_;
   std::map<std::string, std::string, std::less<>> peer_addresses_;
   std::map<std::string, std::shared_ptr<grpc::Channel>, std::less<>> peer_channels_
