@@ -75,7 +75,9 @@ absl::StatusOr<std::unique_ptr<AuditClient>> AuditClient::Create(
   return client;
 }
 
-AuditClient::~AuditClient() {
+AuditClient::~AuditClient() { StopSending(); }
+
+void AuditClient::StopSending() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;

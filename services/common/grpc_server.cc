@@ -32,7 +32,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   std::shared_ptr<grpc::AuthMetadataProcessor> authorizer;
   if (options.tls.has_value()) {
     authorizer = std::make_shared<MethodAuthorizer>(
-        options.policy != nullptr ? *options.policy : MethodPolicy::Default(), metrics);
+        options.policy != nullptr ? *options.policy : MethodPolicy::Default(), metrics,
+        options.on_auth_denied);
     builder.AddListeningPort(options.address,
                              MtlsServerCredentials(*options.tls, authorizer), &port);
   } else {

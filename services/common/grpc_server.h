@@ -10,6 +10,7 @@
 #ifndef EID_SERVICES_COMMON_GRPC_SERVER_H_
 #define EID_SERVICES_COMMON_GRPC_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/server.h"
+#include "services/common/method_authorizer.h"
 #include "services/common/method_policy.h"
 #include "services/common/rpc_metrics.h"
 #include "services/common/tls.h"
@@ -41,6 +43,8 @@ class GrpcServer {
     // Who may call what under TLS; null: MethodPolicy::Default(). Must
     // outlive the server.
     const MethodPolicy* policy = nullptr;
+    // Told of every call the policy refused (see MethodAuthorizer).
+    std::function<void(const AuthDenial&)> on_auth_denied;
     // host:port of a plaintext port serving only the health service (with
     // the same statuses), for probes without a certificate; empty: none.
     std::string health_address;

@@ -36,6 +36,7 @@ grpc::Status MethodAuthorizer::Process(const InputMetadata& auth_metadata,
       .With("caller", identities.empty() ? std::string("-")
                                          : absl::StrJoin(identities, ","))
       .With("reason", reason);
+  if (on_denied_) on_denied_({method, identities, reason});
   return grpc::Status(static_cast<grpc::StatusCode>(verdict.code()),
                       absl::StrCat(reason, ": ", verdict.message()));
 }

@@ -10,14 +10,17 @@
 //   PERMISSION_DENIED "CALLER_NOT_ALLOWED: ..."
 // gRPC cannot attach status details at this stage, so the stable reason
 // leads the status message (ReasonOfAuthDenial reads it back). Each refusal
-// is counted in grpc_server_auth_denied_total{method, reason} and logged
-// (identities and method only).
+// is counted in grpc_server_auth_denied_total{method, reason}, logged
+// (identities and method only) and handed to an optional callback (eidd
+// records CALLER_NOT_ALLOWED in the audit log).
 //
 // Thread-safe.
 #ifndef EID_SERVICES_COMMON_METHOD_AUTHORIZER_H_
 #define EID_SERVICES_COMMON_METHOD_AUTHORIZER_H_
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "grpcpp/security/auth_metadata_processor.h"
 #include "grpcpp/support/status.h"
@@ -26,11 +29,22 @@
 
 namespace eid {
 
+// One refused call.
+struct AuthDenial {
+  std::string method;                   // Full method, as the client sent it.
+  std::vector<std::string> identities;  // From its certificate; may be empty.
+  std::string reason;                   // CALLER_NOT_ALLOWED, ...
+};
+
 class MethodAuthorizer : public grpc::AuthMetadataProcessor {
  public:
-  // `policy` and `metrics` must outlive this.
-  MethodAuthorizer(const MethodPolicy& policy, RpcMetrics& metrics)
-      : policy_(policy), metrics_(metrics) {}
+  // Called on gRPC's thread for each refusal: must be quick and not block.
+  using OnDenied = std::function<void(const AuthDenial&)>;
+
+  // `policy` and `metrics` must outlive this; `on_denied` may be empty.
+  MethodAuthorizer(const MethodPolicy& policy, RpcMetrics& metrics,
+                   OnDenied on_denied = nullptr)
+      : policy_(policy), metrics_(metrics), on_denied_(std::move(on_denied)) {}
 
   // Cheap and non-blocking: runs inline on gRPC's thread.
   bool IsBlocking() const override { return false; }
@@ -42,6 +56,7 @@ class MethodAuthorizer : public grpc::AuthMetadataProcessor {
  private:
   const MethodPolicy& policy_;
   RpcMetrics& metrics_;
+  const OnDenied on_denied_;
 };
 
 // The stable reason of a refusal by a MethodAuthorizer as a client sees it

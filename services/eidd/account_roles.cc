@@ -92,6 +92,7 @@ class OtpRole : public RoleInstance {
     return {{"eid.v1.OtpService", service_.get()}};
   }
   void Serving() override { service_->queue().Start(); }
+  void Stopping() override { service_->queue().Stop(); }
 
  private:
   OtpRole() = default;
@@ -148,6 +149,8 @@ class ActivationRole : public RoleInstance {
   std::vector<GrpcServer::Service> Services() override {
     return {{"eid.v1.ActivationService", service_.get()}};
   }
+
+  void Stopping() override { audit_->StopSending(); }
 
   activation::Activation& core() { return *core_; }
 

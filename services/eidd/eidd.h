@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/audit/audit_client.h"
 #include "services/common/grpc_server.h"
 #include "services/common/metrics_endpoint.h"
 #include "services/common/rpc_metrics.h"
@@ -97,6 +98,11 @@ class Eidd {
   // A channel to `role`'s service: in process when hosted here (null until
   // the server has started), else to its --peers address (null if none).
   std::shared_ptr<grpc::Channel> ChannelTo(absl::string_view role);
+  // Records a call the mTLS policy refused in the audit log (only those of
+  // callers with a valid certificate: anonymous refusals are counted and
+  // logged, not audited, so no one without a certificate can fill the log).
+  void AuditDenial(const AuthDenial& denial);
+
   // Fails fast if a hosted role needs one neither hosted nor in --peers.
   absl::Status CheckPeers(const std::vector<const Role*>& roles,
                           const std::vector<std::string>& peers);
@@ -115,7 +121,12 @@ class Eidd {
   std::unique_ptr<storage::ShardRouter> router_;  // Outlives the roles.
   std::vector<std::unique_ptr<RoleInstance>> roles_;  // In start order.
   std::vector<std::string> role_names_;
-  std::unique_ptr<GrpcServer> server_;
+  // Full service name -> the role hosting it, for audit events.
+  std::map<std::string, std::string, std::less<>> service_roles_;
+  Clock* clock_ = nullptr;
+  // Refused calls' audit events (under TLS, when audit is reachable).
+  std::unique_ptr<audit::AuditClient> denial_audit_;
+  std::unique_ptr<GrpcServer> server_;  // Goes first: it calls the above.
 };
 
 }  // namespace eid

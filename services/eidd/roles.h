@@ -55,6 +55,10 @@ class RoleInstance {
   // Called once this process's server is serving: background work that
   // calls other roles (possibly in this process) starts here, not before.
   virtual void Serving() {}
+  // Called once before this process's server shuts down: background work
+  // that calls other roles stops here. (gRPC 1.51 crashes on a call made
+  // through an in-process channel to a server that has shut down.)
+  virtual void Stopping() {}
 };
 
 struct Role {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "eid/v1/activation.grpc.pb.h"
+#include "eid/v1/audit.grpc.pb.h"
 #include "eid/v1/otp.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -173,6 +174,31 @@ TEST_F(MtlsProcessTest, OnlyActivationMayAskOtpToSendAndRefusalsAreCounted) {
   EXPECT_THAT(*metrics, HasSubstr("grpc_server_auth_denied_total{method=\"/eid.v1.OtpService/"
                                   "SendOtp\",reason=\"CALLER_IDENTITY_MISSING\"} 1"));
   EXPECT_THAT(ReadFile(a_->log_file), HasSubstr("grpc.auth_denied"));
+
+  // The refusals of certified callers are in A's audit log (read as an
+  // operator with the internal token); the anonymous one is not.
+  InternalAuth internal(*ReadSecretFile(dir_ + "/keys/internal_token"));
+  auto audit = v1::AuditService::NewStub(ChannelAs(*a_, "operator"));
+  for (const char* identity : {"client", "verification"}) {
+    v1::QueryRequest query;
+    query.mutable_filter()->set_actor(absl::StrCat("certificate:", identity));
+    v1::QueryResponse found;
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    do {  // The audit client sends from its spool on its own thread.
+      auto call = Call();
+      internal.Attach(*call);
+      grpc::Status queried = audit->Query(call.get(), query, &found);
+      ASSERT_TRUE(queried.ok()) << queried.error_message();
+      if (found.records_size() > 0) break;
+      absl::SleepFor(absl::Milliseconds(50));  // Waiting on a real process.
+    } while (absl::Now() < give_up);
+    ASSERT_EQ(found.records_size(), 1) << identity;
+    const v1::AuditEvent& e = found.records(0).event();
+    EXPECT_EQ(e.action(), "auth.denied");
+    EXPECT_EQ(e.service(), "otp");
+    EXPECT_EQ(e.reason(), "CALLER_NOT_ALLOWED");
+    EXPECT_EQ(e.attributes().at("method"), "/eid.v1.OtpService/SendOtp");
+  }
 }
 
 TEST_F(MtlsProcessTest, HealthOverTlsWithEidctlAndInPlaintextOnTheHealthPort) {
