@@ -20,6 +20,9 @@ grpc::Status MethodAuthorizer::Process(const InputMetadata& auth_metadata,
                                        grpc::AuthContext* context,
                                        OutputMetadata* /*consumed_auth_metadata*/,
                                        OutputMetadata* /*response_metadata*/) {
+  // gRPC hands processors the call's headers, ":path" (the full method)
+  // included; mtls_test checks that this still holds. No path: no rule
+  // matches, so the call is refused.
   std::string method;
   if (auto path = auth_metadata.find(":path"); path != auth_metadata.end()) {
     method.assign(path->second.data(), path->second.size());
