@@ -85,6 +85,8 @@ if [ -f "$tmp/dev.yaml" ]; then
   check rejects-missing-peers expect_rejected missing-peers "needs --peers=\$(EID_PEERS)"
   check rejects-rule-drift expect_rejected rule-drift "differs from deploy/prometheus/alerts.yml"
   check rejects-writable-root expect_rejected writable-root "readOnlyRootFilesystem must be true"
+  check rejects-no-tls expect_rejected no-tls "needs --tls_key (mutual TLS between services)"
+  check rejects-probe-on-tls-port expect_rejected probe-on-tls-port "readinessProbe must be a gRPC probe on the health port 7444"
 fi
 
 echo "$passed passed, $failed failed"

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "grpc/grpc.h"
 
 #include "absl/memory/memory.h"
@@ -13,6 +14,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "services/common/method_authorizer.h"
 
 namespace eid {
 
@@ -27,9 +29,17 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
 
   grpc::ServerBuilder builder;
   int port = 0;
-  // TLS between services arrives with mTLS (issue 7); loopback until then.
-  builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(),
-                           &port);
+  std::shared_ptr<grpc::AuthMetadataProcessor> authorizer;
+  if (options.tls.has_value()) {
+    authorizer = std::make_shared<MethodAuthorizer>(
+        options.policy != nullptr ? *options.policy : MethodPolicy::Default(), metrics,
+        options.on_auth_denied);
+    builder.AddListeningPort(options.address,
+                             MtlsServerCredentials(*options.tls, authorizer), &port);
+  } else {
+    builder.AddListeningPort(options.address, grpc::InsecureServerCredentials(),
+                             &port);
+  }
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               options.max_idle_threads);
@@ -47,11 +57,35 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
         absl::StrCat("cannot listen on ", options.address,
                      " (address in use or not local?)"));
   }
-  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  health->SetServingStatus("", true);
-  for (const Service& s : services) health->SetServingStatus(s.name, true);
-  return absl::WrapUnique(
+  auto out = absl::WrapUnique(
       new GrpcServer(std::move(server), port, options.shutdown_grace, metrics));
+  out->authorizer_ = std::move(authorizer);
+  if (!options.health_address.empty()) {
+    // Only the default health service (and reflection, which every builder
+    // gets: it describes the public API and nothing else) on plaintext.
+    grpc::ServerBuilder health_builder;
+    health_builder.AddListeningPort(options.health_address,
+                                    grpc::InsecureServerCredentials(),
+                                    &out->health_port_);
+    health_builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    out->health_server_ = health_builder.BuildAndStart();
+    if (out->health_server_ == nullptr || out->health_port_ == 0) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", options.health_address,
+                       " (health address in use or not local?)"));
+    }
+  }
+  out->SetServing("", true);
+  for (const Service& s : services) out->SetServing(s.name, true);
+  return out;
+}
+
+void GrpcServer::SetServing(const std::string& service, bool serving) {
+  for (grpc::Server* server : {server_.get(), health_server_.get()}) {
+    if (server != nullptr) {
+      server->GetHealthCheckService()->SetServingStatus(service, serving);
+    }
+  }
 }
 
 GrpcServer::GrpcServer(std::unique_ptr<grpc::Server> server, int port,
@@ -67,7 +101,9 @@ std::shared_ptr<grpc::Channel> GrpcServer::InProcessChannel() {
 void GrpcServer::Shutdown() {
   absl::MutexLock lock(&shutdown_mu_);
   if (shut_down_) return;
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  for (grpc::Server* server : {server_.get(), health_server_.get()}) {
+    if (server != nullptr) server->GetHealthCheckService()->SetServingStatus(false);
+  }
   // grpc::Server::Shutdown waits for every connection to go, and a client
   // holding an idle connection (most do) would keep it waiting the whole
   // grace period. So it runs on its own thread while this one watches the
@@ -84,9 +120,15 @@ void GrpcServer::Shutdown() {
     }
   }
   stopper.join();
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+  }
   shut_down_ = true;
 }
 
-void GrpcServer::Wait() { server_->Wait(); }
+void GrpcServer::Wait() {
+  server_->Wait();
+  if (health_server_ != nullptr) health_server_->Wait();
+}
 
 }  // namespace eid

@@ -1,12 +1,18 @@
 // GrpcServer: a gRPC server the way every eid process runs one — the given
 // services, the standard health service (each service SERVING once started),
 // server reflection, and per-RPC metrics from RpcMetrics's interceptor.
+// With TLS: mutual TLS on the port, every call authorised by caller identity
+// and method (MethodAuthorizer) before it reaches a service; and optionally
+// a second, plaintext port for probes that carries the same health answers
+// and no eid service.
 //
 // Thread-safe. Shutdown() may be called from any thread, once or more.
 #ifndef EID_SERVICES_COMMON_GRPC_SERVER_H_
 #define EID_SERVICES_COMMON_GRPC_SERVER_H_
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +22,10 @@
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/server.h"
+#include "services/common/method_authorizer.h"
+#include "services/common/method_policy.h"
 #include "services/common/rpc_metrics.h"
+#include "services/common/tls.h"
 
 namespace eid {
 
@@ -35,6 +44,16 @@ class GrpcServer {
     // (a handler calling the shard on this same server) that was a thread
     // created and destroyed per few calls, with its malloc arena.
     int max_idle_threads = 16;
+    // Mutual TLS on `address`; none: plaintext (development and tests).
+    std::optional<TlsConfig> tls;
+    // Who may call what under TLS; null: MethodPolicy::Default(). Must
+    // outlive the server.
+    const MethodPolicy* policy = nullptr;
+    // Told of every call the policy refused (see MethodAuthorizer).
+    std::function<void(const AuthDenial&)> on_auth_denied;
+    // host:port of a plaintext port serving only the health service (with
+    // the same statuses), for probes without a certificate; empty: none.
+    std::string health_address;
   };
 
   // A service to host and its full name ("eid.v1.ShardService"), under which
@@ -45,7 +64,7 @@ class GrpcServer {
   };
 
   // Starts serving `services`.
-  // Fails with UNAVAILABLE if the address cannot be bound and
+  // Fails with UNAVAILABLE if an address cannot be bound and
   // INVALID_ARGUMENT if there is no service.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
       const Options& options, const std::vector<Service>& services,
@@ -55,6 +74,8 @@ class GrpcServer {
 
   // The port actually bound.
   int port() const { return port_; }
+  // The health-only port bound (0 if none was asked for).
+  int health_port() const { return health_port_; }
   // A channel to this server that skips the network (for `all` mode).
   std::shared_ptr<grpc::Channel> InProcessChannel();
 
@@ -70,7 +91,13 @@ class GrpcServer {
   GrpcServer(std::unique_ptr<grpc::Server> server, int port,
              absl::Duration grace, const RpcMetrics& metrics);
 
+  // Sets `service`'s health on the main server and the health-only one.
+  void SetServing(const std::string& service, bool serving);
+
+  std::shared_ptr<grpc::AuthMetadataProcessor> authorizer_;  // Under TLS.
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;  // Null if none.
+  int health_port_ = 0;
   const RpcMetrics& metrics_;  // Counts the calls in flight.
   const int port_;
   const absl::Duration grace_;

@@ -1,6 +1,7 @@
 // InternalAuth: how a server tells eid's own services and trusted backends
 // (intake stations, issuing agencies, operators' eidctl) from end users
-// until mutual TLS names them (issue 7): they send a shared secret, read
+// within the methods a caller's certificate may reach (mutual TLS and the
+// method policy, tls.h, decide that first): they send a shared secret, read
 // from a file, in the "x-eid-internal-token" metadata; it is compared in
 // constant time and never logged.
 //

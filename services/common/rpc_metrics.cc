@@ -89,7 +89,12 @@ RpcMetrics::RpcMetrics(prometheus::Registry& registry)
       latency_(prometheus::BuildHistogram()
                    .Name("grpc_server_handling_seconds")
                    .Help("Time from the start of an RPC to its status.")
-                   .Register(registry)) {}
+                   .Register(registry)),
+      auth_denied_(prometheus::BuildCounter()
+                       .Name("grpc_server_auth_denied_total")
+                       .Help("Calls refused by mutual-TLS authorisation (caller "
+                             "certificate identity vs the method policy).")
+                       .Register(registry)) {}
 
 RpcMetrics::Method& RpcMetrics::ForMethod(absl::string_view full_method) {
   {
@@ -140,6 +145,16 @@ void RpcMetrics::RecordHandled(Method& m, int code, double seconds) {
   }
   counter->Increment();
   m.latency->Observe(seconds);
+}
+
+void RpcMetrics::RecordAuthDenied(absl::string_view method, absl::string_view reason) {
+  absl::MutexLock lock(&mu_);
+  const std::pair<std::string, std::string> key{std::string(method), std::string(reason)};
+  prometheus::Counter*& counter = denied_[key];
+  if (counter == nullptr) {
+    counter = &auth_denied_.Add({{"method", key.first}, {"reason", key.second}});
+  }
+  counter->Increment();
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>

@@ -4,6 +4,9 @@
 //   grpc_server_started_total{grpc_service, grpc_method}
 //   grpc_server_handled_total{grpc_service, grpc_method, grpc_code}
 //   grpc_server_handling_seconds{grpc_service, grpc_method}  (histogram)
+//   grpc_server_auth_denied_total{method, reason}
+//       calls refused by mutual-TLS authorisation before any handler ran
+//       (method_authorizer.h); they appear in no other family.
 //
 // (the names SREs know from go-grpc-prometheus). An error ratio is
 // handled_total{grpc_code!="OK"} / handled_total. Label handles are created
@@ -16,6 +19,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -51,6 +55,11 @@ class RpcMetrics {
   // Counts a finished call with status `code`.
   void RecordHandled(Method& m, int code, double seconds);
 
+  // Counts a call refused by authorisation: `method` the full method (or
+  // "unknown": callers pass only methods they know, to bound the series),
+  // `reason` the stable reason (CALLER_NOT_ALLOWED, ...).
+  void RecordAuthDenied(absl::string_view method, absl::string_view reason);
+
   // Calls started and not yet handled, across all methods. Shutdown uses it
   // to stop waiting as soon as nothing is left to drain.
   int64_t InFlight() const { return in_flight_.load(std::memory_order_acquire); }
@@ -63,10 +72,14 @@ class RpcMetrics {
   prometheus::Family<prometheus::Counter>& started_;
   prometheus::Family<prometheus::Counter>& handled_;
   prometheus::Family<prometheus::Histogram>& latency_;
+  prometheus::Family<prometheus::Counter>& auth_denied_;
   std::atomic<int64_t> in_flight_{0};
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Method>> methods_
       ABSL_GUARDED_BY(mu_);
+  // (method, reason) -> counter; the caller keeps `method` bounded.
+  absl::flat_hash_map<std::pair<std::string, std::string>, prometheus::Counter*>
+      denied_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace eid

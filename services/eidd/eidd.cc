@@ -10,7 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "services/common/log.h"
+#include "services/common/proto_time.h"
 #include "services/common/secrets.h"
 #include "services/common/status.h"
 
@@ -55,6 +57,8 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("--data_dir must not be empty");
   }
+  absl::StatusOr<std::optional<TlsConfig>> tls = LoadTlsFiles(options.tls);
+  if (!tls.ok()) return tls.status();
   if (absl::Status s = MakeDir(options.data_dir); !s.ok()) return s;
   const std::string keys_dir = options.keys_dir.empty()
                                    ? options.data_dir + "/keys"
@@ -69,6 +73,10 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
   }
 
   auto eidd = absl::WrapUnique(new Eidd());
+  eidd->tls_ = std::move(*tls);
+  eidd->channel_credentials_ = eidd->tls_.has_value()
+                                   ? MtlsChannelCredentials(*eidd->tls_)
+                                   : grpc::InsecureChannelCredentials();
   absl::StatusOr<std::unique_ptr<MetricsEndpoint>> metrics =
       MetricsEndpoint::Start(options.metrics_address);
   if (!metrics.ok()) return metrics.status();
@@ -102,14 +110,32 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
     }
     for (const GrpcServer::Service& s : (*instance)->Services()) {
       services.push_back(s);
+      eidd->service_roles_[s.name] = std::string(role->name);
     }
     eidd->roles_.push_back(std::move(*instance));
     eidd->role_names_.emplace_back(role->name);
   }
 
+  eidd->clock_ = context.clock;
+  const bool audit_reachable =
+      eidd->service_roles_.count("eid.v1.AuditService") > 0 ||
+      eidd->peer_addresses_.count("audit") > 0;
+  if (eidd->tls_.has_value() && audit_reachable) {
+    audit::AuditClient::Options audit_options;
+    audit_options.spool_dir = options.data_dir + "/audit-spool-eidd";
+    absl::StatusOr<std::unique_ptr<audit::AuditClient>> audit = audit::AuditClient::Create(
+        audit_options, [self] { return self->ChannelTo("audit"); }, SystemRandom::Get(),
+        eidd->metrics_->registry());
+    if (!audit.ok()) return WithContext(audit.status(), "audit spool of refused calls");
+    eidd->denial_audit_ = std::move(*audit);
+  }
+
   GrpcServer::Options server_options;
   server_options.address = options.grpc_address;
   server_options.shutdown_grace = options.shutdown_grace;
+  server_options.tls = eidd->tls_;
+  server_options.health_address = options.health_address;
+  server_options.on_auth_denied = [self](const AuthDenial& d) { self->AuditDenial(d); };
   absl::StatusOr<std::unique_ptr<GrpcServer>> server =
       GrpcServer::Start(server_options, services, *eidd->rpc_metrics_);
   if (!server.ok()) return server.status();
@@ -120,6 +146,29 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
   }
   for (const std::unique_ptr<RoleInstance>& role : eidd->roles_) role->Serving();
   return eidd;
+}
+
+void Eidd::AuditDenial(const AuthDenial& denial) {
+  if (denial_audit_ == nullptr || denial.identities.empty()) return;
+  v1::AuditEvent event;
+  *event.mutable_time() = ToProtoTime(clock_->Now());
+  // The role whose service was called ("/eid.v1.OtpService/SendOtp" -> otp).
+  absl::string_view service = denial.method;
+  if (!service.empty() && service.front() == '/') service.remove_prefix(1);
+  service = service.substr(0, service.find('/'));
+  auto role = service_roles_.find(service);
+  event.set_service(role != service_roles_.end() ? role->second : role_names_.front());
+  event.set_action("auth.denied");
+  event.set_outcome(v1::AUDIT_OUTCOME_REJECTED);
+  event.set_reason(denial.reason);
+  // Both come from the caller: bounded, and without the NUL the actor
+  // index cannot hold.
+  std::string actor = absl::StrCat("certificate:", absl::StrJoin(denial.identities, ","));
+  actor.erase(std::remove(actor.begin(), actor.end(), '\0'), actor.end());
+  event.set_actor(actor.substr(0, 256));
+  (*event.mutable_attributes())["method"] = denial.method.substr(0, 256);
+  // The spool is local; if even it fails, the log line and the counter remain.
+  denial_audit_->Record(std::move(event)).IgnoreError();
 }
 
 absl::Status Eidd::CheckPeers(const std::vector<const Role*>& roles,
@@ -158,7 +207,7 @@ std::shared_ptr<grpc::Channel> Eidd::ChannelTo(absl::string_view role) {
   if (peer == peer_addresses_.end()) return nullptr;  // Nowhere to send it.
   std::shared_ptr<grpc::Channel>& channel = peer_channels_[peer->first];
   if (channel == nullptr) {
-    channel = grpc::CreateChannel(peer->second, grpc::InsecureChannelCredentials());
+    channel = grpc::CreateChannel(peer->second, channel_credentials_);
   }
   return channel;
 }
@@ -176,7 +225,9 @@ absl::Status Eidd::MakeRouter(const std::vector<const Role*>& roles,
   if (needing.empty()) return absl::OkStatus();
   absl::StatusOr<std::unique_ptr<storage::ShardRouter>> router;
   if (!shards.empty()) {
-    router = storage::ShardRouter::Connect(shards, {});
+    storage::ShardRouter::Options router_options;
+    router_options.credentials = channel_credentials_;
+    router = storage::ShardRouter::Connect(shards, router_options);
   } else if (hosts_shard) {
     // Its own shard, through the in-process channel of the server that
     // starts below; the first call connects.
@@ -199,7 +250,11 @@ void Eidd::Shutdown() {
     absl::MutexLock lock(&mu_);
     started_server_ = nullptr;
   }
-  for (auto it = roles_.rbegin(); it != roles_.rend(); ++it) (*it)->Stopping();
+  // Background work that calls roles (the SMS queue, audit senders) stops
+  // first: gRPC 1.51 crashes on a call through an in-process channel to a
+  // server that has shut down.
+  for (auto role = roles_.rbegin(); role != roles_.rend(); ++role) (*role)->Stopping();
+  if (denial_audit_ != nullptr) denial_audit_->StopSending();
   if (server_ != nullptr) {
     server_->Shutdown();
     server_->Wait();
@@ -207,6 +262,7 @@ void Eidd::Shutdown() {
   }
   // Roles stop in reverse start order: a role's dependencies outlive it.
   while (!roles_.empty()) roles_.pop_back();
+  denial_audit_.reset();
 }
 
 }  // namespace eid

@@ -9,15 +9,18 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/audit/audit_client.h"
 #include "services/common/grpc_server.h"
 #include "services/common/metrics_endpoint.h"
 #include "services/common/rpc_metrics.h"
+#include "services/common/tls.h"
 #include "services/eidd/roles.h"
 
 namespace eid {
@@ -55,6 +58,14 @@ class Eidd {
     Clock* clock = nullptr;
     // How long shutdown waits for in-flight calls.
     absl::Duration shutdown_grace = absl::Seconds(5);
+    // Mutual TLS: all three files or none (plaintext). With them the gRPC
+    // port requires mTLS, every call is authorised by the caller's
+    // certificate identity (MethodPolicy), and every channel to another
+    // process (--peers, --shards) presents this certificate.
+    TlsFiles tls;
+    // host:port of a plaintext port serving only the health service, for
+    // probes without a certificate; empty: none.
+    std::string health_address;
   };
 
   // Fails fast with INVALID_ARGUMENT / FAILED_PRECONDITION / UNAVAILABLE and
@@ -65,6 +76,10 @@ class Eidd {
 
   int grpc_port() const { return server_->port(); }
   int metrics_port() const { return metrics_->port(); }
+  // The health-only port (0 if --health_address is not set).
+  int health_port() const { return server_->health_port(); }
+  // Whether the gRPC port requires mutual TLS.
+  bool tls() const { return tls_.has_value(); }
   // The router the roles use (null if no hosted role needs the shards).
   storage::ShardRouter* shards() const { return router_.get(); }
   // Names of the hosted roles, in start order.
@@ -83,10 +98,18 @@ class Eidd {
   // A channel to `role`'s service: in process when hosted here (null until
   // the server has started), else to its --peers address (null if none).
   std::shared_ptr<grpc::Channel> ChannelTo(absl::string_view role);
+  // Records a call the mTLS policy refused in the audit log (only those of
+  // callers with a valid certificate: anonymous refusals are counted and
+  // logged, not audited, so no one without a certificate can fill the log).
+  void AuditDenial(const AuthDenial& denial);
+
   // Fails fast if a hosted role needs one neither hosted nor in --peers.
   absl::Status CheckPeers(const std::vector<const Role*>& roles,
                           const std::vector<std::string>& peers);
 
+  std::optional<TlsConfig> tls_;
+  // For channels to other processes: plaintext, or mTLS with tls_.
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials_;
   absl::Mutex mu_;
   std::map<std::string, std::string, std::less<>> peer_addresses_;
   std::map<std::string, std::shared_ptr<grpc::Channel>, std::less<>> peer_channels_
@@ -98,7 +121,12 @@ class Eidd {
   std::unique_ptr<storage::ShardRouter> router_;  // Outlives the roles.
   std::vector<std::unique_ptr<RoleInstance>> roles_;  // In start order.
   std::vector<std::string> role_names_;
-  std::unique_ptr<GrpcServer> server_;
+  // Full service name -> the role hosting it, for audit events.
+  std::map<std::string, std::string, std::less<>> service_roles_;
+  Clock* clock_ = nullptr;
+  // Refused calls' audit events (under TLS, when audit is reachable).
+  std::unique_ptr<audit::AuditClient> denial_audit_;
+  std::unique_ptr<GrpcServer> server_;  // Goes first: it calls the above.
 };
 
 }  // namespace eid

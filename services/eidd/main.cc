@@ -50,8 +50,21 @@ ABSL_FLAG(bool, generate_dev_keys, false,
           "Create missing secret files with random bytes. Development only.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(4),
           "How long shutdown lets in-flight calls finish.");
+ABSL_FLAG(std::string, tls_ca, "",
+          "Mutual TLS: PEM file of the CA that signs every eid certificate. "
+          "--tls_ca, --tls_cert and --tls_key go together; without them gRPC is "
+          "plaintext (development only).");
+ABSL_FLAG(std::string, tls_cert, "",
+          "Mutual TLS: this process's PEM certificate; its URI SANs "
+          "spiffe://eid/<role> are its identity when it calls other processes.");
+ABSL_FLAG(std::string, tls_key, "",
+          "Mutual TLS: the certificate's PEM private key, mode 0600.");
+ABSL_FLAG(std::string, health_address, "",
+          "host:port of a plaintext port serving only the gRPC health service "
+          "(for probes without a certificate); empty: none.");
 ABSL_FLAG(std::string, port_file, "",
-          "If set, write \"grpc=PORT\\nmetrics=PORT\\n\" here once serving.");
+          "If set, write \"grpc=PORT\\nmetrics=PORT\\n\" (and \"health=PORT\\n\") "
+          "here once serving.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
 
 namespace {
@@ -70,11 +83,12 @@ bool SetLogLevel(const std::string& name) {
   return false;
 }
 
-bool WritePortFile(const std::string& path, int grpc, int metrics) {
+bool WritePortFile(const std::string& path, int grpc, int metrics, int health) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
     out << "grpc=" << grpc << "\nmetrics=" << metrics << "\n";
+    if (health != 0) out << "health=" << health << "\n";
     if (!out) return false;
   }
   return std::rename(tmp.c_str(), path.c_str()) == 0;
@@ -117,6 +131,9 @@ int main(int argc, char** argv) {
   options.kannel_credentials_file = absl::GetFlag(FLAGS_kannel_credentials_file);
   options.generate_dev_keys = absl::GetFlag(FLAGS_generate_dev_keys);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  options.tls = {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
+                 absl::GetFlag(FLAGS_tls_key)};
+  options.health_address = absl::GetFlag(FLAGS_health_address);
 
   absl::StatusOr<std::unique_ptr<eid::Eidd>> eidd = eid::Eidd::Start(options);
   if (!eidd.ok()) {
@@ -128,17 +145,25 @@ int main(int argc, char** argv) {
   const std::string metrics_host = options.metrics_address.substr(
       0, options.metrics_address.rfind(':'));
   std::printf("eidd: serving %s\n", absl::StrJoin((*eidd)->roles(), ",").c_str());
-  std::printf("eidd: gRPC     %s:%d\n", host.c_str(), (*eidd)->grpc_port());
+  std::printf("eidd: gRPC     %s:%d (%s)\n", host.c_str(), (*eidd)->grpc_port(),
+              (*eidd)->tls() ? "mutual TLS" : "plaintext");
+  if ((*eidd)->health_port() != 0) {
+    const std::string& health = options.health_address;
+    std::printf("eidd: health   %s:%d (plaintext, health only)\n",
+                health.substr(0, health.rfind(':')).c_str(), (*eidd)->health_port());
+  }
   std::printf("eidd: metrics  http://%s:%d/metrics\n", metrics_host.c_str(),
               (*eidd)->metrics_port());
   std::fflush(stdout);
   eid::log::Info("eidd.started")
       .With("roles", absl::StrJoin((*eidd)->roles(), ","))
       .With("grpc_port", (*eidd)->grpc_port())
-      .With("metrics_port", (*eidd)->metrics_port());
+      .With("metrics_port", (*eidd)->metrics_port())
+      .With("tls", (*eidd)->tls());
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty() &&
-      !WritePortFile(port_file, (*eidd)->grpc_port(), (*eidd)->metrics_port())) {
+      !WritePortFile(port_file, (*eidd)->grpc_port(), (*eidd)->metrics_port(),
+                     (*eidd)->health_port())) {
     std::fprintf(stderr, "eidd: cannot write --port_file %s\n", port_file.c_str());
     return 1;
   }

@@ -55,8 +55,9 @@ class RoleInstance {
   // Called once this process's server is serving: background work that
   // calls other roles (possibly in this process) starts here, not before.
   virtual void Serving() {}
-  // Called before this process's server stops: background work that calls
-  // other roles (possibly through in-process channels) stops here.
+  // Called once before this process's server shuts down: background work
+  // that calls other roles stops here. (gRPC 1.51 crashes on a call made
+  // through an in-process channel to a server that has shut down.)
   virtual void Stopping() {}
 };
 

@@ -56,10 +56,11 @@ absl::StatusOr<std::unique_ptr<ShardRouter>> ShardRouter::Connect(
     if (address.empty()) {
       return absl::InvalidArgumentError("empty address in the shard list");
     }
-    // TLS between services arrives with mTLS (issue 7).
-    shards.push_back({address, [address] {
-                        return grpc::CreateChannel(address,
-                                                   grpc::InsecureChannelCredentials());
+    std::shared_ptr<grpc::ChannelCredentials> credentials =
+        options.credentials != nullptr ? options.credentials
+                                       : grpc::InsecureChannelCredentials();
+    shards.push_back({address, [address, credentials] {
+                        return grpc::CreateChannel(address, credentials);
                       }});
   }
   return Create(std::move(shards), options);

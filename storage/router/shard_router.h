@@ -29,6 +29,7 @@
 #include "absl/time/time.h"
 #include "eid/v1/storage.grpc.pb.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/security/credentials.h"
 #include "storage/replay/replay_guard.h"
 #include "storage/shard/kv_store.h"
 
@@ -43,6 +44,9 @@ class ShardRouter : public KvStore, public ReplayGuard {
     int max_attempts = 3;
     // Wait before the second attempt; doubles for each later one.
     absl::Duration initial_backoff = absl::Milliseconds(20);
+    // How Connect reaches each address: null means plaintext; mutual TLS
+    // gives MtlsChannelCredentials (services/common/tls.h).
+    std::shared_ptr<grpc::ChannelCredentials> credentials;
   };
 
   // One shard: a name for errors and logs (its address) and how to reach
@@ -58,7 +62,8 @@ class ShardRouter : public KvStore, public ReplayGuard {
   // id). INVALID_ARGUMENT if the list is empty.
   static absl::StatusOr<std::unique_ptr<ShardRouter>> Create(
       std::vector<ShardChannel> shards, const Options& options);
-  // The same, opening an insecure channel to each "host:port".
+  // The same, opening a channel to each "host:port" with
+  // options.credentials.
   static absl::StatusOr<std::unique_ptr<ShardRouter>> Connect(
       const std::vector<std::string>& addresses, const Options& options);
 

@@ -1,6 +1,7 @@
 // eidctl: the eid command line, over the same gRPC stubs other backends use.
 //
-//   eidctl [--server=HOST:PORT] [--json] [--timeout=5s] COMMAND [ARGS...]
+//   eidctl [--server=HOST:PORT] [--json] [--timeout=5s]
+//          [--tls_ca=F --tls_cert=F --tls_key=F] COMMAND [ARGS...]
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "services/common/secrets.h"
+#include "services/common/tls.h"
 #include "tools/eidctl/accounts.h"
 #include "tools/eidctl/audit.h"
 #include "tools/eidctl/command.h"
@@ -26,11 +28,20 @@ ABSL_FLAG(std::string, internal_token_file, "",
           "File holding eid's internal-caller token (e.g. var/keys/internal_token), "
           "for operators' commands such as audit verify.");
 
+ABSL_FLAG(std::string, tls_ca, "",
+          "Mutual TLS: the eid CA (e.g. var/certs/ca.crt). With --tls_cert and "
+          "--tls_key; without them eidctl speaks plaintext.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "Mutual TLS: eidctl's certificate, identity operator (var/certs/operator.crt).");
+ABSL_FLAG(std::string, tls_key, "",
+          "Mutual TLS: its private key, mode 0600 (var/certs/operator.key).");
+
 namespace {
 
 constexpr const char kUsage[] =
     "eidctl [--server=HOST:PORT] [--json] [--timeout=5s]\n"
-    "       [--internal_token_file=FILE] COMMAND\n"
+    "       [--internal_token_file=FILE]\n"
+    "       [--tls_ca=FILE --tls_cert=FILE --tls_key=FILE] COMMAND\n"
     "commands:\n"
     "  health       gRPC health of the server and each eid service\n"
     "  shard info   a storage shard: replay fence and entries, namespaces\n"
@@ -57,8 +68,16 @@ int main(int argc, char** argv) {
   }
   eid::ctl::CommandContext ctx;
   ctx.server = absl::GetFlag(FLAGS_server);
-  ctx.channel =
-      grpc::CreateChannel(ctx.server, grpc::InsecureChannelCredentials());
+  absl::StatusOr<std::optional<eid::TlsConfig>> tls = eid::LoadTlsFiles(
+      {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
+       absl::GetFlag(FLAGS_tls_key)});
+  if (!tls.ok()) {
+    std::fprintf(stderr, "eidctl: %s\n", tls.status().ToString().c_str());
+    return 2;
+  }
+  ctx.channel = grpc::CreateChannel(
+      ctx.server, tls->has_value() ? eid::MtlsChannelCredentials(**tls)
+                                   : grpc::InsecureChannelCredentials());
   ctx.json = absl::GetFlag(FLAGS_json);
   ctx.timeout = absl::GetFlag(FLAGS_timeout);
   if (const std::string file = absl::GetFlag(FLAGS_internal_token_file);

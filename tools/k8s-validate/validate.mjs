@@ -81,6 +81,13 @@ const MUTATIONS = {
   },
   // pass 3: alerts.yml and the PrometheusRule drifting apart.
   "rule-drift": () => { find("PrometheusRule", "eid").spec.groups[1].rules[0].for = "1m"; },
+  // pass 3: a service without mutual TLS.
+  "no-tls": () => {
+    const c = eidd(find("Deployment", "otp"));
+    c.args = c.args.filter((a) => !a.startsWith("--tls_key="));
+  },
+  // pass 3: a probe on the TLS port (the kubelet has no certificate).
+  "probe-on-tls-port": () => { eidd(find("Deployment", "qr")).readinessProbe.grpc.port = 7443; },
   // pass 3: a container allowed to write its root filesystem.
   "writable-root": () => { eidd(find("StatefulSet", "shard")).securityContext.readOnlyRootFilesystem = false; },
 };
@@ -289,8 +296,34 @@ for (const w of workloads) {
   if (!grpcPort || !metricsPort) fail(where, "eidd needs ports named grpc and metrics");
   if (args.grpc_address !== `0.0.0.0:${grpcPort}`) fail(where, `--grpc_address must listen on all interfaces, port ${grpcPort}`);
   if (args.metrics_address !== `0.0.0.0:${metricsPort}`) fail(where, `--metrics_address must listen on all interfaces, port ${metricsPort}`);
-  for (const probe of ["readinessProbe", "livenessProbe"]) {
-    if (c[probe]?.grpc?.port !== grpcPort) fail(where, `${probe} must be a gRPC probe on port ${grpcPort}`);
+  // Mutual TLS between every pair of services: all three files, from the
+  // memory volume the init container fills (a Secret volume is group
+  // readable, and eidd refuses such a key), and this role's own Secret.
+  for (const f of ["tls_ca", "tls_cert", "tls_key"]) {
+    if (!args[f]) fail(where, `needs --${f} (mutual TLS between services)`);
+    else if (!c.volumeMounts?.some((m) => args[f].startsWith(m.mountPath + "/"))) {
+      fail(where, `--${f} ${args[f]} is not on a mounted volume`);
+    }
+  }
+  const tlsSecret = (pod.volumes ?? []).find((v) => v.secret && /^eid-tls-/.test(v.secret.secretName));
+  if (tlsSecret && tlsSecret.secret.secretName !== `eid-tls-${role}`) {
+    fail(where, `mounts ${tlsSecret.secret.secretName}, not its own eid-tls-${role}`);
+  }
+  // The kubelet's gRPC probes carry no client certificate: they ask the
+  // plaintext health-only port.
+  const healthPort = c.ports?.find((p) => p.name === "health")?.containerPort;
+  if (!healthPort) fail(where, "eidd needs a port named health (probes under mutual TLS)");
+  else if (args.health_address !== `0.0.0.0:${healthPort}`) {
+    fail(where, `--health_address must listen on all interfaces, port ${healthPort}`);
+  }
+  for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) {
+    if (probe === "startupProbe" && !c[probe]) continue;
+    if (c[probe]?.grpc?.port !== healthPort) fail(where, `${probe} must be a gRPC probe on the health port ${healthPort}`);
+  }
+  // Each role it calls outside the shards is named in --peers.
+  const peerList = (args.peers ?? "").split(",").filter(Boolean).map((p) => p.split("=")[0]);
+  for (const need of needs[role] ?? []) {
+    if (need !== "shard" && !peerList.includes(need)) fail(where, `--peers must name ${need}=host:port (it calls ${need})`);
   }
   if (c.readinessProbe?.grpc?.service !== roleService[role]) {
     fail(where, `readinessProbe must ask for ${roleService[role]}`);
