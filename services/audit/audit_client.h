@@ -76,12 +76,6 @@ class AuditClient : public AuditSink {
 
   absl::Status Record(v1::AuditEvent event) override;
 
-  // Stops the sender (idempotent; not thread-safe against itself): what is
-  // recorded from now on stays in the spool for the next process. For a
-  // process whose audit service is in process: its server must not be
-  // called once it shuts down.
-  void StopSending();
-
   // Events in the spool, not yet acknowledged.
   int64_t pending() const { return pending_.load(); }
   // Waits until the spool is empty or `timeout` passes; true if empty.

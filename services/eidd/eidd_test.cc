@@ -113,6 +113,9 @@ TEST(EiddTest, ShardsInAnotherProcessAreCalledWithThisProcessCertificate) {
   ASSERT_TRUE(shard.ok()) << shard.status();
   Eidd::Options options = TlsOptions("reports", *certs, "reports", TestDir() + "/reports");
   options.shards = {absl::StrCat("127.0.0.1:", (*shard)->grpc_port())};
+  // Where reports would check sessions and send its audit events; this test
+  // only needs the shards.
+  options.peers = {"activation=127.0.0.1:1", "audit=127.0.0.1:1"};
   auto reports = Eidd::Start(options);
   ASSERT_TRUE(reports.ok()) << reports.status();
 

@@ -320,11 +320,6 @@ for (const w of workloads) {
     if (probe === "startupProbe" && !c[probe]) continue;
     if (c[probe]?.grpc?.port !== healthPort) fail(where, `${probe} must be a gRPC probe on the health port ${healthPort}`);
   }
-  // Each role it calls outside the shards is named in --peers.
-  const peerList = (args.peers ?? "").split(",").filter(Boolean).map((p) => p.split("=")[0]);
-  for (const need of needs[role] ?? []) {
-    if (need !== "shard" && !peerList.includes(need)) fail(where, `--peers must name ${need}=host:port (it calls ${need})`);
-  }
   if (c.readinessProbe?.grpc?.service !== roleService[role]) {
     fail(where, `readinessProbe must ask for ${roleService[role]}`);
   }
