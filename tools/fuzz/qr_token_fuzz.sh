@@ -25,6 +25,7 @@ absl_modules="absl_status absl_statusor absl_strings absl_time absl_cord"
 "$cxx" -std=c++17 -g -O1 -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I. \
+  services/common/sodium.cc \
   services/qr/token/base45.cc \
   services/qr/token/qr_token.cc \
   services/qr/token/qr_token_fuzzer.cc \
