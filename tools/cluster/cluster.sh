@@ -76,12 +76,19 @@ keys=$dir/keys
 # True if the pid recorded for NAME runs and is that process (its command
 # line names its own data dir: a reused pid is never taken for it).
 alive() {
-  local name=$1 pid state
-  pid=$(cat "$dir/$name.pid" 2>/dev/null) || return 1
+  local name=$1 pid
+  pid=$(running_pid "$name") || return 1
+  tr '\0' '\n' <"/proc/$pid/cmdline" | grep -qxF -- "$(marker "$name")"
+}
+
+# The recorded pid of NAME if that process exists and is not a zombie
+# (killed, not yet reaped), whatever it runs.
+running_pid() {
+  local pid state
+  pid=$(cat "$dir/$1.pid" 2>/dev/null) || return 1
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
   state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1) || return 1
-  [ "$state" != Z ] || return 1  # Killed; its parent has not reaped it.
-  tr '\0' '\n' <"/proc/$pid/cmdline" | grep -qxF -- "$(marker "$name")"
+  [ "$state" != Z ] && echo "$pid"
 }
 
 # The argument that identifies NAME's process.
@@ -110,7 +117,9 @@ await_eidd() {
   local name=$1 i
   for ((i = 0; i < 300; i++)); do
     [ -s "$dir/$name.ports" ] && return 0
-    if ! alive "$name"; then
+    # Not `alive`: just launched, the child may not have exec'd eidd yet, so
+    # its command line does not name its data directory.
+    if ! running_pid "$name" >/dev/null; then
       grep -q 'unknown role' "$dir/$name.log" && return 2
       return 1
     fi
@@ -220,7 +229,7 @@ await_prometheus() {
   port=$(port_of prometheus prometheus)
   for ((i = 0; i < 300; i++)); do
     curl -sf "http://127.0.0.1:$port/-/ready" >/dev/null 2>&1 && return 0
-    alive prometheus || { tail -20 "$dir/prometheus.log" >&2; die "prometheus did not start"; }
+    running_pid prometheus >/dev/null || { tail -20 "$dir/prometheus.log" >&2; die "prometheus did not start"; }
     sleep 0.1
   done
   kill9 prometheus
