@@ -2,9 +2,7 @@
 // process, a fake clock, SMS to the outbox file): register, approve (the
 // approval SMS), the five steps with the OTP read from the outbox, login —
 // and every refusal the issue lists.
-#include <fstream>
 #include <set>
-#include <regex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -18,6 +16,7 @@
 #include "services/common/secrets.h"
 #include "services/common/status.h"
 #include "services/eidd/eidd.h"
+#include "tests/util/sms_outbox.h"
 
 namespace eid {
 namespace {
@@ -60,6 +59,7 @@ class ActivationFlowTest : public ::testing::Test {
     stub_ = v1::ActivationService::NewStub(channel_);
     internal_ = std::make_unique<InternalAuth>(
         *ReadSecretFile(dir_ + "/keys/internal_token"));
+    outbox_ = std::make_unique<testing::SmsOutbox>(dir_ + "/sms-outbox.jsonl");
   }
   void TearDown() override { eidd_.reset(); }
 
@@ -76,32 +76,15 @@ class ActivationFlowTest : public ::testing::Test {
   // development), waiting up to 10 s for `count` of them (delivery is
   // asynchronous: a queue with a sender thread).
   std::vector<std::string> Sms(const std::string& phone, size_t count) {
-    std::vector<std::string> texts;
-    const absl::Time give_up = absl::Now() + absl::Seconds(10);
-    const std::regex line("\"to\":\"([^\"]*)\".*\"text\":\"([^\"]*)\"");
-    do {
-      texts.clear();
-      std::ifstream outbox(dir_ + "/sms-outbox.jsonl");
-      std::string l;
-      std::smatch m;
-      while (std::getline(outbox, l)) {
-        if (std::regex_search(l, m, line) && m[1] == phone) texts.push_back(m[2]);
-      }
-      if (texts.size() >= count) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      // A code's SMS that raced ahead of its code's commit looks again
-      // 100 ms later by the (fake) clock: let that time pass.
-      clock_.Advance(absl::Milliseconds(100));
-    } while (absl::Now() < give_up);
-    return texts;
+    // A code's SMS that raced ahead of its code's commit looks again 100 ms
+    // later by the (fake) clock: let that time pass.
+    return outbox_->AwaitTexts(phone, count, absl::Seconds(10),
+                               [this] { clock_.Advance(absl::Milliseconds(100)); });
   }
 
   std::string LatestOtp(const std::string& phone, size_t count) {
     std::vector<std::string> texts = Sms(phone, count);
-    std::smatch m;
-    static const std::regex code("([0-9]{6})");
-    if (texts.size() < count || !std::regex_search(texts.back(), m, code)) return "";
-    return m[1];
+    return texts.size() < count ? "" : testing::CodeIn(texts.back());
   }
 
   std::string RegisterAndApprove(const v1::PersonalDetails& person) {
@@ -186,6 +169,7 @@ class ActivationFlowTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ActivationService::Stub> stub_;
   std::unique_ptr<InternalAuth> internal_;
+  std::unique_ptr<testing::SmsOutbox> outbox_;
 };
 
 TEST_F(ActivationFlowTest, RegisterApproveActivateAndLogInOverGrpc) {

@@ -45,7 +45,7 @@
 #include "services/activation/passcode_hasher.h"
 #include "services/common/secrets.h"
 #include "tests/bench/bench_client.h"
-#include "tests/bench/sms_outbox_reader.h"
+#include "tests/util/sms_outbox.h"
 #include "tests/util/eidd_process.h"
 #include "tests/util/proc_stat.h"
 
@@ -322,7 +322,7 @@ int Main() {
       std::fprintf(stderr, "%s\n", std::string(token.status().message()).c_str());
       return 1;
     }
-    SmsOutboxReader outbox(data_dir + "/sms-outbox.jsonl");
+    testing::SmsOutbox outbox(data_dir + "/sms-outbox.jsonl");
     std::vector<std::unique_ptr<BenchClient>> clients;
     for (int i = 0; i < absl::GetFlag(FLAGS_threads); ++i) {
       clients.push_back(std::make_unique<BenchClient>(eidd->grpc_address(), *token, outbox));

@@ -45,7 +45,7 @@ Citizen::Citizen(int serial)
       normalised_phone(absl::StrFormat("+8491%07d", serial)) {}
 
 BenchClient::BenchClient(const std::string& address, const std::string& internal_token,
-                         SmsOutboxReader& outbox)
+                         testing::SmsOutbox& outbox)
     : internal_(internal_token), outbox_(outbox) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // A connection of its own.

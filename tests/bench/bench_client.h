@@ -17,7 +17,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "services/activation/test_device.h"
 #include "services/common/internal_auth.h"
-#include "tests/bench/sms_outbox_reader.h"
+#include "tests/util/sms_outbox.h"
 
 namespace eid::bench {
 
@@ -36,7 +36,7 @@ class BenchClient {
   // `address`: host:port of eidd; `internal_token`: its internal secret;
   // `outbox`: where its SMS land.
   BenchClient(const std::string& address, const std::string& internal_token,
-              SmsOutboxReader& outbox);
+              testing::SmsOutbox& outbox);
 
   // RegisterLevel2 then ApproveRegistration (an official's internal calls).
   absl::Status RegisterAndApprove(Citizen& citizen);
@@ -52,14 +52,14 @@ class BenchClient {
   // grpc.health.v1.Health/Check of the whole server: the no-op call.
   absl::Status HealthCheck();
 
-  SmsOutboxReader& outbox() { return outbox_; }
+  testing::SmsOutbox& outbox() { return outbox_; }
 
  private:
   std::unique_ptr<v1::ActivationService::Stub> activation_;
   std::unique_ptr<v1::OtpService::Stub> otp_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
   InternalAuth internal_;
-  SmsOutboxReader& outbox_;
+  testing::SmsOutbox& outbox_;
 };
 
 // The passcode every synthetic citizen sets.

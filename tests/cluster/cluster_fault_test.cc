@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <regex>
@@ -32,6 +31,7 @@
 #include "services/common/status.h"
 #include "tests/cluster/cluster_harness.h"
 #include "tests/cluster/prometheus_query.h"
+#include "tests/util/sms_outbox.h"
 
 namespace eid {
 namespace {
@@ -86,50 +86,22 @@ class Tally {
   std::vector<std::string> other_;
 };
 
-// The otp process's SMS outbox (JSON lines), read as it grows.
-class Outbox {
- public:
-  explicit Outbox(std::string path) : path_(std::move(path)) {}
-
-  // The code of the newest OTP text sent to `phone`, waiting up to
-  // `timeout` for one; "" if none came.
-  std::string AwaitCode(const std::string& phone, absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    static const std::regex kCode("Ma OTP[^0-9]*([0-9]{6})");
-    for (;;) {
-      {
-        absl::MutexLock lock(&mu_);
-        ReadNewLines();
-        const std::vector<std::string>& texts = texts_[phone];
-        std::smatch m;
-        for (auto t = texts.rbegin(); t != texts.rend(); ++t) {
-          if (std::regex_search(*t, m, kCode)) return m[1];
-        }
-      }
-      if (absl::Now() > deadline) return "";
-      absl::SleepFor(absl::Milliseconds(50));  // Delivery is a real queue's.
+// The code of the newest OTP text the otp process sent to `phone`, waiting
+// up to `timeout` for one; "" if none came.
+std::string AwaitOtp(testing::SmsOutbox& outbox, const std::string& phone,
+                     absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  static const std::regex kCode("Ma OTP[^0-9]*([0-9]{6})");
+  for (;;) {
+    const std::vector<std::string> texts = outbox.Texts(phone);
+    std::smatch m;
+    for (auto t = texts.rbegin(); t != texts.rend(); ++t) {
+      if (std::regex_search(*t, m, kCode)) return m[1];
     }
+    if (absl::Now() > deadline) return "";
+    absl::SleepFor(absl::Milliseconds(50));  // Delivery is a real queue's.
   }
-
- private:
-  void ReadNewLines() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    static const std::regex kLine("\"to\":\"([^\"]*)\".*\"text\":\"([^\"]*)\"");
-    std::ifstream in(path_);
-    in.seekg(offset_);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (in.eof()) break;  // A line still being written: read it next time.
-      offset_ += line.size() + 1;
-      std::smatch m;
-      if (std::regex_search(line, m, kLine)) texts_[m[1]].push_back(m[2]);
-    }
-  }
-
-  const std::string path_;
-  absl::Mutex mu_;
-  std::streamoff offset_ ABSL_GUARDED_BY(mu_) = 0;
-  std::map<std::string, std::vector<std::string>> texts_ ABSL_GUARDED_BY(mu_);
-};
+}
 
 std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
   grpc::ChannelArguments args;
@@ -150,7 +122,7 @@ class ClusterFaultTest : public ::testing::Test {
     internal_ = std::make_unique<InternalAuth>(*token);
     activation_ = v1::ActivationService::NewStub(Channel(cluster_->GrpcAddress("activation")));
     audit_ = v1::AuditService::NewStub(Channel(cluster_->GrpcAddress("audit")));
-    outbox_ = std::make_unique<Outbox>(cluster_->sms_outbox());
+    outbox_ = std::make_unique<testing::SmsOutbox>(cluster_->sms_outbox());
   }
 
   void TearDown() override {
@@ -211,7 +183,7 @@ class ClusterFaultTest : public ::testing::Test {
     start.set_phone(phone);
     v1::StartActivationResponse started;
     if (!Rpc("StartActivation", stub, &S::StartActivation, start, &started).ok()) return std::nullopt;
-    const std::string code = outbox_->AwaitCode("+84" + phone.substr(1), absl::Seconds(20));
+    const std::string code = AwaitOtp(*outbox_, "+84" + phone.substr(1), absl::Seconds(20));
     if (code.empty()) {  // Looked for again at the end: late, or never sent?
       absl::MutexLock lock(&mu_);
       otp_not_seen_.push_back("+84" + phone.substr(1));
@@ -423,7 +395,7 @@ class ClusterFaultTest : public ::testing::Test {
   std::unique_ptr<InternalAuth> internal_;
   std::unique_ptr<v1::ActivationService::Stub> activation_;
   std::unique_ptr<v1::AuditService::Stub> audit_;
-  std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<testing::SmsOutbox> outbox_;
   Tally tally_;
   std::atomic<bool> stop_{false};
   std::atomic<int> next_citizen_{1};
@@ -506,7 +478,7 @@ TEST_F(ClusterFaultTest, KillNineUnderLoadLosesNothingAndPrometheusSeesIt) {
   int otp_late = 0;
   const absl::Time otp_deadline = absl::Now() + absl::Seconds(20);
   for (const std::string& phone : otp_not_seen) {
-    otp_late += !outbox_->AwaitCode(phone, otp_deadline - absl::Now()).empty();
+    otp_late += !AwaitOtp(*outbox_, phone, otp_deadline - absl::Now()).empty();
   }
 
   // What Prometheus saw: each victim down at some point, up now; and the

@@ -3,9 +3,8 @@
 // file with some bad rows; the test approves and activates a few accounts
 // over gRPC; `eidctl reports counts` must show the exact figures and
 // `eidctl reports not-activated --csv` the exact call list.
+
 #include <fstream>
-#include <regex>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "eid/v1/activation.grpc.pb.h"
@@ -18,6 +17,7 @@
 #include "services/common/secrets.h"
 #include "services/common/status.h"
 #include "services/eidd/eidd.h"
+#include "tests/util/sms_outbox.h"
 #include "tests/util/subprocess.h"
 
 namespace eid {
@@ -70,6 +70,7 @@ class ReportsFlowTest : public ::testing::Test {
     channel_ = grpc::CreateChannel(server_, grpc::InsecureChannelCredentials());
     stub_ = v1::ActivationService::NewStub(channel_);
     internal_ = std::make_unique<InternalAuth>(*ReadSecretFile(dir_ + "/keys/internal_token"));
+    outbox_ = std::make_unique<testing::SmsOutbox>(dir_ + "/sms-outbox.jsonl");
   }
   void TearDown() override { eidd_.reset(); }
 
@@ -95,25 +96,10 @@ class ReportsFlowTest : public ::testing::Test {
   // The latest 6-digit code among the first `count` SMS to `phone` in the
   // outbox (delivery is asynchronous: waits up to 10 s).
   std::string LatestOtp(const std::string& phone, size_t count) {
-    const std::regex line("\"to\":\"([^\"]*)\".*\"text\":\"([^\"]*)\"");
-    const absl::Time give_up = absl::Now() + absl::Seconds(10);
-    std::vector<std::string> texts;
-    do {
-      texts.clear();
-      std::ifstream outbox(dir_ + "/sms-outbox.jsonl");
-      std::string l;
-      std::smatch m;
-      while (std::getline(outbox, l)) {
-        if (std::regex_search(l, m, line) && m[1] == phone) texts.push_back(m[2]);
-      }
-      if (texts.size() >= count) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      clock_.Advance(absl::Milliseconds(100));  // A raced SMS retries later.
-    } while (absl::Now() < give_up);
-    std::smatch m;
-    static const std::regex code("([0-9]{6})");
-    if (texts.size() < count || !std::regex_search(texts.back(), m, code)) return "";
-    return m[1];
+    const std::vector<std::string> texts = outbox_->AwaitTexts(
+        phone, count, absl::Seconds(10),
+        [this] { clock_.Advance(absl::Milliseconds(100)); });  // A raced SMS retries later.
+    return texts.size() < count ? "" : testing::CodeIn(texts.back());
   }
 
   std::string AccountIdOf(const std::string& id_number) {
@@ -190,6 +176,7 @@ class ReportsFlowTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ActivationService::Stub> stub_;
   std::unique_ptr<InternalAuth> internal_;
+  std::unique_ptr<testing::SmsOutbox> outbox_;
 };
 
 TEST_F(ReportsFlowTest, ImportActivateAndReport) {

@@ -1,8 +1,5 @@
 #include "tests/verification/citizen_driver.h"
 
-#include <fstream>
-#include <regex>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -49,25 +46,9 @@ absl::Status CitizenDriver::Rpc(Call call, const Request& request, Response* res
 // (delivery is asynchronous; a code whose SMS raced ahead of its commit is
 // looked at again 100 ms later by the fake clock, so let that time pass).
 std::string CitizenDriver::LatestOtp(const std::string& phone, size_t count) {
-  const std::regex line("\"to\":\"([^\"]*)\".*\"text\":\"([^\"]*)\"");
-  static const std::regex code("([0-9]{6})");
-  const absl::Time give_up = absl::Now() + absl::Seconds(30);
-  std::vector<std::string> texts;
-  do {
-    texts.clear();
-    std::ifstream in(outbox_);
-    std::string l;
-    std::smatch m;
-    while (std::getline(in, l)) {
-      if (std::regex_search(l, m, line) && m[1] == phone) texts.push_back(m[2]);
-    }
-    if (texts.size() >= count) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    clock_.Advance(absl::Milliseconds(100));
-  } while (absl::Now() < give_up);
-  std::smatch m;
-  if (texts.size() < count || !std::regex_search(texts.back(), m, code)) return "";
-  return m[1];
+  const std::vector<std::string> texts = outbox_.AwaitTexts(
+      phone, count, absl::Seconds(30), [this] { clock_.Advance(absl::Milliseconds(100)); });
+  return texts.size() < count ? "" : CodeIn(texts.back());
 }
 
 std::string CitizenDriver::Activate(const v1::PersonalDetails& person, int level,

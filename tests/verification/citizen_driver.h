@@ -15,6 +15,7 @@
 #include "services/activation/test_device.h"
 #include "services/common/clock.h"
 #include "services/common/internal_auth.h"
+#include "tests/util/sms_outbox.h"
 
 namespace eid::testing {
 
@@ -65,7 +66,7 @@ class CitizenDriver {
   std::unique_ptr<v1::ActivationService::Stub> stub_;
   const InternalAuth& internal_;
   FakeClock& clock_;
-  const std::string outbox_;
+  SmsOutbox outbox_;
 };
 
 }  // namespace eid::testing
