@@ -6,10 +6,12 @@
 // verifications of one token.
 #include <fstream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "eid/v1/audit.grpc.pb.h"
 #include "eid/v1/qr.grpc.pb.h"
 #include "eid/v1/verification.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -20,6 +22,7 @@
 #include "services/common/secrets.h"
 #include "services/common/status.h"
 #include "services/eidd/eidd.h"
+#include "tests/util/http_get.h"
 #include "tests/util/subprocess.h"
 #include "tests/verification/citizen_driver.h"
 
@@ -163,6 +166,42 @@ TEST_F(VerificationFlowTest, PngDecodedByZbarimgVerifiesGenuineThenReplayed) {
   EXPECT_EQ(first->token_issued_at().seconds(), issued->issued_at().seconds());
 
   EXPECT_EQ(VerdictOf(scanned), v1::VERDICT_REPLAYED);
+
+  // Both verdicts and the issue are in the audit log, under the citizen as
+  // subject and the official as actor. Events travel through each service's
+  // spool: wait (in real time) for them to arrive.
+  auto audit = v1::AuditService::NewStub(channel_);
+  std::multiset<std::string> seen;
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < give_up) {
+    v1::QueryRequest query;
+    query.mutable_filter()->set_subject_id_number("001090012345");
+    grpc::ClientContext context;
+    internal_->Attach(context);
+    v1::QueryResponse found;
+    ASSERT_TRUE(audit->Query(&context, query, &found).ok());
+    seen.clear();
+    for (const v1::AuditRecord& r : found.records()) {
+      const v1::AuditEvent& e = r.event();
+      if (e.action() == "qr.issued") seen.insert("qr.issued");
+      if (e.action() == "verification.verdict" && e.actor() == "account:" + officer_id_) {
+        seen.insert(e.attributes().at("verdict"));
+      }
+    }
+    if (seen.size() >= 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(seen.count("qr.issued"), 1u);
+  EXPECT_EQ(seen.count("VERDICT_GENUINE"), 1u);
+  EXPECT_EQ(seen.count("VERDICT_REPLAYED"), 1u);
+
+  // And counted by verdict on /metrics.
+  auto metrics = testing::HttpGet(eidd_->metrics_port(), "/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_NE(metrics->find("eid_verification_verdicts_total{verdict=\"genuine\"} 1"),
+            std::string::npos);
+  EXPECT_NE(metrics->find("eid_verification_verdicts_total{verdict=\"replayed\"} 1"),
+            std::string::npos);
 }
 
 TEST_F(VerificationFlowTest, SvgRenderedToo) {
