@@ -432,6 +432,39 @@ TEST_F(VerificationFlowTest, CitizenSharesDocumentsOnlyWithThatVerifierForAFewMi
   ASSERT_TRUE(driver_->GrantVerifierRole(other_id).ok());
   EXPECT_EQ(ReasonOf(fetch(other_session, other_phone, &fetched)), "VERIFICATION_NOT_FOUND");
 
+  // The citizen's wallet: both documents, payloads only when asked.
+  auto list = [&](bool payload) {
+    v1::ListMyDocumentsRequest r;
+    r.set_include_payload(payload);
+    *r.mutable_credentials() = CitizenDriver::Signed(
+        citizen_session_, citizen_phone_, "/eid.v1.VerificationService/ListMyDocuments", r);
+    grpc::ClientContext context;
+    v1::ListMyDocumentsResponse out;
+    absl::Status s = FromGrpcStatus(verification_->ListMyDocuments(&context, r, &out));
+    EXPECT_TRUE(s.ok()) << s;
+    return out;
+  };
+  v1::ListMyDocumentsResponse mine = list(false);
+  ASSERT_EQ(mine.documents_size(), 2);
+  EXPECT_EQ(mine.documents(0).kind(), v1::DOCUMENT_KIND_DRIVING_LICENCE);
+  EXPECT_TRUE(mine.documents(0).payload().empty());
+  EXPECT_FALSE(list(true).documents(0).payload().empty());
+  // The agency withdraws the licence (twice: a retry succeeds too).
+  for (int i = 0; i < 2; ++i) {
+    v1::WithdrawDocumentRequest r;
+    r.set_document_id(licence.document_id());
+    r.set_note("licence revoked by the court");
+    grpc::ClientContext context;
+    internal_->Attach(context);
+    v1::WithdrawDocumentResponse out;
+    absl::Status w = FromGrpcStatus(verification_->WithdrawDocument(&context, r, &out));
+    EXPECT_TRUE(w.ok()) << w;
+  }
+  EXPECT_EQ(list(false).documents_size(), 1);
+  s = fetch(officer_session_, officer_phone_, &fetched);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(fetched.documents_size(), 0);  // Withdrawn: no longer shown.
+
   // A few minutes later, not even the verifier.
   clock_.Advance(absl::Minutes(6));
   officer_session_ = driver_->LogIn(officer_id_, officer_phone_);
