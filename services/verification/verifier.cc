@@ -101,7 +101,7 @@ absl::StatusOr<v1::VerifyQrResponse> Verifier::VerifyQr(const v1::VerifyQrReques
   const std::string token_hash = Sha256(request.token());
   if (!request.request_id().empty()) {
     absl::StatusOr<std::optional<internal::RequestRecord>> earlier =
-        store_.GetAnswer(verifier_id, request.request_id(), now);
+        store_.GetAnswer(verifier_id, "vreq", request.request_id(), now);
     if (!earlier.ok()) return earlier.status();
     if (earlier->has_value()) {
       if (!ConstantTimeEquals((*earlier)->request_hash(), token_hash)) {
@@ -176,7 +176,7 @@ absl::StatusOr<v1::VerifyQrResponse> Verifier::VerifyQr(const v1::VerifyQrReques
     answer.set_response(response.SerializeAsString());
     // Best effort: without it a retry is answered REPLAYED, as without a
     // request_id.
-    store_.PutAnswer(verifier_id, request.request_id(), answer,
+    store_.PutAnswer(verifier_id, "vreq", request.request_id(), answer,
                      now + options_.request_memory)
         .IgnoreError();
   }

@@ -368,7 +368,32 @@ TEST_F(VerificationFlowTest, CitizenSharesDocumentsOnlyWithThatVerifierForAFewMi
   const v1::IntegrateDocumentResponse licence =
       integrate(v1::DOCUMENT_KIND_DRIVING_LICENCE, "790123456789");
   EXPECT_TRUE(licence.created());
-  EXPECT_FALSE(integrate(v1::DOCUMENT_KIND_DRIVING_LICENCE, "790123456789").created());
+  // A retry (same request_id) gets the first answer; an update under a new
+  // request_id replaces the document in place.
+  EXPECT_TRUE(integrate(v1::DOCUMENT_KIND_DRIVING_LICENCE, "790123456789").created());
+  {
+    v1::IntegrateDocumentRequest r;
+    r.set_request_id("update-1");
+    r.set_id_number("001090012345");
+    v1::WalletDocument& d = *r.mutable_document();
+    d.set_kind(v1::DOCUMENT_KIND_DRIVING_LICENCE);
+    d.set_number("790123456789");
+    d.set_title("Giấy phép lái xe hạng B2");
+    d.mutable_issuer()->set_kind(v1::ORG_UNIT_KIND_AGENCY);
+    d.mutable_issuer()->set_code("CSGT-HN");
+    d.set_payload("{\"class\":\"B2\"}");
+    grpc::ClientContext context;
+    internal_->Attach(context);
+    v1::IntegrateDocumentResponse out;
+    ASSERT_TRUE(verification_->IntegrateDocument(&context, r, &out).ok());
+    EXPECT_FALSE(out.created());
+    EXPECT_EQ(out.document_id(), licence.document_id());
+    d.set_number("790000000000");  // Another document under the same id.
+    grpc::ClientContext context2;
+    internal_->Attach(context2);
+    EXPECT_EQ(ReasonOf(FromGrpcStatus(verification_->IntegrateDocument(&context2, r, &out))),
+              "REQUEST_ID_CONFLICT");
+  }
   integrate(v1::DOCUMENT_KIND_HEALTH_INSURANCE_CARD, "HS4010123456789");
   {  // Not from an end user.
     v1::IntegrateDocumentRequest r;
