@@ -5,6 +5,7 @@
 #include "gtest/gtest.h"
 #include "services/common/status.h"
 #include "services/qr/token/qr_token.h"
+#include "services/qr/token_device.h"
 
 namespace eid::qr {
 namespace {
@@ -71,7 +72,7 @@ TEST_F(QrIssuerTest, TokenCarriesTheHandleDeviceAndAMinuteSignedByTheCurrentKey)
   absl::StatusOr<ParsedToken> parsed = Parse(issued->token());
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->claims.account_handle, "a0123456789abcdef01234567");
-  EXPECT_EQ(parsed->claims.device_id, "phone-1");
+  EXPECT_EQ(parsed->claims.device_id, TokenDeviceOf("phone-1"));
   EXPECT_EQ(parsed->claims.issued_at, absl::FromUnixSeconds(1772355600));  // Whole seconds.
   EXPECT_EQ(parsed->claims.expires_at - parsed->claims.issued_at, absl::Seconds(60));
   auto key = ring_->SigningKeyAt(clock_.Now());
@@ -84,6 +85,13 @@ TEST_F(QrIssuerTest, TokenCarriesTheHandleDeviceAndAMinuteSignedByTheCurrentKey)
   EXPECT_EQ(audit_.events[0].action(), "qr.issued");
   EXPECT_EQ(audit_.events[0].outcome(), v1::AUDIT_OUTCOME_SUCCESS);
   EXPECT_EQ(audit_.events[0].subject(), std::string(32, 's'));
+}
+
+TEST_F(QrIssuerTest, LongestDeviceIdsFitTheToken) {
+  sessions_.caller.mutable_account()->mutable_device()->set_device_id(std::string(128, 'd'));
+  absl::StatusOr<v1::IssueQrResponse> issued = Issue();
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  EXPECT_EQ(Parse(issued->token())->claims.device_id, TokenDeviceOf(std::string(128, 'd')));
 }
 
 TEST_F(QrIssuerTest, RendersPngAndSvg) {
