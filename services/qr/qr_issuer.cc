@@ -5,6 +5,7 @@
 #include "services/common/status.h"
 #include "services/qr/token/qr_render.h"
 #include "services/qr/token/qr_token.h"
+#include "services/qr/token_device.h"
 
 namespace eid::qr {
 namespace {
@@ -94,7 +95,7 @@ absl::StatusOr<v1::IssueQrResponse> QrIssuer::IssueFor(const v1::Account& accoun
 
   QrTokenClaims claims;
   claims.account_handle = account.account_id();
-  claims.device_id = account.device().device_id();
+  claims.device_id = TokenDeviceOf(account.device().device_id());
   claims.nonce = random_.Bytes(kNonceBytes);
   claims.issued_at = now;
   claims.expires_at = now + kTokenLifetime;

@@ -111,23 +111,25 @@ VerificationStore::ListVerifications(absl::string_view account_id, absl::Time no
   return out;
 }
 
-absl::Status VerificationStore::PutAnswer(absl::string_view verifier_account_id,
+absl::Status VerificationStore::PutAnswer(absl::string_view account_id,
+                                          absl::string_view kind,
                                           absl::string_view request_id,
                                           const internal::RequestRecord& answer,
                                           absl::Time expires_at) {
   v1::PutRequest put;
   put.set_namespace_(kDocumentsNamespace);
-  put.set_key(absl::StrCat(verifier_account_id, "|vreq|", request_id));
+  put.set_key(absl::StrCat(account_id, "|", kind, "|", request_id));
   put.set_value(answer.SerializeAsString());
   *put.mutable_expires_at() = ToProtoTime(expires_at);
   return kv_.Put(put).status();
 }
 
 absl::StatusOr<std::optional<internal::RequestRecord>> VerificationStore::GetAnswer(
-    absl::string_view verifier_account_id, absl::string_view request_id, absl::Time now) {
+    absl::string_view account_id, absl::string_view kind, absl::string_view request_id,
+    absl::Time now) {
   v1::GetRequest get;
   get.set_namespace_(kDocumentsNamespace);
-  get.set_key(absl::StrCat(verifier_account_id, "|vreq|", request_id));
+  get.set_key(absl::StrCat(account_id, "|", kind, "|", request_id));
   absl::StatusOr<v1::GetResponse> got = kv_.Get(get);
   if (!got.ok()) return got.status();
   if (!got->found()) return std::nullopt;

@@ -55,13 +55,15 @@ class VerificationStore {
   absl::StatusOr<std::vector<std::pair<std::string, internal::VerificationRecord>>>
   ListVerifications(absl::string_view account_id, absl::Time now);
 
-  // The first answer to a verifier's request_id (VerifyQr retries), kept
-  // until `expires_at`.
-  absl::Status PutAnswer(absl::string_view verifier_account_id,
+  // The first answer to a request_id, under "<account_id>|<kind>|<request_id>"
+  // (kind "vreq": a verifier's VerifyQr; "dreq": an agency's
+  // IntegrateDocument for that citizen), kept until `expires_at`.
+  absl::Status PutAnswer(absl::string_view account_id, absl::string_view kind,
                          absl::string_view request_id,
                          const internal::RequestRecord& answer, absl::Time expires_at);
   absl::StatusOr<std::optional<internal::RequestRecord>> GetAnswer(
-      absl::string_view verifier_account_id, absl::string_view request_id, absl::Time now);
+      absl::string_view account_id, absl::string_view kind, absl::string_view request_id,
+      absl::Time now);
 
   // Wallet documents.
   absl::StatusOr<std::optional<v1::WalletDocument>> GetDocument(

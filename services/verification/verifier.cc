@@ -1,11 +1,13 @@
 #include "services/verification/verifier.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "services/common/keyed_hash.h"
 #include "services/common/proto_time.h"
 #include "services/common/status.h"
+#include "services/qr/token_device.h"
 
 namespace eid::verification {
 namespace {
@@ -101,7 +103,7 @@ absl::StatusOr<v1::VerifyQrResponse> Verifier::VerifyQr(const v1::VerifyQrReques
   const std::string token_hash = Sha256(request.token());
   if (!request.request_id().empty()) {
     absl::StatusOr<std::optional<internal::RequestRecord>> earlier =
-        store_.GetAnswer(verifier_id, request.request_id(), now);
+        store_.GetAnswer(verifier_id, "vreq", request.request_id(), now);
     if (!earlier.ok()) return earlier.status();
     if (earlier->has_value()) {
       if (!ConstantTimeEquals((*earlier)->request_hash(), token_hash)) {
@@ -176,7 +178,7 @@ absl::StatusOr<v1::VerifyQrResponse> Verifier::VerifyQr(const v1::VerifyQrReques
     answer.set_response(response.SerializeAsString());
     // Best effort: without it a retry is answered REPLAYED, as without a
     // request_id.
-    store_.PutAnswer(verifier_id, request.request_id(), answer,
+    store_.PutAnswer(verifier_id, "vreq", request.request_id(), answer,
                      now + options_.request_memory)
         .IgnoreError();
   }
@@ -248,7 +250,9 @@ v1::Verdict Verifier::Standing(const internal::AccountRecord& record,
   if (state == v1::ACCOUNT_STATE_REVOKED) return v1::VERDICT_REVOKED;
   if (state == v1::ACCOUNT_STATE_LOCKED) return v1::VERDICT_LOCKED;
   if (state != v1::ACCOUNT_STATE_ACTIVATED) return v1::VERDICT_REVOKED;
-  if (a.device().device_id() != token.claims.device_id) return v1::VERDICT_DEVICE_REPLACED;
+  if (!ConstantTimeEquals(qr::TokenDeviceOf(a.device().device_id()), token.claims.device_id)) {
+    return v1::VERDICT_DEVICE_REPLACED;
+  }
   return v1::VERDICT_GENUINE;
 }
 
@@ -285,10 +289,11 @@ absl::Status Verifier::Audit(const v1::AuthenticateSessionResponse& verifier,
   if (!outcome->detail.empty()) attributes["detail"] = outcome->detail;
   if (outcome->token.has_value()) {
     attributes["account_id"] = outcome->token->claims.account_handle;
-    attributes["device_id"] = outcome->token->claims.device_id;
+    attributes["token_device"] = absl::BytesToHexString(outcome->token->claims.device_id);
     attributes["key_id"] = absl::StrCat(outcome->token->key_id);
   }
   if (outcome->subject.has_value()) {
+    attributes["device_id"] = outcome->subject->account().device().device_id();
     event.set_subject(KeyedHash(audit_subject_key_, {outcome->subject->id_number()}));
   }
   if (response != nullptr && !response->verification_id().empty()) {

@@ -11,6 +11,7 @@
 #include "services/common/proto_time.h"
 #include "services/common/status.h"
 #include "services/qr/qr_key_ring.h"
+#include "services/qr/token_device.h"
 #include "storage/shard/rocksdb_kv_store.h"
 
 namespace eid::verification {
@@ -113,7 +114,7 @@ class VerifierTest : public ::testing::Test {
   std::string Token(absl::Time issued_at, const std::string& device = "phone-1") {
     qr::QrTokenClaims claims;
     claims.account_handle = "acitizen";
-    claims.device_id = device;
+    claims.device_id = qr::TokenDeviceOf(device);
     claims.nonce = random_.Bytes(qr::kNonceBytes);
     claims.issued_at = issued_at;
     claims.expires_at = issued_at + qr::kTokenLifetime;

@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "services/activation/account_store.h"
 #include "services/common/keyed_hash.h"
 #include "services/common/proto_time.h"
@@ -96,10 +98,37 @@ absl::StatusOr<v1::IntegrateDocumentResponse> Wallet::IntegrateDocument(
     Audit("document.integrated", refused, actor, subject, r.request_id(), {}).IgnoreError();
     return refused;
   }
+  const absl::Time now = clock_.Now();
+  // A retry gets the first answer; the same request_id for another request
+  // of this agency for this citizen is a conflict.
+  const std::string answer_id = absl::StrCat(r.document().issuer().code(), ":", r.request_id());
+  std::string request_bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&request_bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    r.SerializeToCodedStream(&coded);
+  }
+  const std::string request_hash = Sha256(request_bytes);
+  if (!r.request_id().empty()) {
+    absl::StatusOr<std::optional<internal::RequestRecord>> earlier =
+        store_.GetAnswer(account_id, "dreq", answer_id, now);
+    if (!earlier.ok()) return earlier.status();
+    if (earlier->has_value()) {
+      if (!ConstantTimeEquals((*earlier)->request_hash(), request_hash)) {
+        return InvalidArgument(v1::REQUEST_ID_CONFLICT,
+                               "request_id was used for another document");
+      }
+      v1::IntegrateDocumentResponse first;
+      if (!first.ParseFromString((*earlier)->response())) {
+        return absl::DataLossError("request record unreadable");
+      }
+      return first;
+    }
+  }
   absl::StatusOr<std::vector<v1::WalletDocument>> existing = store_.ListDocuments(account_id);
   if (!existing.ok()) return existing.status();
 
-  const absl::Time now = clock_.Now();
   v1::WalletDocument document = r.document();
   document.clear_integrated_at();
   document.clear_updated_at();
@@ -124,6 +153,14 @@ absl::StatusOr<v1::IntegrateDocumentResponse> Wallet::IntegrateDocument(
              {"document_kinds", v1::DocumentKind_Name(document.kind())}});
   if (!stored.ok()) return stored;
   if (!recorded.ok()) return recorded;
+  if (!r.request_id().empty()) {
+    internal::RequestRecord answer;
+    answer.set_request_hash(request_hash);
+    answer.set_response(out.SerializeAsString());
+    // Best effort: without it a retry replaces the document again, harmlessly.
+    store_.PutAnswer(account_id, "dreq", answer_id, answer, now + options_.request_memory)
+        .IgnoreError();
+  }
   return out;
 }
 

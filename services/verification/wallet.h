@@ -30,6 +30,8 @@ struct WalletOptions {
   absl::Duration share_ttl = absl::Minutes(5);
   // Largest payload an agency may put.
   size_t max_payload_bytes = 512 * 1024;
+  // How long IntegrateDocument remembers a request_id's first answer.
+  absl::Duration request_memory = absl::Hours(24);
 };
 
 class Wallet {

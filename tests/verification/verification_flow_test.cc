@@ -6,10 +6,12 @@
 // verifications of one token.
 #include <fstream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "eid/v1/audit.grpc.pb.h"
 #include "eid/v1/qr.grpc.pb.h"
 #include "eid/v1/verification.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -20,6 +22,7 @@
 #include "services/common/secrets.h"
 #include "services/common/status.h"
 #include "services/eidd/eidd.h"
+#include "tests/util/http_get.h"
 #include "tests/util/subprocess.h"
 #include "tests/verification/citizen_driver.h"
 
@@ -163,6 +166,42 @@ TEST_F(VerificationFlowTest, PngDecodedByZbarimgVerifiesGenuineThenReplayed) {
   EXPECT_EQ(first->token_issued_at().seconds(), issued->issued_at().seconds());
 
   EXPECT_EQ(VerdictOf(scanned), v1::VERDICT_REPLAYED);
+
+  // Both verdicts and the issue are in the audit log, under the citizen as
+  // subject and the official as actor. Events travel through each service's
+  // spool: wait (in real time) for them to arrive.
+  auto audit = v1::AuditService::NewStub(channel_);
+  std::multiset<std::string> seen;
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < give_up) {
+    v1::QueryRequest query;
+    query.mutable_filter()->set_subject_id_number("001090012345");
+    grpc::ClientContext context;
+    internal_->Attach(context);
+    v1::QueryResponse found;
+    ASSERT_TRUE(audit->Query(&context, query, &found).ok());
+    seen.clear();
+    for (const v1::AuditRecord& r : found.records()) {
+      const v1::AuditEvent& e = r.event();
+      if (e.action() == "qr.issued") seen.insert("qr.issued");
+      if (e.action() == "verification.verdict" && e.actor() == "account:" + officer_id_) {
+        seen.insert(e.attributes().at("verdict"));
+      }
+    }
+    if (seen.size() >= 3) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(seen.count("qr.issued"), 1u);
+  EXPECT_EQ(seen.count("VERDICT_GENUINE"), 1u);
+  EXPECT_EQ(seen.count("VERDICT_REPLAYED"), 1u);
+
+  // And counted by verdict on /metrics.
+  auto metrics = testing::HttpGet(eidd_->metrics_port(), "/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_NE(metrics->find("eid_verification_verdicts_total{verdict=\"genuine\"} 1"),
+            std::string::npos);
+  EXPECT_NE(metrics->find("eid_verification_verdicts_total{verdict=\"replayed\"} 1"),
+            std::string::npos);
 }
 
 TEST_F(VerificationFlowTest, SvgRenderedToo) {
@@ -329,7 +368,32 @@ TEST_F(VerificationFlowTest, CitizenSharesDocumentsOnlyWithThatVerifierForAFewMi
   const v1::IntegrateDocumentResponse licence =
       integrate(v1::DOCUMENT_KIND_DRIVING_LICENCE, "790123456789");
   EXPECT_TRUE(licence.created());
-  EXPECT_FALSE(integrate(v1::DOCUMENT_KIND_DRIVING_LICENCE, "790123456789").created());
+  // A retry (same request_id) gets the first answer; an update under a new
+  // request_id replaces the document in place.
+  EXPECT_TRUE(integrate(v1::DOCUMENT_KIND_DRIVING_LICENCE, "790123456789").created());
+  {
+    v1::IntegrateDocumentRequest r;
+    r.set_request_id("update-1");
+    r.set_id_number("001090012345");
+    v1::WalletDocument& d = *r.mutable_document();
+    d.set_kind(v1::DOCUMENT_KIND_DRIVING_LICENCE);
+    d.set_number("790123456789");
+    d.set_title("Giấy phép lái xe hạng B2");
+    d.mutable_issuer()->set_kind(v1::ORG_UNIT_KIND_AGENCY);
+    d.mutable_issuer()->set_code("CSGT-HN");
+    d.set_payload("{\"class\":\"B2\"}");
+    grpc::ClientContext context;
+    internal_->Attach(context);
+    v1::IntegrateDocumentResponse out;
+    ASSERT_TRUE(verification_->IntegrateDocument(&context, r, &out).ok());
+    EXPECT_FALSE(out.created());
+    EXPECT_EQ(out.document_id(), licence.document_id());
+    d.set_number("790000000000");  // Another document under the same id.
+    grpc::ClientContext context2;
+    internal_->Attach(context2);
+    EXPECT_EQ(ReasonOf(FromGrpcStatus(verification_->IntegrateDocument(&context2, r, &out))),
+              "REQUEST_ID_CONFLICT");
+  }
   integrate(v1::DOCUMENT_KIND_HEALTH_INSURANCE_CARD, "HS4010123456789");
   {  // Not from an end user.
     v1::IntegrateDocumentRequest r;
@@ -392,6 +456,39 @@ TEST_F(VerificationFlowTest, CitizenSharesDocumentsOnlyWithThatVerifierForAFewMi
       Citizen("001090066666", "0912000333", "Phạm Văn Dũng"), 2, other_phone, &other_id);
   ASSERT_TRUE(driver_->GrantVerifierRole(other_id).ok());
   EXPECT_EQ(ReasonOf(fetch(other_session, other_phone, &fetched)), "VERIFICATION_NOT_FOUND");
+
+  // The citizen's wallet: both documents, payloads only when asked.
+  auto list = [&](bool payload) {
+    v1::ListMyDocumentsRequest r;
+    r.set_include_payload(payload);
+    *r.mutable_credentials() = CitizenDriver::Signed(
+        citizen_session_, citizen_phone_, "/eid.v1.VerificationService/ListMyDocuments", r);
+    grpc::ClientContext context;
+    v1::ListMyDocumentsResponse out;
+    absl::Status s = FromGrpcStatus(verification_->ListMyDocuments(&context, r, &out));
+    EXPECT_TRUE(s.ok()) << s;
+    return out;
+  };
+  v1::ListMyDocumentsResponse mine = list(false);
+  ASSERT_EQ(mine.documents_size(), 2);
+  EXPECT_EQ(mine.documents(0).kind(), v1::DOCUMENT_KIND_DRIVING_LICENCE);
+  EXPECT_TRUE(mine.documents(0).payload().empty());
+  EXPECT_FALSE(list(true).documents(0).payload().empty());
+  // The agency withdraws the licence (twice: a retry succeeds too).
+  for (int i = 0; i < 2; ++i) {
+    v1::WithdrawDocumentRequest r;
+    r.set_document_id(licence.document_id());
+    r.set_note("licence revoked by the court");
+    grpc::ClientContext context;
+    internal_->Attach(context);
+    v1::WithdrawDocumentResponse out;
+    absl::Status w = FromGrpcStatus(verification_->WithdrawDocument(&context, r, &out));
+    EXPECT_TRUE(w.ok()) << w;
+  }
+  EXPECT_EQ(list(false).documents_size(), 1);
+  s = fetch(officer_session_, officer_phone_, &fetched);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(fetched.documents_size(), 0);  // Withdrawn: no longer shown.
 
   // A few minutes later, not even the verifier.
   clock_.Advance(absl::Minutes(6));

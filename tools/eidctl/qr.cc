@@ -74,8 +74,9 @@ int Show(const CommandContext& ctx, const std::string& token) {
     return 1;
   }
   const qr::QrTokenClaims& c = parsed->claims;
-  std::printf("key id %u, account %s, device %s\nissued %s, expires %s\n",
-              parsed->key_id, c.account_handle.c_str(), c.device_id.c_str(),
+  std::printf("key id %u, account %s, device (SHA-256 prefix) %s\nissued %s, expires %s\n",
+              parsed->key_id, c.account_handle.c_str(),
+              absl::BytesToHexString(c.device_id).c_str(),
               TimeText(c.issued_at).c_str(), TimeText(c.expires_at).c_str());
   // Offline check, as a verifier without eid's services would make it.
   absl::StatusOr<v1::GetVerificationKeysResponse> keys = FetchKeys(ctx);
