@@ -1,8 +1,9 @@
 // CitizenDriver: the activation API over gRPC as end-to-end tests need it —
 // register (level 1 or 2), approve, the five steps with the OTP read from
 // the SMS outbox, log in; and the officials' steps done as an internal
-// caller (grant roles, revoke). Against an eidd with the outbox transport
-// and a FakeClock. Not thread-safe: one test thread.
+// caller (grant roles, revoke). Against an eidd with the outbox transport,
+// on a FakeClock (tests) or the real clock (benchmarks, the cluster).
+// Not thread-safe: one thread per driver.
 #ifndef EID_TESTS_VERIFICATION_CITIZEN_DRIVER_H_
 #define EID_TESTS_VERIFICATION_CITIZEN_DRIVER_H_
 
@@ -28,9 +29,12 @@ v1::PersonalDetails Citizen(const std::string& id_number, const std::string& pho
 
 class CitizenDriver {
  public:
-  // `outbox`: the eidd's SMS outbox file.
+  // `outbox`: the eidd's SMS outbox file. With a FakeClock, the driver
+  // advances it while it waits for an SMS (the queue retries on its clock).
   CitizenDriver(std::shared_ptr<grpc::Channel> channel, const InternalAuth& internal,
                 FakeClock& clock, std::string outbox);
+  CitizenDriver(std::shared_ptr<grpc::Channel> channel, const InternalAuth& internal,
+                std::string outbox);
 
   // Registers (level 2 at an intake, or level 1 from the app), approves,
   // activates on `device` and logs in: the session token ("" on failure,
@@ -65,7 +69,7 @@ class CitizenDriver {
 
   std::unique_ptr<v1::ActivationService::Stub> stub_;
   const InternalAuth& internal_;
-  FakeClock& clock_;
+  FakeClock* clock_;  // null: the server runs on the real clock
   SmsOutbox outbox_;
 };
 
