@@ -17,6 +17,7 @@
 #include "services/verification/verification_service.h"
 #include "services/verification/verification_store.h"
 #include "services/verification/verifier.h"
+#include "storage/router/coalescing_store.h"
 #include "storage/router/replay_batcher.h"
 #include "storage/router/shard_hash.h"
 
@@ -101,10 +102,12 @@ class VerificationRole : public RoleInstance {
     const uint32_t shards = ctx.shards->shard_count();
     role->index_ = std::make_unique<activation::ReportIndex>(
         shards, [shards](absl::string_view key) { return storage::ShardOfKey(key, shards); });
-    role->accounts_ = std::make_unique<activation::AccountStore>(*ctx.shards, *role->index_);
+    // One account read and one record write per token: coalesced per shard.
+    role->kv_ = std::make_unique<storage::CoalescingStore>(*ctx.shards);
+    role->accounts_ = std::make_unique<activation::AccountStore>(*role->kv_, *role->index_);
     role->replay_ = std::make_unique<storage::ReplayBatcher>(*ctx.shards,
                                                              storage::ReplayBatcher::Options());
-    role->store_ = std::make_unique<verification::VerificationStore>(*ctx.shards);
+    role->store_ = std::make_unique<verification::VerificationStore>(*role->kv_);
     absl::StatusOr<std::unique_ptr<audit::AuditClient>> audit =
         AuditClientFor(ctx, "verification");
     if (!audit.ok()) return audit.status();
@@ -161,6 +164,7 @@ class VerificationRole : public RoleInstance {
   std::unique_ptr<InternalAuth> internal_;
   std::unique_ptr<activation::SessionClient> sessions_;
   std::unique_ptr<activation::ReportIndex> index_;
+  std::unique_ptr<storage::CoalescingStore> kv_;
   std::unique_ptr<activation::AccountStore> accounts_;
   std::unique_ptr<storage::ReplayBatcher> replay_;
   std::unique_ptr<verification::VerificationStore> store_;
