@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/activation/device_signature.h"
+#include "services/activation/session_client.h"
 #include "services/common/status.h"
 
 namespace eid::activation {
@@ -224,6 +225,31 @@ grpc::Status ActivationService::AuthenticateSession(
                                          "AuthenticateSession is for eid services"));
   }
   return Reply(core_.AuthenticateSession(*r), out);
+}
+
+grpc::Status ActivationService::AuthenticateSessionBatch(
+    grpc::ServerContext* ctx, const v1::AuthenticateSessionBatchRequest* r,
+    v1::AuthenticateSessionBatchResponse* out) {
+  if (!internal_.IsInternal(*ctx)) {
+    return ToGrpcStatus(PermissionDenied(v1::INTERNAL_CALLER_ONLY,
+                                         "AuthenticateSessionBatch is for eid services"));
+  }
+  if (r->checks_size() > kMaxAuthenticateBatch) {
+    return ToGrpcStatus(InvalidArgument(
+        v1::BATCH_TOO_LARGE,
+        absl::StrCat("at most ", kMaxAuthenticateBatch, " checks per call")));
+  }
+  out->mutable_results()->Reserve(r->checks_size());
+  for (const v1::AuthenticateSessionRequest& check : r->checks()) {
+    absl::StatusOr<v1::AuthenticateSessionResponse> checked = core_.AuthenticateSession(check);
+    v1::AuthenticateSessionResult& result = *out->add_results();
+    if (checked.ok()) {
+      *result.mutable_authenticated() = std::move(*checked);
+    } else {
+      *result.mutable_error() = ToStatusDetails(checked.status());
+    }
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace eid::activation

@@ -78,6 +78,9 @@ class ActivationService final : public v1::ActivationService::Service {
   grpc::Status AuthenticateSession(grpc::ServerContext*,
                                    const v1::AuthenticateSessionRequest*,
                                    v1::AuthenticateSessionResponse*) override;
+  grpc::Status AuthenticateSessionBatch(grpc::ServerContext*,
+                                        const v1::AuthenticateSessionBatchRequest*,
+                                        v1::AuthenticateSessionBatchResponse*) override;
 
  private:
   // The caller of an RPC carrying `credentials`: an internal caller when the

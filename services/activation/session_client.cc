@@ -7,7 +7,42 @@ namespace eid::activation {
 
 SessionClient::SessionClient(std::function<std::shared_ptr<grpc::Channel>()> channel,
                              const InternalAuth& internal, absl::Duration deadline)
-    : channel_(std::move(channel)), internal_(internal), deadline_(deadline) {}
+    : channel_(std::move(channel)),
+      internal_(internal),
+      deadline_(deadline),
+      lane_(kMaxAuthenticateBatch,
+            [this](std::vector<v1::AuthenticateSessionRequest>& checks) { return Send(checks); }) {}
+
+absl::StatusOr<std::vector<absl::StatusOr<v1::AuthenticateSessionResponse>>> SessionClient::Send(
+    std::vector<v1::AuthenticateSessionRequest>& checks) {
+  grpc::ClientContext call;
+  call.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+  internal_.Attach(call);
+  std::vector<absl::StatusOr<v1::AuthenticateSessionResponse>> answers;
+  if (checks.size() == 1) {
+    v1::AuthenticateSessionResponse response;
+    absl::Status s = FromGrpcStatus(stub_->AuthenticateSession(&call, checks[0], &response));
+    if (s.ok()) {
+      answers.push_back(std::move(response));
+    } else {
+      answers.push_back(s);
+    }
+    return answers;
+  }
+  v1::AuthenticateSessionBatchRequest request;
+  for (v1::AuthenticateSessionRequest& check : checks) *request.add_checks() = std::move(check);
+  v1::AuthenticateSessionBatchResponse response;
+  absl::Status s = FromGrpcStatus(stub_->AuthenticateSessionBatch(&call, request, &response));
+  if (!s.ok()) return s;
+  for (v1::AuthenticateSessionResult& result : *response.mutable_results()) {
+    if (result.has_authenticated()) {
+      answers.push_back(std::move(*result.mutable_authenticated()));
+    } else {
+      answers.push_back(FromStatusDetails(result.error()));
+    }
+  }
+  return answers;
+}
 
 absl::StatusOr<v1::AuthenticateSessionResponse> SessionClient::Check(
     const v1::Credentials& credentials, absl::string_view method,
@@ -32,12 +67,9 @@ absl::StatusOr<v1::AuthenticateSessionResponse> SessionClient::Check(
   *request.mutable_credentials() = credentials;
   request.set_method(std::string(method));
   if (signed_request != nullptr) request.set_request_digest(RequestDigest(*signed_request));
-  grpc::ClientContext call;
-  call.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
-  internal_.Attach(call);
-  v1::AuthenticateSessionResponse response;
-  absl::Status s = FromGrpcStatus(stub_->AuthenticateSession(&call, request, &response));
-  if (!s.ok()) {
+  absl::StatusOr<v1::AuthenticateSessionResponse> response = lane_.Call(std::move(request));
+  if (!response.ok()) {
+    const absl::Status& s = response.status();
     // Activation's own outage is ours to report, not the caller's fault.
     if (s.code() == absl::StatusCode::kUnavailable ||
         s.code() == absl::StatusCode::kDeadlineExceeded) {
@@ -45,7 +77,7 @@ absl::StatusOr<v1::AuthenticateSessionResponse> SessionClient::Check(
     }
     return s;
   }
-  if (signed_request != nullptr && !response.device_signature_verified()) {
+  if (signed_request != nullptr && !response->device_signature_verified()) {
     return Unauthenticated(v1::DEVICE_SIGNATURE_INVALID, "the device signature was not checked");
   }
   return response;

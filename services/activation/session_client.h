@@ -2,6 +2,9 @@
 // of a citizen or official — ActivationService.AuthenticateSession over
 // gRPC, as an internal caller. The session, the account's state and, when
 // asked, the device signature over the request are all checked there.
+// Checks made by many threads at once go out together as one
+// AuthenticateSessionBatch (Coalescer): a call of its own per check would
+// cost more than the check.
 //
 // Thread-safe.
 #ifndef EID_SERVICES_ACTIVATION_SESSION_CLIENT_H_
@@ -10,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/call_once.h"
 #include "absl/status/statusor.h"
@@ -17,9 +21,13 @@
 #include "eid/v1/activation.grpc.pb.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/channel.h"
+#include "services/common/coalescer.h"
 #include "services/common/internal_auth.h"
 
 namespace eid::activation {
+
+// The most checks one AuthenticateSessionBatch takes.
+inline constexpr int kMaxAuthenticateBatch = 256;
 
 // What a service needs of sessions (an interface, so a core can be tested
 // without an activation service).
@@ -51,11 +59,18 @@ class SessionClient : public SessionChecker {
       const google::protobuf::Message* signed_request) override;
 
  private:
+  using Lane = Coalescer<v1::AuthenticateSessionRequest, v1::AuthenticateSessionResponse>;
+
+  // One check alone as AuthenticateSession, several as one batch call.
+  absl::StatusOr<std::vector<absl::StatusOr<v1::AuthenticateSessionResponse>>> Send(
+      std::vector<v1::AuthenticateSessionRequest>& checks);
+
   const std::function<std::shared_ptr<grpc::Channel>()> channel_;
   const InternalAuth& internal_;
   const absl::Duration deadline_;
   absl::once_flag connected_;
   std::unique_ptr<v1::ActivationService::Stub> stub_;  // Null if unreachable.
+  Lane lane_;
 };
 
 }  // namespace eid::activation

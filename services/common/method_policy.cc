@@ -45,6 +45,8 @@ const std::vector<MethodPolicy::Rule>& Table() {
       // bulk imports from operators; session checks for the other roles.
       {"/eid.v1.ActivationService/AuthenticateSession",
        {"audit", "qr", "verification", "reports"}},
+      {"/eid.v1.ActivationService/AuthenticateSessionBatch",
+       {"audit", "qr", "verification", "reports"}},
       {"/eid.v1.ActivationService/ImportRegistrations", {"operator"}},
       {"/eid.v1.ActivationService/GetAccount",
        {"client", "operator", "qr", "verification", "reports"}},

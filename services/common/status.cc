@@ -80,36 +80,48 @@ std::string ReasonOf(const absl::Status& status) {
   return info.reason();
 }
 
+v1::StatusDetails ToStatusDetails(const absl::Status& status) {
+  v1::StatusDetails details;
+  details.set_code(static_cast<int>(status.code()));
+  if (status.ok()) return details;
+  details.set_message(std::string(status.message()));
+  absl::optional<absl::Cord> payload = status.GetPayload(kErrorInfoUrl);
+  if (payload.has_value()) {
+    google::protobuf::Any* any = details.add_details();
+    any->set_type_url(std::string(kErrorInfoUrl));
+    any->set_value(std::string(*payload));
+  }
+  return details;
+}
+
+absl::Status FromStatusDetails(const v1::StatusDetails& details) {
+  if (details.code() == 0) return absl::OkStatus();
+  absl::Status out(static_cast<absl::StatusCode>(details.code()), details.message());
+  for (const google::protobuf::Any& any : details.details()) {
+    if (any.type_url() == kErrorInfoUrl) out.SetPayload(kErrorInfoUrl, absl::Cord(any.value()));
+  }
+  return out;
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const auto code = static_cast<grpc::StatusCode>(status.code());
   const std::string message(status.message());
-  absl::optional<absl::Cord> payload = status.GetPayload(kErrorInfoUrl);
-  if (!payload.has_value()) return grpc::Status(code, message);
-  v1::StatusDetails details;
-  details.set_code(static_cast<int>(code));
-  details.set_message(message);
-  google::protobuf::Any* any = details.add_details();
-  any->set_type_url(std::string(kErrorInfoUrl));
-  any->set_value(std::string(*payload));
-  return grpc::Status(code, message, details.SerializeAsString());
+  if (!status.GetPayload(kErrorInfoUrl).has_value()) return grpc::Status(code, message);
+  return grpc::Status(code, message, ToStatusDetails(status).SerializeAsString());
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
-  absl::Status out(static_cast<absl::StatusCode>(status.error_code()),
-                   status.error_message());
   v1::StatusDetails details;
-  if (status.error_details().empty() ||
-      !details.ParseFromString(status.error_details())) {
-    return out;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        status.error_message());
   }
-  for (const google::protobuf::Any& any : details.details()) {
-    if (any.type_url() == kErrorInfoUrl) {
-      out.SetPayload(kErrorInfoUrl, absl::Cord(any.value()));
-    }
-  }
-  return out;
+  // The call's own code and message are authoritative.
+  details.set_code(status.error_code());
+  details.set_message(status.error_message());
+  return FromStatusDetails(details);
 }
 
 }  // namespace eid

@@ -58,6 +58,12 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // gRPC -> absl, at the client edge; keeps the reason sent by the server.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
+// An error as a message, for answers that carry one error per item (batch
+// RPCs): code, message and ErrorInfo, as in the status trailer. OK gives
+// code 0 and nothing else.
+v1::StatusDetails ToStatusDetails(const absl::Status& status);
+absl::Status FromStatusDetails(const v1::StatusDetails& details);
+
 }  // namespace eid
 
 #endif  // EID_SERVICES_COMMON_STATUS_H_

@@ -69,6 +69,21 @@ TEST(StatusTest, MetadataTravelsToTheClient) {
   EXPECT_EQ(ReasonOf(FromGrpcStatus(g)), "VERSION_MISMATCH");
 }
 
+TEST(StatusTest, StatusDetailsRoundTripKeepsEverything) {
+  const absl::Status s =
+      WithMetadata(Unauthenticated(v1::SESSION_EXPIRED, "session expired"), "index", "3");
+  const v1::StatusDetails details = ToStatusDetails(s);
+  EXPECT_EQ(details.code(), static_cast<int>(absl::StatusCode::kUnauthenticated));
+  const absl::Status back = FromStatusDetails(details);
+  EXPECT_EQ(back.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(back.message(), "session expired");
+  EXPECT_EQ(ReasonOf(back), "SESSION_EXPIRED");
+  EXPECT_EQ(back, s);
+  EXPECT_TRUE(FromStatusDetails(ToStatusDetails(absl::OkStatus())).ok());
+  EXPECT_EQ(FromStatusDetails(ToStatusDetails(absl::InternalError("x"))),
+            absl::InternalError("x"));
+}
+
 TEST(StatusTest, GarbageDetailsAreIgnored) {
   const absl::Status s = FromGrpcStatus(
       grpc::Status(grpc::StatusCode::INTERNAL, "x", "\xff\xff not a proto"));
