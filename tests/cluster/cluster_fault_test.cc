@@ -32,6 +32,7 @@
 #include "services/common/proto_time.h"
 #include "services/common/secrets.h"
 #include "services/common/status.h"
+#include "services/common/tls.h"
 #include "tests/cluster/cluster_harness.h"
 #include "tests/cluster/prometheus_query.h"
 #include "tests/cluster/qr_load.h"
@@ -111,12 +112,22 @@ std::string AwaitOtp(testing::SmsOutbox& outbox, const std::string& phone,
   }
 }
 
-std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+// A mutual-TLS channel to `process`, presenting `identity`'s certificate
+// (the method policy decides by it: "client" for the app's methods,
+// "operator" for reading the audit log, "verification" to append to it).
+std::shared_ptr<grpc::Channel> Channel(const LocalCluster& cluster,
+                                       const std::string& process,
+                                       const std::string& identity) {
+  absl::StatusOr<std::optional<TlsConfig>> tls = LoadTlsFiles(
+      {cluster.ca_file(), cluster.cert_file(identity), cluster.key_file(identity)});
+  EXPECT_TRUE(tls.ok() && tls->has_value()) << identity << ": " << tls.status();
+  if (!tls.ok() || !tls->has_value()) return nullptr;
   grpc::ChannelArguments args;
   // Back to a restarted server within a second, not after minutes of backoff.
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(cluster.GrpcAddress(process),
+                                   MtlsChannelCredentials(**tls), args);
 }
 
 class ClusterFaultTest : public ::testing::Test {
@@ -128,14 +139,18 @@ class ClusterFaultTest : public ::testing::Test {
     auto token = ReadSecretFile(cluster_->keys_dir() + "/internal_token");
     ASSERT_TRUE(token.ok()) << token.status();
     internal_ = std::make_unique<InternalAuth>(*token);
-    activation_ = v1::ActivationService::NewStub(Channel(cluster_->GrpcAddress("activation")));
-    audit_ = v1::AuditService::NewStub(Channel(cluster_->GrpcAddress("audit")));
+    // Over mutual TLS, like every caller of the cluster: the intake and the
+    // app through the gateway ("client"), the audit log read by an
+    // operator, appends as the verification service would make them.
+    activation_ = v1::ActivationService::NewStub(Channel(*cluster_, "activation", "client"));
+    audit_ = v1::AuditService::NewStub(Channel(*cluster_, "audit", "verification"));
+    audit_reader_ = v1::AuditService::NewStub(Channel(*cluster_, "audit", "operator"));
     outbox_ = std::make_unique<testing::SmsOutbox>(cluster_->sms_outbox());
     QrLoad::Endpoints endpoints;
-    endpoints.activation = Channel(cluster_->GrpcAddress("activation"));
-    endpoints.qr = Channel(cluster_->GrpcAddress("qr"));
+    endpoints.activation = Channel(*cluster_, "activation", "client");
+    endpoints.qr = Channel(*cluster_, "qr", "client");
     for (const char* replica : {"verification-0", "verification-1"}) {
-      endpoints.verifiers.push_back(Channel(cluster_->GrpcAddress(replica)));
+      endpoints.verifiers.push_back(Channel(*cluster_, replica, "client"));
     }
     qr_ = std::make_unique<QrLoad>(
         endpoints, *internal_, cluster_->sms_outbox(),
@@ -335,7 +350,7 @@ class ClusterFaultTest : public ::testing::Test {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
     internal_->Attach(context);
-    if (!audit_->Query(&context, request, &response).ok()) return -1;
+    if (!audit_reader_->Query(&context, request, &response).ok()) return -1;
     int n = 0;
     for (const v1::AuditRecord& r : response.records()) {
       n += r.event().outcome() == v1::AUDIT_OUTCOME_SUCCESS;
@@ -378,7 +393,7 @@ class ClusterFaultTest : public ::testing::Test {
       grpc::ClientContext context;
       context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
       internal_->Attach(context);
-      if (!audit_->ReadLeaves(&context, read, &leaf).ok() || leaf.records_size() != 1 ||
+      if (!audit_reader_->ReadLeaves(&context, read, &leaf).ok() || leaf.records_size() != 1 ||
           leaf.records(0).event().event_id() != a.event_id()) {
         ++lost;
       }
@@ -392,8 +407,9 @@ class ClusterFaultTest : public ::testing::Test {
 
   // Shows `tokens` (already GENUINE once) again on both replicas; one line
   // of figures for what came back.
-  std::string Represent(const std::string& when, const std::vector<std::string>& tokens) {
-    const QrLoad::Figures f = qr_->Represent(tokens);
+  std::string Represent(const std::string& when, const std::vector<std::string>& tokens,
+                        absl::Duration retry_for = absl::ZeroDuration()) {
+    const QrLoad::Figures f = qr_->Represent(tokens, retry_for);
     EXPECT_EQ(f.genuine, 0) << when << ": a token shown again was GENUINE";
     return absl::StrFormat(
         "  %s: %d tokens x 2 replicas: GENUINE %d, REPLAYED %d, FENCED/EXPIRED %d, "
@@ -420,9 +436,9 @@ class ClusterFaultTest : public ::testing::Test {
     ASSERT_TRUE(restarted.ok()) << restarted;
     auto up = testing::AwaitPromSample(prom, UpOf(process) + " == 1", absl::Seconds(20));
     ASSERT_TRUE(up.ok()) << "Prometheus never saw " << process << " back: " << up.status();
-    // Once a new token is GENUINE again (its callers reconnected), the old
-    // ones once more: REPLAYED, or FENCED if their nonce was on a shard
-    // that restarted since.
+    // Once a new token is GENUINE again, the old ones once more (scanned
+    // again while their path still reconnects): REPLAYED, or FENCED if
+    // their nonce was on a shard that restarted since.
     const absl::Time restarted_at = absl::Now();
     ASSERT_TRUE(qr_->AwaitGenuine(qr_->genuine(), 1, absl::Seconds(30)))
         << "no GENUINE after restarting " << process << ": " << tally_.Summary();
@@ -430,14 +446,15 @@ class ClusterFaultTest : public ::testing::Test {
                                  absl::FormatDuration(absl::Trunc(
                                      absl::Now() - restarted_at, absl::Milliseconds(100))),
                                  " after Prometheus saw it up\n");
-    represented_ += Represent(process + " restarted", tokens);
+    represented_ += Represent(process + " restarted", tokens, absl::Seconds(10));
     faults_.push_back(process);
   }
 
   std::unique_ptr<LocalCluster> cluster_;
   std::unique_ptr<InternalAuth> internal_;
   std::unique_ptr<v1::ActivationService::Stub> activation_;
-  std::unique_ptr<v1::AuditService::Stub> audit_;
+  std::unique_ptr<v1::AuditService::Stub> audit_;         // Appends.
+  std::unique_ptr<v1::AuditService::Stub> audit_reader_;  // Query, ReadLeaves.
   std::unique_ptr<testing::SmsOutbox> outbox_;
   Tally tally_;  // Before qr_: it records into it.
   std::unique_ptr<QrLoad> qr_;
@@ -460,6 +477,21 @@ TEST_F(ClusterFaultTest, KillNineUnderLoadLosesNothingAndPrometheusSeesIt) {
   auto all_up = testing::AwaitPromSample(prom, "count(up == 1) == " + targets,
                                          absl::Seconds(30));
   ASSERT_TRUE(all_up.ok()) << all_up.status();
+  // Mutual TLS everywhere: eidctl (operator certificate) finds every
+  // service SERVING, and a plaintext client gets no answer at all.
+  std::string status;
+  absl::Status serving = cluster_->Status(&status);
+  ASSERT_TRUE(serving.ok()) << serving;
+  {
+    auto plaintext = v1::ActivationService::NewStub(grpc::CreateChannel(
+        cluster_->GrpcAddress("activation"), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    v1::GetAccountRequest request;
+    v1::GetAccountResponse response;
+    EXPECT_EQ(plaintext->GetAccount(&context, request, &response).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+  }
   // The QR citizens and the official, before any fault.
   absl::Status prepared = qr_->Prepare(kQrCitizens);
   ASSERT_TRUE(prepared.ok()) << prepared;
@@ -551,6 +583,19 @@ TEST_F(ClusterFaultTest, KillNineUnderLoadLosesNothingAndPrometheusSeesIt) {
       "DEADLINE_EXCEEDED\"}) or vector(0)",
       absl::Seconds(5));
   ASSERT_TRUE(unavailable.ok()) << unavailable.status();
+  // Every caller presented a certificate its methods allow: the processes
+  // each other (their role certificates), the test as client, operator and
+  // verification. No call anywhere was refused by the method policy.
+  auto denied = testing::AwaitPromSample(
+      prom, "sum(grpc_server_auth_denied_total) or vector(0)", absl::Seconds(5));
+  ASSERT_TRUE(denied.ok()) << denied.status();
+  EXPECT_EQ(*denied, 0);
+  // The verification replicas' own count of tokens the restarted shard
+  // fenced (counters reset by a restart: increase() spans it).
+  auto fenced = testing::AwaitPromSample(
+      prom, "sum(increase(eid_verification_replay_fenced_total[10m])) or vector(0)",
+      absl::Seconds(5));
+  ASSERT_TRUE(fenced.ok()) << fenced.status();
   // The activation calls that failed failed in the activation server (it
   // was never killed): its own counters show them.
   if (tally_.FailedExcept({"Append", "IssueQr", "VerifyQr"}) > 0) {
@@ -571,6 +616,9 @@ TEST_F(ClusterFaultTest, KillNineUnderLoadLosesNothingAndPrometheusSeesIt) {
       ", duplicates ", duplicates,
       "\nprometheus: up 0 then 1 for each fault; activation server UNAVAILABLE|"
       "DEADLINE_EXCEEDED answers counted ", *unavailable,
+      "; calls refused by the mTLS method policy ", *denied,
+      "; tokens fenced by the restarted shard (replicas' counters) ~",
+      absl::StrFormat("%.0f", *fenced),
       absl::StrFormat(
           "\nQR: %d citizens, 1 official; %d tokens issued, %d verifications (%d of them "
           "the same token shown again): GENUINE %d, REPLAYED %d, FENCED/EXPIRED %d, "

@@ -168,10 +168,19 @@ std::vector<std::string> QrLoad::RecentGenuine(absl::Duration window) {
   return out;
 }
 
-QrLoad::Figures QrLoad::Represent(const std::vector<std::string>& tokens) {
+QrLoad::Figures QrLoad::Represent(const std::vector<std::string>& tokens,
+                                  absl::Duration retry_for) {
+  const absl::Time deadline = absl::Now() + retry_for;
   Figures mine;
   for (const std::string& token : tokens) {
-    for (size_t r = 0; r < verifiers_.size(); ++r) Verify(token, r, true, &mine);
+    for (size_t r = 0; r < verifiers_.size(); ++r) {
+      for (;;) {
+        const int64_t unanswered = mine.unavailable;
+        Verify(token, r, true, &mine);
+        if (mine.unavailable == unanswered || absl::Now() > deadline) break;
+        absl::SleepFor(absl::Milliseconds(100));  // The official scans again.
+      }
+    }
   }
   return mine;
 }

@@ -71,9 +71,12 @@ class QrLoad {
   // Tokens that got GENUINE within the last `window` (still unexpired).
   std::vector<std::string> RecentGenuine(absl::Duration window);
   // Presents each token again on every replica; each answer is counted
-  // (and a GENUINE would count for its nonce a second time). Returns the
+  // (and a GENUINE would count for its nonce a second time). A call that
+  // got no verdict (UNAVAILABLE, DEADLINE_EXCEEDED) is made again, as the
+  // official would scan again, until `retry_for` has passed. Returns the
   // figures of these calls alone.
-  Figures Represent(const std::vector<std::string>& tokens);
+  Figures Represent(const std::vector<std::string>& tokens,
+                    absl::Duration retry_for = absl::ZeroDuration());
 
   int64_t genuine();
   // Waits (up to `timeout`) until `more` GENUINE verdicts beyond `from`.
