@@ -86,6 +86,7 @@ if [ -f "$tmp/dev.yaml" ]; then
   check rejects-rule-drift expect_rejected rule-drift "differs from deploy/prometheus/alerts.yml"
   check rejects-writable-root expect_rejected writable-root "readOnlyRootFilesystem must be true"
   check rejects-no-tls expect_rejected no-tls "needs --tls_key (mutual TLS between services)"
+  check rejects-missing-secret expect_rejected missing-secret "qr reads qr_signing_seed (services/eidd/roles.cc) but does not mount it"
   check rejects-probe-on-tls-port expect_rejected probe-on-tls-port "readinessProbe must be a gRPC probe on the health port 7444"
 fi
 

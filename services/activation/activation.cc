@@ -104,9 +104,12 @@ absl::StatusOr<Activation::Flow> Activation::ReadSession(
     return Unauthenticated(v1::SESSION_INVALID, "not a session token");
   }
   absl::StatusOr<Flow> flow = ReadFlow(token.substr(0, tilde), kind);
-  if (!flow.ok()) {
+  // Only a flow that is not there ends the session: a shard that cannot be
+  // read now (UNAVAILABLE) says nothing about it, and the client retries.
+  if (absl::IsNotFound(flow.status())) {
     return Unauthenticated(v1::SESSION_INVALID, "no such session");
   }
+  if (!flow.ok()) return flow.status();
   const internal::FlowRecord& f = flow->record;
   if (f.session_hash().empty() ||
       !ConstantTimeEquals(Sha256(token), f.session_hash())) {

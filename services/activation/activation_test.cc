@@ -162,6 +162,44 @@ TEST_F(ActivationTest, TheFiveStepsActivateAndTheDeviceCanLogIn) {
   EXPECT_EQ(h_.otp().notices()[0].phone(), "+84912345678");
 }
 
+// A shard that cannot be read now says nothing about a session: the caller
+// gets UNAVAILABLE (and retries), not SESSION_INVALID (which ends it).
+TEST_F(ActivationTest, AnUnreadableStoreIsUnavailableNotAnInvalidSession) {
+  const std::string id = RegisterAndApprove();
+  auto started = Start();
+  ASSERT_TRUE(started.ok()) << started.status();
+  v1::VerifyActivationOtpRequest verify;
+  verify.set_activation_id(started->activation_id());
+  verify.set_code(h_.otp().LastCode(id));
+  auto session = core().VerifyActivationOtp(verify);
+  ASSERT_TRUE(session.ok()) << session.status();
+  v1::SetPasscodeRequest passcode;
+  passcode.set_activation_session_token(session->activation_session_token());
+  passcode.set_passcode(kPasscode);
+  h_.SetDown("flows");
+  EXPECT_EQ(core().SetPasscode(passcode).status().code(), absl::StatusCode::kUnavailable);
+  h_.SetDown("");
+  ASSERT_TRUE(core().SetPasscode(passcode).ok());
+
+  const std::string token = SessionWithPasscodeAndAnswers(id, "start-2");
+  TestDevice phone("phone-1");
+  ASSERT_TRUE(ActivateDevice(token, phone).ok());
+  auto login = Login(id, phone);
+  ASSERT_TRUE(login.ok()) << login.status();
+  v1::Credentials credentials;
+  credentials.set_session_token(login->session_token());
+  const char kMethod[] = "/eid.v1.QrService/IssueQr";
+  h_.SetDown("accounts");
+  EXPECT_EQ(core().Authenticate(credentials, kMethod, nullptr).status().code(),
+            absl::StatusCode::kUnavailable);
+  h_.SetDown("");
+  EXPECT_TRUE(core().Authenticate(credentials, kMethod, nullptr).ok());
+  // A session that is not there is still SESSION_INVALID.
+  credentials.set_session_token(login->session_token() + "x");
+  EXPECT_EQ(core().Authenticate(credentials, kMethod, nullptr).status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
 TEST_F(ActivationTest, StartRefusesWrongPhoneUnapprovedAndActivatedAccounts) {
   Register();
   EXPECT_EQ(ReasonOf(Start().status()), "ACCOUNT_NOT_APPROVED");

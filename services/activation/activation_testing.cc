@@ -99,6 +99,16 @@ std::vector<v1::SendNoticeRequest> ScriptedOtpService::notices() const {
   return notices_;
 }
 
+absl::StatusOr<v1::GetResponse> DownableKvStore::Get(const v1::GetRequest& r) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!down_.empty() && r.namespace_() == down_) {
+      return absl::UnavailableError("shard down (test)");
+    }
+  }
+  return store_.Get(r);
+}
+
 ActivationHarness::ActivationHarness(v1::OtpService::Service* otp)
     : clock_(absl::FromCivil(absl::CivilSecond(2026, 3, 1, 9, 0, 0), absl::UTCTimeZone())) {
   char tmpl[] = "/tmp/activation_test.XXXXXX";
@@ -108,7 +118,8 @@ ActivationHarness::ActivationHarness(v1::OtpService::Service* otp)
   kv_options.block_cache_bytes = 8 << 20;
   kv_ = std::move(*storage::RocksDbKvStore::Open(kv_options, clock_));
   index_ = std::make_unique<ReportIndex>(1, [](absl::string_view) { return 0u; });
-  accounts_ = std::make_unique<AccountStore>(*kv_, *index_);
+  downable_ = std::make_unique<DownableKvStore>(*kv_);
+  accounts_ = std::make_unique<AccountStore>(*downable_, *index_);
   grpc::ServerBuilder builder;
   builder.RegisterService(otp != nullptr ? otp : &scripted_otp_);
   otp_server_ = builder.BuildAndStart();

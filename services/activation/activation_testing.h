@@ -64,6 +64,42 @@ class ScriptedOtpService : public v1::OtpService::Service {
   int sent_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+// A KvStore that passes every call through, except Gets in one namespace
+// while that namespace is "down": those fail UNAVAILABLE, as a Get routed
+// to a killed shard does.
+class DownableKvStore : public storage::KvStore {
+ public:
+  explicit DownableKvStore(storage::KvStore& store) : store_(store) {}
+  // "" brings it back.
+  void SetDown(std::string name_space) {
+    absl::MutexLock lock(&mu_);
+    down_ = std::move(name_space);
+  }
+  absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& r) override;
+  absl::StatusOr<v1::MultiGetResponse> MultiGet(const v1::MultiGetRequest& r) override {
+    return store_.MultiGet(r);
+  }
+  absl::StatusOr<v1::PutResponse> Put(const v1::PutRequest& r) override { return store_.Put(r); }
+  absl::StatusOr<v1::DeleteResponse> Delete(const v1::DeleteRequest& r) override {
+    return store_.Delete(r);
+  }
+  absl::StatusOr<v1::CompareAndSwapResponse> CompareAndSwap(
+      const v1::CompareAndSwapRequest& r) override {
+    return store_.CompareAndSwap(r);
+  }
+  absl::StatusOr<v1::BatchResponse> Batch(const v1::BatchRequest& r) override {
+    return store_.Batch(r);
+  }
+  absl::StatusOr<v1::ScanResponse> Scan(const v1::ScanRequest& r) override {
+    return store_.Scan(r);
+  }
+
+ private:
+  storage::KvStore& store_;
+  absl::Mutex mu_;
+  std::string down_ ABSL_GUARDED_BY(mu_);
+};
+
 // Activation over a RocksDB store in a temp dir, the scripted OTP service
 // (served in process over gRPC), a fake clock and a recording audit sink.
 class ActivationHarness {
@@ -76,6 +112,8 @@ class ActivationHarness {
   ScriptedOtpService& otp() { return scripted_otp_; }
   RecordingAuditSink& audit() { return audit_; }
   storage::KvStore& kv() { return *kv_; }
+  // Gets in `name_space` fail UNAVAILABLE until SetDown("").
+  void SetDown(std::string name_space) { downable_->SetDown(std::move(name_space)); }
   AccountStore& accounts() { return *accounts_; }
   static Caller Internal();
 
@@ -84,6 +122,7 @@ class ActivationHarness {
   SystemRandom random_;
   std::string dir_;
   std::unique_ptr<storage::RocksDbKvStore> kv_;
+  std::unique_ptr<DownableKvStore> downable_;  // Over kv_; what Activation uses.
   std::unique_ptr<ReportIndex> index_;
   std::unique_ptr<AccountStore> accounts_;
   ScriptedOtpService scripted_otp_;

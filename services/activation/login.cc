@@ -252,7 +252,12 @@ absl::StatusOr<Caller> Activation::Authenticate(
     return Unauthenticated(v1::SESSION_EXPIRED, "the session expired");
   }
   absl::StatusOr<StoredAccount> account = accounts_.Get(account_id);
-  if (!account.ok()) return Unauthenticated(v1::SESSION_INVALID, "no such session");
+  // A missing account ends the session; a shard that cannot be read now
+  // (UNAVAILABLE) does not: the caller retries.
+  if (absl::IsNotFound(account.status())) {
+    return Unauthenticated(v1::SESSION_INVALID, "no such session");
+  }
+  if (!account.ok()) return account.status();
   LiftExpiredLock(account->record);
   const v1::Account& a = account->record.account();
   if (a.state() == v1::ACCOUNT_STATE_LOCKED || a.state() == v1::ACCOUNT_STATE_REVOKED) {

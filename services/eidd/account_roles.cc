@@ -28,7 +28,9 @@ class OtpRole : public RoleInstance {
     role->internal_ = std::make_unique<InternalAuth>(*token);
 
     otp::OtpServiceImpl::Options options;
-    options.engine.pepper_file = absl::StrCat(ctx.keys_dir, "/otp_pepper");
+    absl::StatusOr<std::string> pepper_file = SecretPath(ctx, "otp_pepper");
+    if (!pepper_file.ok()) return pepper_file.status();
+    options.engine.pepper_file = *pepper_file;
     options.start_sender = false;  // In Serving(): it reads the shards.
     options.transport = ctx.sms.transport;
     options.outbox_path = ctx.sms.outbox;
@@ -143,13 +145,6 @@ class ActivationRole : public RoleInstance {
 };
 
 }  // namespace
-
-absl::StatusOr<std::string> Secret(const RoleContext& ctx, absl::string_view name) {
-  absl::StatusOr<std::string> secret =
-      ReadSecretFile(absl::StrCat(ctx.keys_dir, "/", name));
-  if (!secret.ok()) return WithContext(secret.status(), "--keys_dir");
-  return secret;
-}
 
 std::unique_ptr<activation::ReportIndex> ReportIndexFor(storage::ShardRouter& router) {
   const uint32_t shards = router.shard_count();

@@ -21,8 +21,6 @@ std::unique_ptr<activation::ReportIndex> ReportIndexFor(storage::ShardRouter& ro
 // An audit client spooling under <data_dir>/audit-spool-<role>.
 absl::StatusOr<std::unique_ptr<audit::AuditClient>> AuditClientFor(RoleContext& ctx,
                                                                    absl::string_view role);
-// The secret file <keys_dir>/<name>.
-absl::StatusOr<std::string> Secret(const RoleContext& ctx, absl::string_view name);
 
 }  // namespace eid
 

@@ -103,6 +103,7 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
           : options.kannel_credentials_file;
   std::vector<GrpcServer::Service> services;
   for (const Role* role : *roles) {
+    context.secrets = role->secrets;  // What it may read from keys_dir.
     absl::StatusOr<std::unique_ptr<RoleInstance>> instance =
         role->create(context);
     if (!instance.ok()) {

@@ -77,16 +77,16 @@ class AuditRole : public RoleInstance {
   static absl::StatusOr<std::unique_ptr<RoleInstance>> Create(RoleContext& ctx) {
     audit::AuditServer::Options options;
     options.dir = absl::StrCat(ctx.data_dir, "/audit");
-    options.signing_seed_file = absl::StrCat(ctx.keys_dir, "/audit_signing_seed");
+    absl::StatusOr<std::string> seed_file = SecretPath(ctx, "audit_signing_seed");
+    if (!seed_file.ok()) return seed_file.status();
+    options.signing_seed_file = *seed_file;
     auto server = audit::AuditServer::Open(options, *ctx.clock);
     if (!server.ok()) return server.status();
     auto role = std::unique_ptr<AuditRole>(new AuditRole(std::move(*server)));
-    absl::StatusOr<std::string> token =
-        ReadSecretFile(absl::StrCat(ctx.keys_dir, "/internal_token"));
-    if (!token.ok()) return WithContext(token.status(), "--keys_dir");
-    absl::StatusOr<std::string> subject_key =
-        ReadSecretFile(absl::StrCat(ctx.keys_dir, "/audit_subject_key"));
-    if (!subject_key.ok()) return WithContext(subject_key.status(), "--keys_dir");
+    absl::StatusOr<std::string> token = Secret(ctx, "internal_token");
+    if (!token.ok()) return token.status();
+    absl::StatusOr<std::string> subject_key = Secret(ctx, "audit_subject_key");
+    if (!subject_key.ok()) return subject_key.status();
     role->internal_ = std::make_unique<InternalAuth>(*token);
     role->server_->service().SetReaders(
         ReaderAuthenticator(*role->internal_, ctx.channel_to),
@@ -149,21 +149,43 @@ class AuditRole : public RoleInstance {
 
 const std::vector<Role>& AllRoles() {
   static const auto* const roles = new std::vector<Role>{
-      {"shard", "storage shard: namespaced KV and replay guard on RocksDB", {},
+      // name, summary, needs, secrets (files in --keys_dir), create.
+      {"shard", "storage shard: namespaced KV and replay guard on RocksDB", {}, {},
        &ShardRole::Create},
       {"audit", "tamper-evident audit log, proofs and citizen history", {},
-       &AuditRole::Create},
-      {"otp", "OTP codes and SMS delivery", {"shard", "audit"}, &CreateOtpRole},
+       {"audit_signing_seed", "audit_subject_key", "internal_token"}, &AuditRole::Create},
+      {"otp", "OTP codes and SMS delivery", {"shard", "audit"},
+       {"otp_pepper", "internal_token"}, &CreateOtpRole},
       {"activation", "registration, approval, activation, login, recovery",
-       {"shard", "otp", "audit"}, &CreateActivationRole},
+       {"shard", "otp", "audit"},
+       {"passcode_pepper", "id_hash_key", "answer_pepper", "audit_subject_key",
+        "internal_token"},
+       &CreateActivationRole},
       {"qr", "one-minute signed identity QR codes and their keys",
-       {"activation", "audit"}, &CreateQrRole},
+       {"activation", "audit"}, {"qr_signing_seed", "internal_token"}, &CreateQrRole},
       {"verification", "QR verification, replay guard, wallet documents",
-       {"shard", "activation", "qr", "audit"}, &CreateVerificationRole},
+       {"shard", "activation", "qr", "audit"},
+       {"id_hash_key", "audit_subject_key", "internal_token"}, &CreateVerificationRole},
       {"reports", "registration and activation counts, not-activated lists",
-       {"shard", "activation", "audit"}, &CreateReportsRole},
+       {"shard", "activation", "audit"}, {"internal_token"}, &CreateReportsRole},
   };
   return *roles;
+}
+
+absl::StatusOr<std::string> SecretPath(const RoleContext& ctx, absl::string_view name) {
+  if (std::find(ctx.secrets.begin(), ctx.secrets.end(), name) == ctx.secrets.end()) {
+    return absl::InternalError(absl::StrCat(
+        "secret file ", name, " is not in this role's secrets (services/eidd/roles.cc)"));
+  }
+  return absl::StrCat(ctx.keys_dir, "/", name);
+}
+
+absl::StatusOr<std::string> Secret(const RoleContext& ctx, absl::string_view name) {
+  absl::StatusOr<std::string> path = SecretPath(ctx, name);
+  if (!path.ok()) return path.status();
+  absl::StatusOr<std::string> secret = ReadSecretFile(*path);
+  if (!secret.ok()) return WithContext(secret.status(), "--keys_dir");
+  return secret;
 }
 
 absl::StatusOr<std::vector<const Role*>> ParseServices(absl::string_view flag) {

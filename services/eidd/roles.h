@@ -45,6 +45,9 @@ struct RoleContext {
     std::string kannel_address;        // host:port of the smsbox.
     std::string kannel_credentials_file;
   } sms;
+  // The files of keys_dir the role being created declared (Role::secrets):
+  // the only ones Secret and SecretPath let it read.
+  std::vector<absl::string_view> secrets;
 };
 
 // A started role: the gRPC services it exposes and whatever owns their state.
@@ -65,12 +68,23 @@ struct Role {
   absl::string_view name;                // Value in --services.
   absl::string_view summary;             // One line for --help and docs.
   std::vector<absl::string_view> needs;  // Roles it calls (started first).
+  // The files it reads from --keys_dir, and no others (SecretPath refuses
+  // the rest): what a deployment must give it. deploy/k8s mounts exactly
+  // these into each role (//deploy:k8s_manifests_test reads this table).
+  std::vector<absl::string_view> secrets;
   std::function<absl::StatusOr<std::unique_ptr<RoleInstance>>(RoleContext&)>
       create;
 };
 
 // Every role, in start order (a role's needs come before it).
 const std::vector<Role>& AllRoles();
+
+// <keys_dir>/<name> if the role being created declared `name` in its
+// Role::secrets; INTERNAL otherwise (a role reading a file its deployment
+// was not told to provide is a bug, caught by any test that starts it).
+absl::StatusOr<std::string> SecretPath(const RoleContext& ctx, absl::string_view name);
+// The contents of that file (ReadSecretFile: owner-only, long enough).
+absl::StatusOr<std::string> Secret(const RoleContext& ctx, absl::string_view name);
 
 // Parses a --services value ("all", or a comma-separated list of role names)
 // into the roles to host, in start order. INVALID_ARGUMENT names an unknown

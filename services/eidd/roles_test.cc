@@ -48,5 +48,16 @@ TEST(RolesTest, UnknownOrEmptyIsAClearError) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(RolesTest, ARoleReadsOnlyTheSecretsItDeclares) {
+  RoleContext ctx{"/data", "/keys"};
+  ctx.secrets = {"otp_pepper"};
+  absl::StatusOr<std::string> declared = SecretPath(ctx, "otp_pepper");
+  ASSERT_TRUE(declared.ok()) << declared.status();
+  EXPECT_EQ(*declared, "/keys/otp_pepper");
+  absl::StatusOr<std::string> undeclared = Secret(ctx, "qr_signing_seed");
+  EXPECT_EQ(undeclared.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(undeclared.status().message()), HasSubstr("qr_signing_seed"));
+}
+
 }  // namespace
 }  // namespace eid

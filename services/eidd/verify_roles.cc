@@ -24,13 +24,6 @@
 namespace eid {
 namespace {
 
-absl::StatusOr<std::string> Secret(const RoleContext& ctx, absl::string_view name) {
-  absl::StatusOr<std::string> secret =
-      ReadSecretFile(absl::StrCat(ctx.keys_dir, "/", name));
-  if (!secret.ok()) return WithContext(secret.status(), "--keys_dir");
-  return secret;
-}
-
 absl::StatusOr<std::unique_ptr<audit::AuditClient>> AuditClientFor(
     RoleContext& ctx, absl::string_view role) {
   audit::AuditClient::Options options;

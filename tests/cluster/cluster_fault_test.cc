@@ -1,9 +1,12 @@
 // Fault tests on the local cluster (tools/cluster/cluster.sh: every role its
-// own process, three shards, a real Prometheus scraping them): under an
-// activation and audit load, kill -9 and restart a shard, the audit service
-// and a verification replica. Afterwards every request got an answer (OK,
-// UNAVAILABLE or DEADLINE_EXCEEDED), every acknowledged activation and audit
-// event is there, none twice, and Prometheus saw each target go down and
+// own process, three shards, two verification replicas, a real Prometheus
+// scraping them): under an activation, audit and QR verification load, kill
+// -9 and restart a shard, the audit service and a verification replica.
+// Afterwards every request got an answer (OK, UNAVAILABLE or
+// DEADLINE_EXCEEDED; every VerifyQr answer a verdict), every acknowledged
+// activation and audit event is there, none twice, no QR nonce was GENUINE
+// twice — also when the same token was shown again to both replicas before,
+// during and after the restarts — and Prometheus saw each target go down and
 // come back.
 #include <signal.h>
 
@@ -29,17 +32,23 @@
 #include "services/common/proto_time.h"
 #include "services/common/secrets.h"
 #include "services/common/status.h"
+#include "services/common/tls.h"
 #include "tests/cluster/cluster_harness.h"
 #include "tests/cluster/prometheus_query.h"
+#include "tests/cluster/qr_load.h"
 #include "tests/util/sms_outbox.h"
 
 namespace eid {
 namespace {
 
 using testing::LocalCluster;
+using testing::QrLoad;
 
 constexpr char kPasscode[] = "482913";
 constexpr int kActivationClients = 4;
+constexpr int kQrCitizens = 3;  // One QR load thread each.
+// Tokens shown again around each fault: the newest GENUINE ones, at most.
+constexpr size_t kRepresented = 20;
 
 // Every answer a client got, by kind. Anything but OK, UNAVAILABLE and
 // DEADLINE_EXCEEDED is a failure of the test (kept as examples).
@@ -67,11 +76,11 @@ class Tally {
                         "; failed by method:", failed.empty() ? " none" : failed);
   }
   int64_t others() const { absl::MutexLock lock(&mu_); return others_; }
-  // UNAVAILABLE and DEADLINE_EXCEEDED answers of methods other than `method`.
-  int64_t FailedExcept(const std::string& method) const {
+  // UNAVAILABLE and DEADLINE_EXCEEDED answers of methods other than `methods`.
+  int64_t FailedExcept(const std::set<std::string>& methods) const {
     absl::MutexLock lock(&mu_);
     int64_t n = 0;
-    for (const auto& [m, count] : by_method_) n += m == method ? 0 : count;
+    for (const auto& [m, count] : by_method_) n += methods.count(m) > 0 ? 0 : count;
     return n;
   }
   std::vector<std::string> other_examples() const {
@@ -103,12 +112,22 @@ std::string AwaitOtp(testing::SmsOutbox& outbox, const std::string& phone,
   }
 }
 
-std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+// A mutual-TLS channel to `process`, presenting `identity`'s certificate
+// (the method policy decides by it: "client" for the app's methods,
+// "operator" for reading the audit log, "verification" to append to it).
+std::shared_ptr<grpc::Channel> Channel(const LocalCluster& cluster,
+                                       const std::string& process,
+                                       const std::string& identity) {
+  absl::StatusOr<std::optional<TlsConfig>> tls = LoadTlsFiles(
+      {cluster.ca_file(), cluster.cert_file(identity), cluster.key_file(identity)});
+  EXPECT_TRUE(tls.ok() && tls->has_value()) << identity << ": " << tls.status();
+  if (!tls.ok() || !tls->has_value()) return nullptr;
   grpc::ChannelArguments args;
   // Back to a restarted server within a second, not after minutes of backoff.
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(cluster.GrpcAddress(process),
+                                   MtlsChannelCredentials(**tls), args);
 }
 
 class ClusterFaultTest : public ::testing::Test {
@@ -120,9 +139,22 @@ class ClusterFaultTest : public ::testing::Test {
     auto token = ReadSecretFile(cluster_->keys_dir() + "/internal_token");
     ASSERT_TRUE(token.ok()) << token.status();
     internal_ = std::make_unique<InternalAuth>(*token);
-    activation_ = v1::ActivationService::NewStub(Channel(cluster_->GrpcAddress("activation")));
-    audit_ = v1::AuditService::NewStub(Channel(cluster_->GrpcAddress("audit")));
+    // Over mutual TLS, like every caller of the cluster: the intake and the
+    // app through the gateway ("client"), the audit log read by an
+    // operator, appends as the verification service would make them.
+    activation_ = v1::ActivationService::NewStub(Channel(*cluster_, "activation", "client"));
+    audit_ = v1::AuditService::NewStub(Channel(*cluster_, "audit", "verification"));
+    audit_reader_ = v1::AuditService::NewStub(Channel(*cluster_, "audit", "operator"));
     outbox_ = std::make_unique<testing::SmsOutbox>(cluster_->sms_outbox());
+    QrLoad::Endpoints endpoints;
+    endpoints.activation = Channel(*cluster_, "activation", "client");
+    endpoints.qr = Channel(*cluster_, "qr", "client");
+    for (const char* replica : {"verification-0", "verification-1"}) {
+      endpoints.verifiers.push_back(Channel(*cluster_, replica, "client"));
+    }
+    qr_ = std::make_unique<QrLoad>(
+        endpoints, *internal_, cluster_->sms_outbox(),
+        [this](const std::string& method, absl::Status s) { return tally_.Record(method, s); });
   }
 
   void TearDown() override {
@@ -264,13 +296,11 @@ class ClusterFaultTest : public ::testing::Test {
         absl::SleepFor(absl::Milliseconds(20));  // A steady trickle, not a flood.
       }
     });
-    // TODO(issue 5, verification): once VerificationService serves (not
-    // UNIMPLEMENTED), add QR load here: tokens from qr, VerifyQr round-robin
-    // on verification-0 and verification-1, each accepted nonce recorded, and
-    // check below that no nonce was accepted twice.
+    qr_->Start();
   }
 
   void StopLoad() {
+    if (qr_ != nullptr) qr_->Stop();
     stop_ = true;
     for (std::thread& t : load_) t.join();
     load_.clear();
@@ -320,7 +350,7 @@ class ClusterFaultTest : public ::testing::Test {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
     internal_->Attach(context);
-    if (!audit_->Query(&context, request, &response).ok()) return -1;
+    if (!audit_reader_->Query(&context, request, &response).ok()) return -1;
     int n = 0;
     for (const v1::AuditRecord& r : response.records()) {
       n += r.event().outcome() == v1::AUDIT_OUTCOME_SUCCESS;
@@ -363,7 +393,7 @@ class ClusterFaultTest : public ::testing::Test {
       grpc::ClientContext context;
       context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
       internal_->Attach(context);
-      if (!audit_->ReadLeaves(&context, read, &leaf).ok() || leaf.records_size() != 1 ||
+      if (!audit_reader_->ReadLeaves(&context, read, &leaf).ok() || leaf.records_size() != 1 ||
           leaf.records(0).event().event_id() != a.event_id()) {
         ++lost;
       }
@@ -375,28 +405,60 @@ class ClusterFaultTest : public ::testing::Test {
     return absl::StrCat("up{process=\"", process, "\"}");
   }
 
+  // Shows `tokens` (already GENUINE once) again on both replicas; one line
+  // of figures for what came back.
+  std::string Represent(const std::string& when, const std::vector<std::string>& tokens,
+                        absl::Duration retry_for = absl::ZeroDuration()) {
+    const QrLoad::Figures f = qr_->Represent(tokens, retry_for);
+    EXPECT_EQ(f.genuine, 0) << when << ": a token shown again was GENUINE";
+    return absl::StrFormat(
+        "  %s: %d tokens x 2 replicas: GENUINE %d, REPLAYED %d, FENCED/EXPIRED %d, "
+        "other %d, UNAVAILABLE|DEADLINE_EXCEEDED %d\n",
+        when, tokens.size(), f.genuine, f.replayed, f.expired, f.other_verdicts,
+        f.unavailable);
+  }
+
   // kill -9, Prometheus sees up == 0, a few seconds under load, restart,
-  // Prometheus sees up == 1.
+  // Prometheus sees up == 1. Tokens already accepted are shown again to
+  // both replicas before the kill, in the hole and after the restart.
   void KillAndRestart(const std::string& process) {
     const int prom = cluster_->prometheus_port();
+    std::vector<std::string> tokens = qr_->RecentGenuine(absl::Seconds(20));
+    if (tokens.size() > kRepresented) tokens.resize(kRepresented);
+    represented_ += Represent(process + " before", tokens);
     absl::Status killed = cluster_->Kill(process);
     ASSERT_TRUE(killed.ok()) << killed;
     auto down = testing::AwaitPromSample(prom, UpOf(process) + " == 0", absl::Seconds(20));
     ASSERT_TRUE(down.ok()) << "Prometheus never saw " << process << " down: " << down.status();
+    represented_ += Represent(process + " down", tokens);
     absl::SleepFor(absl::Seconds(2));  // The load runs against the hole.
     absl::Status restarted = cluster_->Restart(process);
     ASSERT_TRUE(restarted.ok()) << restarted;
     auto up = testing::AwaitPromSample(prom, UpOf(process) + " == 1", absl::Seconds(20));
     ASSERT_TRUE(up.ok()) << "Prometheus never saw " << process << " back: " << up.status();
+    // Once a new token is GENUINE again, the old ones once more (scanned
+    // again while their path still reconnects): REPLAYED, or FENCED if
+    // their nonce was on a shard that restarted since.
+    const absl::Time restarted_at = absl::Now();
+    ASSERT_TRUE(qr_->AwaitGenuine(qr_->genuine(), 1, absl::Seconds(30)))
+        << "no GENUINE after restarting " << process << ": " << tally_.Summary();
+    represented_ += absl::StrCat("  ", process, ": QR GENUINE again ",
+                                 absl::FormatDuration(absl::Trunc(
+                                     absl::Now() - restarted_at, absl::Milliseconds(100))),
+                                 " after Prometheus saw it up\n");
+    represented_ += Represent(process + " restarted", tokens, absl::Seconds(10));
     faults_.push_back(process);
   }
 
   std::unique_ptr<LocalCluster> cluster_;
   std::unique_ptr<InternalAuth> internal_;
   std::unique_ptr<v1::ActivationService::Stub> activation_;
-  std::unique_ptr<v1::AuditService::Stub> audit_;
+  std::unique_ptr<v1::AuditService::Stub> audit_;         // Appends.
+  std::unique_ptr<v1::AuditService::Stub> audit_reader_;  // Query, ReadLeaves.
   std::unique_ptr<testing::SmsOutbox> outbox_;
-  Tally tally_;
+  Tally tally_;  // Before qr_: it records into it.
+  std::unique_ptr<QrLoad> qr_;
+  std::string represented_;  // Figures of the tokens shown again.
   std::atomic<bool> stop_{false};
   std::atomic<int> next_citizen_{1};
   std::vector<std::thread> load_;
@@ -415,26 +477,52 @@ TEST_F(ClusterFaultTest, KillNineUnderLoadLosesNothingAndPrometheusSeesIt) {
   auto all_up = testing::AwaitPromSample(prom, "count(up == 1) == " + targets,
                                          absl::Seconds(30));
   ASSERT_TRUE(all_up.ok()) << all_up.status();
+  // Mutual TLS everywhere: eidctl (operator certificate) finds every
+  // service SERVING, and a plaintext client gets no answer at all.
+  std::string status;
+  absl::Status serving = cluster_->Status(&status);
+  ASSERT_TRUE(serving.ok()) << serving;
+  {
+    auto plaintext = v1::ActivationService::NewStub(grpc::CreateChannel(
+        cluster_->GrpcAddress("activation"), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    v1::GetAccountRequest request;
+    v1::GetAccountResponse response;
+    EXPECT_EQ(plaintext->GetAccount(&context, request, &response).error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+  }
+  // The QR citizens and the official, before any fault.
+  absl::Status prepared = qr_->Prepare(kQrCitizens);
+  ASSERT_TRUE(prepared.ok()) << prepared;
 
   StartLoad();
   ASSERT_TRUE(AwaitActivations(0, 2, absl::Seconds(60))) << tally_.Summary();
+  ASSERT_TRUE(qr_->AwaitGenuine(0, 10, absl::Seconds(30))) << tally_.Summary();
 
-  std::vector<std::string> victims = {"shard-1", "audit"};
-  // A verification replica: down and back in Prometheus even while the role
-  // is a stub (its load waits for the TODO in StartLoad).
-  if (cluster_->Has("verification-0")) victims.push_back("verification-0");
-  for (const std::string& victim : victims) {
+  for (const char* victim : {"shard-1", "audit", "verification-0"}) {
     KillAndRestart(victim);
     if (HasFatalFailure()) return;  // TearDown stops the load and the cluster.
   }
-  // Recovery: activations succeed again after the last restart.
+  // Recovery: activations and QR verifications succeed again after the
+  // last restart.
+  const int64_t genuine_before = qr_->genuine();
   const bool recovered = AwaitActivations(Activations(), 2, absl::Seconds(60));
+  const bool qr_recovered = qr_->AwaitGenuine(genuine_before, 10, absl::Seconds(30));
   StopLoad();
   EXPECT_TRUE(recovered) << "no activation after the faults: " << tally_.Summary();
+  EXPECT_TRUE(qr_recovered) << "no GENUINE after the faults: " << tally_.Summary();
   const absl::Duration load_time = absl::Now() - began;
 
   // Every request answered OK, UNAVAILABLE or DEADLINE_EXCEEDED.
   EXPECT_EQ(tally_.others(), 0) << ::testing::PrintToString(tally_.other_examples());
+  // No QR nonce accepted twice: not across replicas, not across the shard
+  // that remembers it being killed.
+  const std::map<std::string, int> twice = qr_->AcceptedTwice();
+  EXPECT_TRUE(twice.empty()) << ::testing::PrintToString(twice);
+  const QrLoad::Figures qr = qr_->figures();
+  EXPECT_EQ(qr.genuine, qr.nonces);
+  EXPECT_GT(qr.replayed, 0);
 
   std::vector<Activated> activations;
   std::vector<v1::AppendResult> events;
@@ -495,12 +583,28 @@ TEST_F(ClusterFaultTest, KillNineUnderLoadLosesNothingAndPrometheusSeesIt) {
       "DEADLINE_EXCEEDED\"}) or vector(0)",
       absl::Seconds(5));
   ASSERT_TRUE(unavailable.ok()) << unavailable.status();
+  // Every caller presented a certificate its methods allow: the processes
+  // each other (their role certificates), the test as client, operator and
+  // verification. No call anywhere was refused by the method policy.
+  auto denied = testing::AwaitPromSample(
+      prom, "sum(grpc_server_auth_denied_total) or vector(0)", absl::Seconds(5));
+  ASSERT_TRUE(denied.ok()) << denied.status();
+  EXPECT_EQ(*denied, 0);
+  // The verification replicas' own count of tokens the restarted shard
+  // fenced (counters reset by a restart: increase() spans it).
+  auto fenced = testing::AwaitPromSample(
+      prom, "sum(increase(eid_verification_replay_fenced_total[10m])) or vector(0)",
+      absl::Seconds(5));
+  ASSERT_TRUE(fenced.ok()) << fenced.status();
   // The activation calls that failed failed in the activation server (it
   // was never killed): its own counters show them.
-  if (tally_.FailedExcept("Append") > 0) EXPECT_GT(*unavailable, 0);
+  if (tally_.FailedExcept({"Append", "IssueQr", "VerifyQr"}) > 0) {
+    EXPECT_GT(*unavailable, 0);
+  }
 
   const std::string figures = absl::StrCat(
-      "load: ", kActivationClients, " activation clients + 1 audit appender for ",
+      "load: ", kActivationClients, " activation clients + 1 audit appender + ", kQrCitizens,
+      " QR clients for ",
       absl::FormatDuration(absl::Trunc(load_time, absl::Seconds(1))),
       "\nfaults: kill -9 and restart of ", absl::StrJoin(faults_, ", "), " (",
       faults_.size(), ")\nanswers: ", tally_.Summary(),
@@ -512,7 +616,18 @@ TEST_F(ClusterFaultTest, KillNineUnderLoadLosesNothingAndPrometheusSeesIt) {
       ", duplicates ", duplicates,
       "\nprometheus: up 0 then 1 for each fault; activation server UNAVAILABLE|"
       "DEADLINE_EXCEEDED answers counted ", *unavailable,
-      "\nQR nonces accepted twice: not measured (verification is a stub; TODO above)");
+      "; calls refused by the mTLS method policy ", *denied,
+      "; tokens fenced by the restarted shard (replicas' counters) ~",
+      absl::StrFormat("%.0f", *fenced),
+      absl::StrFormat(
+          "\nQR: %d citizens, 1 official; %d tokens issued, %d verifications (%d of them "
+          "the same token shown again): GENUINE %d, REPLAYED %d, FENCED/EXPIRED %d, "
+          "other verdicts %d %s, UNAVAILABLE|DEADLINE_EXCEEDED %d",
+          kQrCitizens, qr.issued, qr.verifications, qr.represented, qr.genuine, qr.replayed,
+          qr.expired, qr.other_verdicts, ::testing::PrintToString(qr_->other_verdicts()),
+          qr.unavailable),
+      "\nQR nonces GENUINE: ", qr.nonces, ", GENUINE twice: ", twice.size(),
+      "\ntokens shown again around each fault:\n", represented_);
   std::printf("cluster fault test figures:\n%s\n", figures.c_str());
   RecordProperty("figures", figures);
 }

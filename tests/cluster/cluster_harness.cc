@@ -89,6 +89,10 @@ std::string LocalCluster::GrpcAddress(const std::string& process) const {
   return absl::StrCat("127.0.0.1:", it == grpc_ports_.end() ? 0 : it->second);
 }
 
+absl::Status LocalCluster::Status(std::string* table) {
+  return Script({"--status"}, table);
+}
+
 absl::Status LocalCluster::Kill(const std::string& process) {
   std::string output;
   return Script({"--kill", process}, &output);

@@ -34,7 +34,21 @@ class LocalCluster {
   std::string GrpcAddress(const std::string& process) const;
   int prometheus_port() const { return prometheus_port_; }
   std::string keys_dir() const { return dir_ + "/keys"; }
+  // The dev CA and the certificates the script made (make-certs.sh): a
+  // client of the cluster presents `identity`'s ("client", "operator", a
+  // role), as the cluster's own processes present their role's.
+  std::string ca_file() const { return dir_ + "/certs/ca.crt"; }
+  std::string cert_file(const std::string& identity) const {
+    return dir_ + "/certs/" + identity + ".crt";
+  }
+  std::string key_file(const std::string& identity) const {
+    return dir_ + "/certs/" + identity + ".key";
+  }
   std::string sms_outbox() const { return dir_ + "/otp/sms-outbox.jsonl"; }
+
+  // `--status`: OK if every process is up and, asked by eidctl over mutual
+  // TLS as operator, every service it hosts SERVING; the table in `*table`.
+  absl::Status Status(std::string* table);
 
   // SIGKILL (`--kill`), and start again on the same ports once serving
   // (`--restart`).

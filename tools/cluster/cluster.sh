@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The production topology on one machine: every eidd role its own process on
-# loopback, with the flags of deploy/k8s/base/<role>.yaml, and a real
-# Prometheus scraping them all.
+# loopback, with the flags of deploy/k8s/base/<role>.yaml — mutual TLS on
+# the gRPC port with the role's own certificate, a plaintext health-only
+# port, plaintext metrics — and a real Prometheus scraping them all.
 #
 #   cluster.sh [OPTIONS]                 start (refuses if already running)
 #   cluster.sh [OPTIONS] --stop          stop exactly the processes it started
@@ -16,7 +17,10 @@
 #
 # Everything lives under DIR: NAME/ (its data), NAME.log, NAME.pid,
 # NAME.ports, NAME.args (its command line, for --restart), keys/ (one set of
-# dev secret files shared by all), prometheus.yml, prometheus/ (its TSDB).
+# dev secret files shared by all), certs/ (a dev CA and one certificate per
+# identity, tools/certs/make-certs.sh, made on first start), prometheus.yml,
+# prometheus/ (its TSDB). Clients use certs/ca.crt and a caller's
+# certificate, e.g. certs/operator.{crt,key} for eidctl.
 set -euo pipefail
 
 # The topology, in start order (a role's peers come before it): role,
@@ -62,7 +66,7 @@ while [ $# -gt 0 ]; do
       [ $# -ge 2 ] || die "$1 needs a process name"
       target=$2
       shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument $1 (--help)" ;;
   esac
   shift
@@ -70,6 +74,9 @@ done
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 keys=$dir/keys
+certs=$dir/certs
+# eidctl as an operator, over mutual TLS.
+ctl_tls=(--tls_ca="$certs/ca.crt" --tls_cert="$certs/operator.crt" --tls_key="$certs/operator.key")
 
 # --- processes ------------------------------------------------------------
 
@@ -157,15 +164,20 @@ free_port() {
 
 # --- start ----------------------------------------------------------------
 
-# Writes NAME.args for an eidd hosting ROLE; GRPC and METRICS are ports (0:
-# a free one, replaced by the bound port once it serves).
+# Writes NAME.args for an eidd hosting ROLE; GRPC, METRICS and HEALTH are
+# ports (0: a free one, replaced by the bound port once it serves). Like the
+# manifests: mutual TLS with the role's own certificate, health in plaintext.
 write_eidd_args() {
-  local name=$1 role=$2 grpc=$3 metrics=$4 flags=$5
+  local name=$1 role=$2 grpc=$3 metrics=$4 health=$5 flags=$6
   {
     echo "$eidd"
     echo "--services=$role"
     echo "--grpc_address=127.0.0.1:$grpc"
     echo "--metrics_address=127.0.0.1:$metrics"
+    echo "--health_address=127.0.0.1:$health"
+    echo "--tls_ca=$certs/ca.crt"
+    echo "--tls_cert=$certs/$role.crt"
+    echo "--tls_key=$certs/$role.key"
     marker "$name"
     echo "--port_file=$dir/$name.ports"
     local f
@@ -176,12 +188,12 @@ write_eidd_args() {
 }
 
 start_eidd() {
-  local name=$1 role=$2 flags=$3 grpc=0 metrics=0 rc=0
+  local name=$1 role=$2 flags=$3 grpc=0 metrics=0 health=0 rc=0
   if [ "$base_port" != 0 ]; then
-    grpc=$((base_port + 2 * started)); metrics=$((grpc + 1))
+    grpc=$((base_port + 3 * started)); metrics=$((grpc + 1)); health=$((grpc + 2))
   fi
   rm -f "$dir/$name.ports"
-  write_eidd_args "$name" "$role" "$grpc" "$metrics" "$flags"
+  write_eidd_args "$name" "$role" "$grpc" "$metrics" "$health" "$flags"
   launch "$name"
   await_eidd "$name" || rc=$?
   if [ $rc = 2 ]; then
@@ -195,7 +207,8 @@ start_eidd() {
     die "$name did not start (log: $dir/$name.log); --stop stops the others"
   fi
   # From now on it always comes back on the same ports (its peers know them).
-  write_eidd_args "$name" "$role" "$(port_of "$name" grpc)" "$(port_of "$name" metrics)" "$flags"
+  write_eidd_args "$name" "$role" "$(port_of "$name" grpc)" "$(port_of "$name" metrics)" \
+    "$(port_of "$name" health)" "$flags"
   echo "$name $role" >>"$dir/processes"
   started=$((started + 1))
 }
@@ -260,6 +273,8 @@ cmd_start() {
   done < <(processes)
   [ -x "$eidd" ] || die "no eidd at $eidd (bazel build //services/eidd, or --eidd=)"
   command -v prometheus >/dev/null || die "no prometheus binary (tools/bootstrap)"
+  # Development only: a dev CA and every identity's certificate, once.
+  "$root/tools/certs/make-certs.sh" "$certs" || die "make-certs.sh failed"
   : >"$dir/processes"
   started=0
   local shards="" peers="" line role count flags i f addr
@@ -286,18 +301,19 @@ cmd_start() {
 
 cmd_addresses() {
   local name role
-  printf '%-16s %-7s %-22s %s\n' PROCESS PID GRPC METRICS
+  printf '%-16s %-7s %-22s %-7s %s\n' PROCESS PID "GRPC (mTLS)" HEALTH METRICS
   while read -r name role; do
     if [ "$role" = prometheus ]; then
-      printf '%-16s %-7s %-22s %s\n' "$name" "$(cat "$dir/$name.pid")" - \
+      printf '%-16s %-7s %-22s %-7s %s\n' "$name" "$(cat "$dir/$name.pid")" - - \
         "http://127.0.0.1:$(port_of prometheus prometheus)/"
     else
-      printf '%-16s %-7s %-22s %s\n' "$name" "$(cat "$dir/$name.pid")" \
-        "127.0.0.1:$(port_of "$name" grpc)" \
+      printf '%-16s %-7s %-22s %-7s %s\n' "$name" "$(cat "$dir/$name.pid")" \
+        "127.0.0.1:$(port_of "$name" grpc)" "$(port_of "$name" health)" \
         "http://127.0.0.1:$(port_of "$name" metrics)/metrics"
     fi
   done < <(processes)
   echo "logs: $dir/NAME.log; keys: $keys; SMS outbox: $dir/otp/sms-outbox.jsonl"
+  echo "certs: $certs; eidctl ${ctl_tls[*]} --server=127.0.0.1:PORT ..."
 }
 
 # --- the other commands ---------------------------------------------------
@@ -331,7 +347,8 @@ cmd_status() {
         || { state=NOT_READY; all=1; }
     elif [ -x "$eidctl" ]; then
       state=SERVING
-      health=$("$eidctl" --timeout=2s --server="127.0.0.1:$(port_of "$name" grpc)" health 2>&1) \
+      health=$("$eidctl" "${ctl_tls[@]}" --timeout=2s \
+        --server="127.0.0.1:$(port_of "$name" grpc)" health 2>&1) \
         || { state="UNHEALTHY $(echo "$health" | awk 'NR>1 && $2!="SERVING" && $2!="NOT_HOSTED" {printf "%s=%s ", $1, $2}')"; all=1; }
     else
       state=RUNNING

@@ -88,6 +88,11 @@ const MUTATIONS = {
   },
   // pass 3: a probe on the TLS port (the kubelet has no certificate).
   "probe-on-tls-port": () => { eidd(find("Deployment", "qr")).readinessProbe.grpc.port = 7443; },
+  // pass 3: a role that no longer mounts a key its code reads.
+  "missing-secret": () => {
+    const v = find("Deployment", "qr").spec.template.spec.volumes.find((x) => x.name === "keys-secret");
+    v.secret.items = v.secret.items.filter((i) => i.key !== "qr_signing_seed");
+  },
   // pass 3: a container allowed to write its root filesystem.
   "writable-root": () => { eidd(find("StatefulSet", "shard")).securityContext.readOnlyRootFilesystem = false; },
 };
@@ -185,6 +190,13 @@ for (const m of rolesCc.matchAll(/\{"(\w+)",\s*"[^"]*",\s*\{([^}]*)\}/g)) {
   needs[m[1]] = [...m[2].matchAll(/"(\w+)"/g)].map((x) => x[1]);
 }
 const roles = Object.keys(needs);
+// role -> the files it reads from --keys_dir (Role::secrets, the fourth
+// field of the same table; services/eidd refuses a role any other).
+const reads = {};
+for (const m of rolesCc.matchAll(/\{"(\w+)",\s*"[^"]*",\s*\{[^}]*\},\s*\{([^}]*)\}/g)) {
+  reads[m[1]] = [...m[2].matchAll(/"(\w+)"/g)].map((x) => x[1]);
+}
+if (roles.some((r) => !reads[r])) fail("repo", `cannot read every role's secrets from services/eidd/roles.cc (${Object.keys(reads)})`);
 if (flags.size < 5 || roles.length < 5) fail("repo", `cannot read flags (${[...flags]}) or roles (${roles}) from the code`);
 const roleService = {
   shard: "eid.v1.ShardService", audit: "eid.v1.AuditService", otp: "eid.v1.OtpService",
@@ -334,6 +346,21 @@ for (const w of workloads) {
   }
   if (args.keys_dir !== undefined && !c.volumeMounts?.some((m) => m.mountPath === args.keys_dir)) {
     fail(where, `--keys_dir ${args.keys_dir} is not mounted`);
+  }
+  // The eid-keys items it mounts are exactly the files its code reads: one
+  // missing and the role fails at start; one more is a key it has no use for.
+  {
+    const want = reads[role] ?? [];
+    const keyVolumes = (pod.volumes ?? []).filter((v) => v.secret?.secretName === "eid-keys");
+    if (keyVolumes.some((v) => !v.secret.items)) fail(where, "mounts all of eid-keys: list the items it reads");
+    const mounted = keyVolumes.flatMap((v) => (v.secret.items ?? []).map((i) => i.key));
+    for (const k of want) {
+      if (!mounted.includes(k)) fail(where, `${role} reads ${k} (services/eidd/roles.cc) but does not mount it from eid-keys`);
+    }
+    for (const k of mounted) {
+      if (!want.includes(k)) fail(where, `mounts eid-keys item ${k}, which ${role} never reads`);
+    }
+    if (want.length > 0 && args.keys_dir === undefined) fail(where, `${role} reads secret files: needs --keys_dir`);
   }
   if (!c.volumeMounts?.some((m) => m.mountPath === args.data_dir)) fail(where, `--data_dir ${args.data_dir} is not a volume`);
 
