@@ -105,6 +105,9 @@ absl::StatusOr<Activation::Flow> Activation::ReadSession(
   }
   absl::StatusOr<Flow> flow = ReadFlow(token.substr(0, tilde), kind);
   if (!flow.ok()) {
+    // A shard that did not answer says nothing of the token: UNAVAILABLE,
+    // which the caller may retry, not SESSION_INVALID.
+    if (flow.status().code() != absl::StatusCode::kNotFound) return flow.status();
     return Unauthenticated(v1::SESSION_INVALID, "no such session");
   }
   const internal::FlowRecord& f = flow->record;

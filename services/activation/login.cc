@@ -252,7 +252,11 @@ absl::StatusOr<Caller> Activation::Authenticate(
     return Unauthenticated(v1::SESSION_EXPIRED, "the session expired");
   }
   absl::StatusOr<StoredAccount> account = accounts_.Get(account_id);
-  if (!account.ok()) return Unauthenticated(v1::SESSION_INVALID, "no such session");
+  if (!account.ok()) {
+    // As above: only a missing account makes the session invalid.
+    if (account.status().code() != absl::StatusCode::kNotFound) return account.status();
+    return Unauthenticated(v1::SESSION_INVALID, "no such session");
+  }
   LiftExpiredLock(account->record);
   const v1::Account& a = account->record.account();
   if (a.state() == v1::ACCOUNT_STATE_LOCKED || a.state() == v1::ACCOUNT_STATE_REVOKED) {
