@@ -6,7 +6,9 @@
 
 #include <memory>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "eid/v1/common.pb.h"
 #include "eid/v1/error.pb.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -30,7 +32,7 @@ struct MdCtxFree {
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
 // The P-256 key in `der`, or null.
-Pkey ParseP256(absl::string_view der) {
+Pkey DecodeP256(absl::string_view der) {
   if (der.empty() || der.size() > 512) return nullptr;
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
   Pkey key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
@@ -47,6 +49,46 @@ Pkey ParseP256(absl::string_view der) {
     return nullptr;
   }
   if (absl::string_view(group, len) != "prime256v1") return nullptr;
+  return key;
+}
+
+// Decoded device keys by their DER. OpenSSL 3 decodes a key through its
+// provider decoders, which costs more than the signature check itself, and
+// the same key is checked at every login (and twice in ActivateDevice).
+// Only valid P-256 keys are kept; emptied when full (a bound, not an LRU).
+class KeyCache {
+ public:
+  static KeyCache& Get() {
+    static KeyCache* cache = new KeyCache();
+    return *cache;
+  }
+  // A new reference to the key, or null if not cached.
+  Pkey Find(absl::string_view der) {
+    absl::MutexLock lock(&mu_);
+    auto it = keys_.find(der);
+    if (it == keys_.end()) return nullptr;
+    EVP_PKEY_up_ref(it->second.get());
+    return Pkey(it->second.get());
+  }
+  void Add(absl::string_view der, EVP_PKEY* key) {
+    absl::MutexLock lock(&mu_);
+    if (keys_.size() >= kMaxKeys) keys_.clear();
+    EVP_PKEY_up_ref(key);
+    keys_.try_emplace(std::string(der), Pkey(key));
+  }
+
+ private:
+  static constexpr size_t kMaxKeys = 10000;  // ~ a few MiB.
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Pkey> keys_ ABSL_GUARDED_BY(mu_);
+};
+
+// The P-256 key in `der` (decoded once, then from the cache), or null.
+Pkey ParseP256(absl::string_view der) {
+  if (der.empty() || der.size() > 512) return nullptr;
+  if (Pkey cached = KeyCache::Get().Find(der)) return cached;
+  Pkey key = DecodeP256(der);
+  if (key != nullptr) KeyCache::Get().Add(der, key.get());
   return key;
 }
 

@@ -4,7 +4,8 @@
 // where the payload is a login challenge or the SHA-256 of the request
 // serialized deterministically with every DeviceSignature in it cleared.
 //
-// Pure functions over OpenSSL; thread-safe.
+// Functions over OpenSSL; thread-safe. Decoded keys are cached by their DER
+// (bounded), so checking the same device key again skips the decoding.
 #ifndef EID_SERVICES_ACTIVATION_DEVICE_SIGNATURE_H_
 #define EID_SERVICES_ACTIVATION_DEVICE_SIGNATURE_H_
 

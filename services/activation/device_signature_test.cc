@@ -24,6 +24,21 @@ TEST(DeviceSignatureTest, AcceptsTheDevicesSignatureOverTheSameBytesOnly) {
                                      sig.signature()));
 }
 
+TEST(DeviceSignatureTest, RepeatedChecksWithACachedKeyGiveTheSameAnswers) {
+  TestDevice device("phone-1");
+  TestDevice other("phone-2");
+  const v1::DeviceSignature sig = device.Sign(kMethod, "challenge");
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(VerifyDeviceSignature(device.public_der(), kMethod, "challenge",
+                                      sig.signature()));
+    EXPECT_FALSE(VerifyDeviceSignature(other.public_der(), kMethod, "challenge",
+                                       sig.signature()));
+    // A key that once decoded stays valid; a bad one is never cached.
+    EXPECT_TRUE(ValidateDevicePublicKey(device.public_der()).ok());
+    EXPECT_FALSE(ValidateDevicePublicKey(device.public_der() + "x").ok());
+  }
+}
+
 TEST(DeviceSignatureTest, RejectsKeysThatAreNotP256) {
   TestDevice device("phone-1");
   EXPECT_TRUE(ValidateDevicePublicKey(device.public_der()).ok());

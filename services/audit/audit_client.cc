@@ -194,6 +194,11 @@ void AuditClient::SendLoop() {
       return stopping_ || wakeups_ != seen;
     };
     mu_.Await(absl::Condition(&woken));
+    // Let the events that follow this one join its batch.
+    const auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+    if (options_.linger > absl::ZeroDuration()) {
+      mu_.AwaitWithTimeout(absl::Condition(&stop), options_.linger);
+    }
   }
 }
 

@@ -92,6 +92,7 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
                       eidd->router_.get()};
   Eidd* self = eidd.get();
   context.channel_to = [self](absl::string_view role) { return self->ChannelTo(role); };
+  context.hosted_shard = [self](storage::KvStore& kv) { self->hosted_kv_ = &kv; };
   context.sms.transport = options.sms_transport;
   context.sms.outbox = options.sms_outbox.empty()
                            ? options.data_dir + "/sms-outbox.jsonl"
@@ -230,10 +231,14 @@ absl::Status Eidd::MakeRouter(const std::vector<const Role*>& roles,
     router_options.credentials = channel_credentials_;
     router = storage::ShardRouter::Connect(shards, router_options);
   } else if (hosts_shard) {
-    // Its own shard, through the in-process channel of the server that
-    // starts below; the first call connects.
+    // Its own shard: KV calls on its store directly (a call through the
+    // in-process channel cost more than its RocksDB work), the replay guard
+    // through the in-process channel of the server that starts below. The
+    // first call connects.
     router = storage::ShardRouter::Create(
-        {{"local", [this] { return server_->InProcessChannel(); }}}, {});
+        {{"local", [this] { return server_->InProcessChannel(); },
+          [this] { return hosted_kv_; }}},
+        {});
   } else {
     return absl::InvalidArgumentError(absl::StrCat(
         "--shards is required: roles that use the storage shards (",

@@ -119,6 +119,9 @@ class Eidd {
   std::unique_ptr<MetricsEndpoint> metrics_;
   std::unique_ptr<RpcMetrics> rpc_metrics_;
   std::unique_ptr<storage::ShardRouter> router_;  // Outlives the roles.
+  // The store of the shard role hosted here (set while it is created), which
+  // router_ calls directly; owned by that role.
+  storage::KvStore* hosted_kv_ = nullptr;
   std::vector<std::unique_ptr<RoleInstance>> roles_;  // In start order.
   std::vector<std::string> role_names_;
   // Full service name -> the role hosting it, for audit events.

@@ -58,6 +58,7 @@ class ShardRole : public RoleInstance {
     auto shard = storage::Shard::Open(options, *ctx.clock);
     if (!shard.ok()) return shard.status();
     ctx.metrics->AddCollectable((*shard)->kv().metrics());
+    if (ctx.hosted_shard) ctx.hosted_shard((*shard)->kv());
     return std::unique_ptr<RoleInstance>(new ShardRole(std::move(*shard)));
   }
   std::vector<GrpcServer::Service> Services() override {

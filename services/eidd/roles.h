@@ -34,6 +34,9 @@ struct RoleContext {
   // not need it. Not to be called while roles are being created: the
   // server that serves the local shard starts after them.
   storage::ShardRouter* shards = nullptr;
+  // Told the store of the shard this process hosts (role "shard"), so the
+  // router calls it directly instead of through the in-process channel.
+  std::function<void(storage::KvStore&)> hosted_shard;
   // A channel to another role's service (this process's server when it
   // hosts the role, else its --peers address). Null until this process's
   // server has started: call it when serving, not while being created.

@@ -155,10 +155,22 @@ absl::StatusOr<SmsQueue::RunStats> SmsQueue::RunOnce() {
   for (int p = 0; p < options_.partitions; ++p) {
     absl::Status s = ProcessPartition(p, stats);
     if (!s.ok() && first_error.ok()) first_error = s;
-    absl::StatusOr<int64_t> depth = Depth(p);
-    if (depth.ok()) stats.depth += *depth;
   }
-  depth_.Set(static_cast<double>(stats.depth));
+  {
+    absl::MutexLock lock(&depth_mu_);
+    const absl::Time now = clock_.Now();
+    if (now - depth_counted_at_ >= options_.depth_interval) {
+      int64_t depth = 0;
+      for (int p = 0; p < options_.partitions; ++p) {
+        absl::StatusOr<int64_t> n = Depth(p);
+        if (n.ok()) depth += *n;
+      }
+      depth_counted_at_ = now;
+      last_depth_ = depth;
+      depth_.Set(static_cast<double>(depth));
+    }
+    stats.depth = last_depth_;
+  }
   if (!first_error.ok()) return first_error;
   return stats;
 }

@@ -31,9 +31,10 @@
 //   otp_sms_sent_total{transport}            SMS accepted by the transport
 //   otp_sms_send_failures_total{transport}   failed attempts
 //   otp_sms_dead_lettered_total              messages given up
-//   otp_sms_queue_depth                      messages waiting (as of the last
-//                                            RunOnce; counted up to 10,000 per
-//                                            partition)
+//   otp_sms_queue_depth                      messages waiting (counted by a
+//                                            RunOnce at most every
+//                                            depth_interval; up to 10,000
+//                                            per partition)
 //   otp_sms_delivery_latency_seconds         Enqueue -> accepted by transport
 //
 // Thread-safe.
@@ -86,6 +87,10 @@ class SmsQueue {
     int batch = 100;
     // The sender thread's pause between two RunOnce when idle.
     absl::Duration poll_interval = absl::Milliseconds(200);
+    // How often RunOnce counts the queue depth: a count scans every
+    // partition's due index (over its deletions' tombstones), which cost
+    // more than sending when it ran after every message.
+    absl::Duration depth_interval = absl::Seconds(1);
   };
 
   // One SMS to queue.
@@ -109,7 +114,7 @@ class SmsQueue {
     int failed = 0;
     int dead_lettered = 0;
     int dropped = 0;  // not sent: code expired, superseded or not stored
-    int64_t depth = 0;
+    int64_t depth = 0;  // as of the last count (see depth_interval)
     bool more = false;  // a partition had more due messages than `batch`
   };
 
@@ -166,6 +171,10 @@ class SmsQueue {
   prometheus::Counter& failures_;
   prometheus::Counter& dead_lettered_;
   prometheus::Gauge& depth_;
+  // When RunOnce last counted the depth, and what it found.
+  absl::Mutex depth_mu_;
+  absl::Time depth_counted_at_ ABSL_GUARDED_BY(depth_mu_) = absl::InfinitePast();
+  int64_t last_depth_ ABSL_GUARDED_BY(depth_mu_) = 0;
   prometheus::Histogram& latency_;
 
   mutable absl::Mutex mu_;

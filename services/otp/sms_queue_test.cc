@@ -211,6 +211,19 @@ TEST_F(SmsQueueTest, DepthCountsWaitingMessages) {
   EXPECT_EQ(sender_.sent().size(), 3u);
 }
 
+TEST_F(SmsQueueTest, DepthIsRecountedOncePerDepthInterval) {
+  sender_.FailAlways(true);
+  Enqueue();
+  EXPECT_EQ(Run().depth, 1);
+  // Within the interval the last count stands (no scan of every partition).
+  Enqueue();
+  EXPECT_EQ(Run().depth, 1);
+  EXPECT_EQ(MetricValue(metrics_, "otp_sms_queue_depth"), 1);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(Run().depth, 2);
+  EXPECT_EQ(MetricValue(metrics_, "otp_sms_queue_depth"), 2);
+}
+
 TEST_F(SmsQueueTest, EnqueueWithAnExistingIdQueuesNothingMore) {
   SmsQueue::Outgoing sms;
   sms.message_id = Queue().NewMessageId();

@@ -1,11 +1,13 @@
 #include "storage/router/local_shards.h"
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 
 namespace eid::storage {
 
 absl::StatusOr<std::unique_ptr<LocalShards>> LocalShards::Start(
-    const std::string& dir, int count, Clock& clock) {
+    const std::string& dir, int count, Clock& clock, bool direct) {
   std::unique_ptr<LocalShards> out(new LocalShards());
   out->metrics_ = std::make_unique<RpcMetrics>(out->registry_);
   for (int i = 0; i < count; ++i) {
@@ -28,8 +30,17 @@ absl::StatusOr<std::unique_ptr<LocalShards>> LocalShards::Start(
   ShardRouter::Options router_options;
   router_options.deadline = absl::Seconds(5);
   router_options.initial_backoff = absl::Milliseconds(1);
+  std::vector<ShardRouter::ShardChannel> channels;
+  for (int i = 0; i < count; ++i) {
+    const std::string address = out->addresses_[i];
+    ShardRouter::ShardChannel channel{address, [address] {
+      return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    }};
+    if (direct) channel.local = [kv = &out->shards_[i]->kv()] { return kv; };
+    channels.push_back(std::move(channel));
+  }
   absl::StatusOr<std::unique_ptr<ShardRouter>> router =
-      ShardRouter::Connect(out->addresses_, router_options);
+      ShardRouter::Create(std::move(channels), router_options);
   if (!router.ok()) return router.status();
   out->router_ = std::move(*router);
   return out;

@@ -20,9 +20,11 @@ namespace eid::storage {
 
 class LocalShards {
  public:
-  // Shards under <dir>/shard-<i>, reading time from `clock`.
+  // Shards under <dir>/shard-<i>, reading time from `clock`. With `direct`,
+  // the router calls the shards' stores directly for KV calls (as eidd does
+  // for the shard it hosts); the replay guard still goes over gRPC.
   static absl::StatusOr<std::unique_ptr<LocalShards>> Start(
-      const std::string& dir, int count, Clock& clock);
+      const std::string& dir, int count, Clock& clock, bool direct = false);
   ~LocalShards();
 
   const std::vector<std::string>& addresses() const { return addresses_; }

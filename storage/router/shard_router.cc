@@ -72,14 +72,18 @@ ShardRouter::ShardRouter(std::vector<ShardChannel> shards, const Options& option
     auto shard = std::make_unique<Shard>();
     shard->name = std::move(s.name);
     shard->connect = std::move(s.connect);
+    shard->local = std::move(s.local);
     shards_.push_back(std::move(shard));
   }
 }
 
-v1::ShardService::Stub& ShardRouter::StubOf(uint32_t shard) {
+ShardRouter::Shard& ShardRouter::Connected(uint32_t shard) {
   Shard& s = *shards_[shard];
-  absl::call_once(s.connected, [&s] { s.stub = v1::ShardService::NewStub(s.connect()); });
-  return *s.stub;
+  absl::call_once(s.connected, [&s] {
+    s.stub = v1::ShardService::NewStub(s.connect());
+    if (s.local) s.local_kv = s.local();
+  });
+  return s;
 }
 
 absl::Status ShardRouter::ShardError(uint32_t shard,
@@ -119,25 +123,40 @@ absl::StatusOr<Response> ShardRouter::CallShard(
   return ShardError(shard, status);
 }
 
+template <typename Request, typename Response>
+absl::StatusOr<Response> ShardRouter::CallKv(
+    uint32_t shard, bool idempotent,
+    absl::StatusOr<Response> (KvStore::*direct)(const Request&),
+    grpc::Status (v1::ShardService::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                   Response*),
+    const Request& request) {
+  if (KvStore* local = LocalKv(shard)) {
+    absl::StatusOr<Response> out = (local->*direct)(request);
+    if (!out.ok()) return ShardError(shard, out.status());
+    return out;
+  }
+  return CallShard(shard, idempotent, method, request);
+}
+
 absl::StatusOr<v1::GetResponse> ShardRouter::Get(const v1::GetRequest& r) {
-  return CallShard(ShardOfKey(r.key(), shard_count()), true,
-                   &v1::ShardService::Stub::Get, r);
+  return CallKv(ShardOfKey(r.key(), shard_count()), true, &KvStore::Get,
+                &v1::ShardService::Stub::Get, r);
 }
 
 absl::StatusOr<v1::PutResponse> ShardRouter::Put(const v1::PutRequest& r) {
-  return CallShard(ShardOfKey(r.key(), shard_count()), true,
-                   &v1::ShardService::Stub::Put, r);
+  return CallKv(ShardOfKey(r.key(), shard_count()), true, &KvStore::Put,
+                &v1::ShardService::Stub::Put, r);
 }
 
 absl::StatusOr<v1::DeleteResponse> ShardRouter::Delete(const v1::DeleteRequest& r) {
-  return CallShard(ShardOfKey(r.key(), shard_count()), true,
-                   &v1::ShardService::Stub::Delete, r);
+  return CallKv(ShardOfKey(r.key(), shard_count()), true, &KvStore::Delete,
+                &v1::ShardService::Stub::Delete, r);
 }
 
 absl::StatusOr<v1::CompareAndSwapResponse> ShardRouter::CompareAndSwap(
     const v1::CompareAndSwapRequest& r) {
-  return CallShard(ShardOfKey(r.key(), shard_count()), false,
-                   &v1::ShardService::Stub::CompareAndSwap, r);
+  return CallKv(ShardOfKey(r.key(), shard_count()), false, &KvStore::CompareAndSwap,
+                &v1::ShardService::Stub::CompareAndSwap, r);
 }
 
 absl::StatusOr<v1::BatchResponse> ShardRouter::Batch(const v1::BatchRequest& r) {
@@ -154,7 +173,7 @@ absl::StatusOr<v1::BatchResponse> ShardRouter::Batch(const v1::BatchRequest& r) 
           "index", absl::StrCat(i));
     }
   }
-  return CallShard(shard, false, &v1::ShardService::Stub::Batch, r);
+  return CallKv(shard, false, &KvStore::Batch, &v1::ShardService::Stub::Batch, r);
 }
 
 absl::StatusOr<v1::MultiGetResponse> ShardRouter::MultiGet(
@@ -173,10 +192,12 @@ absl::StatusOr<v1::MultiGetResponse> ShardRouter::MultiGet(
   {
     std::vector<std::unique_ptr<grpc::ClientContext>> contexts(shard_count());
     int calls = 0;
-    for (uint32_t s = 0; s < shard_count(); ++s) calls += !places[s].empty();
+    for (uint32_t s = 0; s < shard_count(); ++s) {
+      calls += !places[s].empty() && LocalKv(s) == nullptr;
+    }
     absl::BlockingCounter done(calls);
     for (uint32_t s = 0; s < shard_count(); ++s) {
-      if (places[s].empty()) continue;
+      if (places[s].empty() || LocalKv(s) != nullptr) continue;
       contexts[s] = std::make_unique<grpc::ClientContext>();
       contexts[s]->set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
       StubOf(s).async()->MultiGet(
@@ -185,6 +206,12 @@ absl::StatusOr<v1::MultiGetResponse> ShardRouter::MultiGet(
             statuses[s] = FromGrpcStatus(status);
             done.DecrementCount();
           });
+    }
+    for (uint32_t s = 0; s < shard_count(); ++s) {
+      if (places[s].empty() || LocalKv(s) == nullptr) continue;
+      absl::StatusOr<v1::MultiGetResponse> local = LocalKv(s)->MultiGet(parts[s]);
+      statuses[s] = local.status();
+      if (local.ok()) answers[s] = std::move(*local);
     }
     done.Wait();
   }
@@ -209,8 +236,8 @@ absl::StatusOr<v1::MultiGetResponse> ShardRouter::MultiGet(
 
 absl::StatusOr<v1::ScanResponse> ShardRouter::Scan(const v1::ScanRequest& r) {
   if (!PrefixIsRouted(r.prefix())) return ScanAllShards(r);
-  return CallShard(ShardOfKey(r.prefix(), shard_count()), true,
-                   &v1::ShardService::Stub::Scan, r);
+  return CallKv(ShardOfKey(r.prefix(), shard_count()), true, &KvStore::Scan,
+                &v1::ShardService::Stub::Scan, r);
 }
 
 absl::StatusOr<v1::ScanResponse> ShardRouter::ScanAllShards(
@@ -226,8 +253,8 @@ absl::StatusOr<v1::ScanResponse> ShardRouter::ScanAllShards(
   }
   // One shard's page per call; an empty shard moves on to the next.
   for (; shard < shard_count(); ++shard) {
-    absl::StatusOr<v1::ScanResponse> scanned =
-        CallShard(shard, true, &v1::ShardService::Stub::Scan, request);
+    absl::StatusOr<v1::ScanResponse> scanned = CallKv(
+        shard, true, &KvStore::Scan, &v1::ShardService::Stub::Scan, request);
     if (!scanned.ok()) return scanned.status();
     v1::ScanResponse& page = *scanned;
     if (!page.next_page_token().empty()) {

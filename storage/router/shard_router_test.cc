@@ -36,6 +36,21 @@ std::unique_ptr<KvStoreUnderTest> MakeRouter(const std::string& dir, Clock& cloc
 INSTANTIATE_TEST_SUITE_P(RouterOverThreeShards, KvStoreConformanceTest,
                          ::testing::Values(&MakeRouter));
 
+// The same contract when the router calls the shards' stores directly (as
+// eidd does for the shard it hosts): errors and results must not change.
+std::unique_ptr<KvStoreUnderTest> MakeDirectRouter(const std::string& dir, Clock& clock) {
+  auto out = std::make_unique<RouterUnderTest>();
+  // Its own dirs: the suite names them after the test, as for the above.
+  auto shards = LocalShards::Start(dir + "-direct", 3, clock, /*direct=*/true);
+  EXPECT_TRUE(shards.ok()) << shards.status();
+  if (!shards.ok()) return nullptr;
+  out->shards = std::move(*shards);
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(RouterOverThreeDirectShards, KvStoreConformanceTest,
+                         ::testing::Values(&MakeDirectRouter));
+
 class ShardRouterTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -160,6 +175,48 @@ TEST_F(ShardRouterTest, ADeadShardIsUnavailableAndNamedWhileOthersServe) {
   EXPECT_THAT(dead.status().message(),
               HasSubstr(absl::StrCat("shard 1 (", shards_->addresses()[1], ")")));
   EXPECT_TRUE(router().Put(PutOf(on_live)).ok());
+}
+
+TEST(ShardRouterDirectTest, KvCallsToAHostedShardSkipItsChannel) {
+  FakeClock clock;
+  auto shards = LocalShards::Start(absl::StrCat(getenv("TEST_TMPDIR"), "/direct"), 2,
+                                   clock, /*direct=*/true);
+  ASSERT_TRUE(shards.ok()) << shards.status();
+  // With the servers stopped only the direct path can answer.
+  (*shards)->Stop(0);
+  (*shards)->Stop(1);
+  ShardRouter& router = (*shards)->router();
+  v1::MultiGetRequest multi;
+  for (int i = 0; i < 10; ++i) {
+    v1::PutRequest put;
+    put.set_namespace_("indexes");
+    put.set_key(absl::StrCat("h", i));
+    put.set_value("v");
+    ASSERT_TRUE(router.Put(put).ok());
+    auto* k = multi.add_keys();
+    k->set_namespace_("indexes");
+    k->set_key(put.key());
+  }
+  auto got = router.MultiGet(multi);
+  ASSERT_TRUE(got.ok()) << got.status();
+  for (const auto& r : got->results()) EXPECT_TRUE(r.found());
+  v1::ScanRequest scan;
+  scan.set_namespace_("indexes");
+  scan.set_prefix("h");
+  auto page = router.Scan(scan);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_GT(page->records_size(), 0);
+  // A store's own error comes back as it is, reason included.
+  v1::CompareAndSwapRequest cas;
+  cas.set_namespace_("indexes");
+  cas.set_key("h1");
+  cas.set_expected_version(1);
+  cas.set_value("w");
+  auto lost = router.CompareAndSwap(cas);
+  EXPECT_EQ(ReasonOf(lost.status()), "VERSION_MISMATCH");
+  // The replay guard still goes over gRPC: the stopped shard is unavailable.
+  auto verdict = router.CheckAndRecord(std::string(16, 'x'), clock.Now() + absl::Minutes(1));
+  EXPECT_EQ(verdict.status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(ShardRouterTest, RacingTheSameNonceGivesExactlyOneFirst) {
