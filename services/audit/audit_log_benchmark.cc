@@ -49,7 +49,8 @@ namespace {
 // A 32-byte subject of its own for each n (as HMACs of ID numbers are).
 std::string Subject(uint64_t n) {
   std::string s(32, '\0');
-  for (int i = 0; i < 32; ++i) s[i] = static_cast<char>((n * 0x9E3779B97F4A7C15ull) >> (i % 8 * 8) ^ i);
+  const uint64_t mixed = n * 0x9E3779B97F4A7C15ull;  // A bijection: distinct n, distinct s.
+  for (int i = 0; i < 32; ++i) s[i] = static_cast<char>((mixed >> (i % 8 * 8)) ^ i);
   return s;
 }
 
@@ -136,7 +137,9 @@ GroupRun GroupCommit(AuditLog& log, int run, int producers, int per_append,
       for (int i = 0; !stop.load(std::memory_order_relaxed); ++i) {
         for (int k = 0; k < per_append; ++k) {
           batch[k].set_event_id(absl::StrCat(run, "-", t, "-", i, "-", k));
-          batch[k].set_subject(Subject((uint64_t{1} << 40) * run + (t << 24) + i * per_append + k));
+          const uint64_t n = (uint64_t{1} << 40) * run + (uint64_t{1} << 28) * t +
+                             uint64_t{1} * i * per_append + k;
+          batch[k].set_subject(Subject(n));
         }
         const absl::Time before = absl::Now();
         if (!log.Append(batch).ok()) std::abort();

@@ -26,7 +26,8 @@ std::string EncodeEventField(const v1::AuditEvent& event) {
   {
     google::protobuf::io::StringOutputStream stream(&out);
     google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.WriteTag(v1::AuditRecord::kEventFieldNumber << 3 | 2);  // Length-delimited.
+    coded.WriteTag(v1::AuditRecord::kEventFieldNumber << 3 |
+                   2);  // Length-delimited.
     coded.WriteVarint32(static_cast<uint32_t>(body.size()));
   }
   out += body;
