@@ -4,27 +4,30 @@
 // Events go to one of `partitions` append-only logs (by their subject, so a
 // citizen's history is one tree). Each partition is an RFC 6962 Merkle tree:
 // the leaf data of event i is a deterministic AuditRecord (event, partition,
-// index, time recorded), and every complete subtree's hash is stored as it
-// forms, so proofs read O(log n) hashes.
+// index, time recorded). Every leaf hash and the hash of every complete
+// subtree at a level that is a multiple of kNodeLevelStep is stored as it
+// forms; a proof reads O(log n) of them and at most 2^(step-1) per subtree.
 //
-// Appends are group-committed: callers queue their events; one committer
-// thread writes everything queued as one RocksDB batch with an fsync'd WAL,
-// then answers every caller. An append is acknowledged only once durable;
-// if the write fails, nothing of the group is acknowledged and the in-memory
-// trees are as before.
+// Appends are group-committed, each partition by its own committer thread:
+// a caller serialises its events (leaf_encoding.h) and queues each
+// partition's share; a committer takes everything queued for its partition,
+// places and hashes it, and writes it as one RocksDB batch with an fsync'd
+// WAL (RocksDB merges the committers' concurrent synced writes into one
+// fsync), then answers its callers. An append is acknowledged only once
+// durable; if a write fails, that group's callers get UNAVAILABLE and its
+// partition's tree is as before.
 //
 // Thread-safe.
 #ifndef EID_SERVICES_AUDIT_AUDIT_LOG_H_
 #define EID_SERVICES_AUDIT_AUDIT_LOG_H_
 
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
@@ -40,7 +43,7 @@ class AuditLog {
   struct Options {
     std::string path;              // RocksDB directory (created).
     uint32_t partitions = 4;       // Fixed for the life of the log.
-    size_t max_group_events = 8192;  // Most events in one group commit.
+    size_t max_group_events = 8192;  // Most events in one partition's group.
     size_t max_event_bytes = 16 << 10;  // Larger events are refused.
   };
 
@@ -49,7 +52,13 @@ class AuditLog {
   // the stored partition count differs.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const Options& options,
                                                         Clock& clock);
-  ~AuditLog();  // Stops the committer after answering what is queued.
+  ~AuditLog();  // Stops the committers after answering what is queued.
+
+  // Subtree hashes are stored at levels 0, kNodeLevelStep, 2 * kNodeLevelStep...
+  // (leaf hashes, then 16, 256... leaves); the levels between are computed
+  // from the stored level below. Logs written with every level stored read
+  // the same.
+  static constexpr int kNodeLevelStep = 4;
 
   struct Placement {
     uint32_t partition = 0;
@@ -111,20 +120,30 @@ class AuditLog {
   rocksdb::DB* db() const { return db_.get(); }
 
  private:
-  struct Request;
+  struct Pending;    // One event, prepared by its caller.
+  struct Request;    // One call's events of one partition.
+  struct Partition;  // A partition's queue and committer.
 
   AuditLog(const Options& options, Clock& clock);
   absl::Status Validate(absl::Span<const v1::AuditEvent> events) const;
   absl::Status CheckPartition(uint32_t partition) const;
   absl::Status CheckRange(uint32_t partition, uint64_t size) const;
   uint32_t PartitionOf(const v1::AuditEvent& event) const;
+  // The hash of the perfect subtree of 2^level leaves from index << level,
+  // from the stored hashes; DATA_LOSS if they are missing.
+  absl::StatusOr<Hash> PerfectSubtreeHash(uint32_t partition, int level,
+                                          uint64_t index) const;
+  // SubtreeHash without the bounds check.
+  absl::StatusOr<Hash> StoredSubtreeHash(uint32_t partition, uint64_t begin,
+                                         uint64_t end) const;
   // Subtree hashes of a partition for proof building; the first failure
   // lands in `*error`.
   std::function<Hash(uint64_t, uint64_t)> SubtreeReader(uint32_t partition,
                                                          absl::Status* error) const;
-  void CommitLoop();
-  // Writes one group; fills each request's result.
-  void Commit(std::vector<Request*>& group);
+  void CommitLoop(uint32_t partition);
+  // Writes one group of a partition; sets each request's status.
+  void Commit(uint32_t partition, const std::vector<Request*>& group);
+  absl::Status WriteGroup(uint32_t partition, const std::vector<Request*>& group);
 
   const Options options_;
   Clock& clock_;
@@ -133,10 +152,13 @@ class AuditLog {
   mutable absl::Mutex trees_mu_;
   std::vector<CompactRange> trees_ ABSL_GUARDED_BY(trees_mu_);
 
-  absl::Mutex queue_mu_;
-  std::deque<Request*> queue_ ABSL_GUARDED_BY(queue_mu_);
-  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
-  std::thread committer_;
+  // Event ids some committer is writing now. Another committer waits until
+  // its group's ids are free, so an id sent to two partitions at once (the
+  // same id with another subject) is still recorded once.
+  absl::Mutex claims_mu_;
+  absl::flat_hash_set<absl::string_view> claims_ ABSL_GUARDED_BY(claims_mu_);
+
+  std::vector<std::unique_ptr<Partition>> parts_;
 };
 
 }  // namespace eid::audit

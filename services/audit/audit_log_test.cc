@@ -6,8 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "services/audit/audit_keys.h"
 #include "services/audit/audit_server.h"
 #include "services/audit/checkpoint_signer.h"
+#include "services/audit/leaf_encoding.h"
 #include "services/common/random.h"
 #include "services/common/secrets.h"
 #include "services/common/proto_time.h"
@@ -80,6 +82,107 @@ TEST_F(AuditLogTest, AppendPlacesEventsAndTheRootCoversTheirExactBytes) {
   ASSERT_TRUE(read.ok());
   EXPECT_EQ((*read)[0].leaf_index(), 7u);
   EXPECT_EQ((*read)[0].event().event_id(), "e7");
+}
+
+TEST(LeafEncodingTest, TheCommittersConcatenationIsTheRecordsOwnSerialization) {
+  for (uint32_t partition : {0u, 3u}) {
+    for (uint64_t index : {uint64_t{0}, uint64_t{1}, uint64_t{300}, uint64_t{1} << 40}) {
+      for (absl::Time at : {absl::UnixEpoch(), absl::FromUnixNanos(1790000000123456789)}) {
+        v1::AuditEvent event = Event(absl::StrCat("enc", index));
+        (*event.mutable_attributes())["z"] = std::string(200, 'z');  // Length > 127.
+        v1::AuditRecord record;
+        *record.mutable_event() = event;
+        record.set_partition(partition);
+        record.set_leaf_index(index);
+        ToProtoTime(at, record.mutable_recorded_at());
+        EXPECT_EQ(LeafData(EncodeEventField(event), partition, index, at),
+                  RecordLeafData(record))
+            << partition << " " << index;
+      }
+    }
+  }
+  // An empty event is still present as field 1.
+  v1::AuditRecord empty;
+  empty.mutable_event();
+  ToProtoTime(absl::UnixEpoch(), empty.mutable_recorded_at());
+  EXPECT_EQ(LeafData(EncodeEventField(v1::AuditEvent()), 0, 0, absl::UnixEpoch()),
+            RecordLeafData(empty));
+}
+
+TEST_F(AuditLogTest, TheStoredLeavesHashToTheRootAndLeafDataIsTheRecord) {
+  auto placed = log_->Append({Event("only")});
+  ASSERT_TRUE(placed.ok());
+  auto read = log_->ReadLeaves((*placed)[0].partition, 0, 1);
+  ASSERT_TRUE(read.ok());
+  v1::AuditRecord record = (*read)[0];
+  record.clear_leaf_data();
+  EXPECT_EQ((*read)[0].leaf_data(), RecordLeafData(record));
+}
+
+TEST_F(AuditLogTest, ProofsOverManyLeavesUseTheSparselyStoredSubtrees) {
+  // 1,000 leaves in uneven appends: subtrees of every level up to 9, most of
+  // them computed from the stored levels 0, 4 and 8. Reopening rebuilds the
+  // frontier from the same.
+  std::vector<v1::AuditEvent> events;
+  int n = 0;
+  for (int size : {1, 7, 300, 255, 437}) {
+    events.clear();
+    for (int i = 0; i < size; ++i) events.push_back(Event(absl::StrCat("m", n++)));
+    ASSERT_TRUE(log_->Append(events).ok());
+  }
+  const uint32_t p = (*log_->Append({Event("m0")}))[0].partition;
+  ASSERT_EQ(log_->TreeSize(p), 1000u);
+  const Hash before = log_->Root(p);
+  Open();
+  EXPECT_EQ(log_->Root(p), before);
+  const std::vector<Hash> leaves = LeafHashes(p);
+  EXPECT_EQ(RootFromLeafHashes(leaves), before);
+  for (uint64_t size : {1, 16, 17, 255, 256, 257, 511, 999, 1000}) {
+    const Hash root = RootFromLeafHashes(absl::MakeConstSpan(leaves).first(size));
+    for (uint64_t i : {uint64_t{0}, size / 3, size - 1}) {
+      auto proof = log_->InclusionProof(p, i, size);
+      ASSERT_TRUE(proof.ok()) << proof.status();
+      EXPECT_TRUE(VerifyInclusion(i, size, leaves[i], *proof, root).ok()) << i << "/" << size;
+    }
+    for (uint64_t m : {uint64_t{1}, size / 2 + 1, size}) {
+      if (m > size) continue;
+      auto proof = log_->ConsistencyProof(p, m, size);
+      ASSERT_TRUE(proof.ok()) << proof.status();
+      const Hash first = RootFromLeafHashes(absl::MakeConstSpan(leaves).first(m));
+      EXPECT_TRUE(VerifyConsistency(m, size, first, root, *proof).ok()) << m << "->" << size;
+    }
+  }
+  // Only levels 0, 4, 8 are stored.
+  std::string hash;
+  EXPECT_TRUE(log_->db()->Get(rocksdb::ReadOptions(), NodeKey(p, 4, 3), &hash).ok());
+  EXPECT_TRUE(log_->db()->Get(rocksdb::ReadOptions(), NodeKey(p, 5, 1), &hash).IsNotFound());
+}
+
+TEST_F(AuditLogTest, OneIdSentToTwoPartitionsAtOnceIsRecordedOnce) {
+  // The same id with different subjects (a producer bug) lands in different
+  // partitions, whose committers run in parallel: still recorded once.
+  const std::string a(32, 'a');
+  const uint32_t pa = (*log_->Append({Event("probe-a", a)}))[0].partition;
+  std::string b;
+  for (char c = 'b'; c <= 'z' && b.empty(); ++c) {
+    const std::string candidate(32, c);
+    if ((*log_->Append({Event("probe-" + candidate, candidate)}))[0].partition != pa) {
+      b = candidate;
+    }
+  }
+  ASSERT_FALSE(b.empty());
+  for (int round = 0; round < 20; ++round) {
+    const std::string id = absl::StrCat("twice", round);
+    std::vector<absl::StatusOr<std::vector<AuditLog::Placement>>> results(2);
+    std::thread t0([&] { results[0] = log_->Append({Event(id, a)}); });
+    std::thread t1([&] { results[1] = log_->Append({Event(id, b)}); });
+    t0.join();
+    t1.join();
+    ASSERT_TRUE(results[0].ok() && results[1].ok());
+    EXPECT_NE((*results[0])[0].duplicate, (*results[1])[0].duplicate) << round;
+    EXPECT_EQ((*results[0])[0].partition, (*results[1])[0].partition);
+    EXPECT_EQ((*results[0])[0].leaf_index, (*results[1])[0].leaf_index);
+  }
 }
 
 TEST_F(AuditLogTest, AnEventIdIsRecordedOnceAcrossAndWithinAppends) {
