@@ -29,10 +29,10 @@ absl::StatusOr<std::vector<absl::StatusOr<v1::GetResponse>>> CoalescingStore::Se
   answers.reserve(gets.size());
   if (gets.size() > 1) {
     v1::MultiGetRequest request;
-    for (v1::GetRequest& g : gets) {
+    for (const v1::GetRequest& g : gets) {
       v1::RecordKey& key = *request.add_keys();
-      key.set_namespace_(std::move(*g.mutable_namespace_()));
-      key.set_key(std::move(*g.mutable_key()));
+      key.set_namespace_(g.namespace_());
+      key.set_key(g.key());
     }
     absl::StatusOr<v1::MultiGetResponse> read = router_.MultiGet(request);
     if (read.ok() && read->results_size() == request.keys_size()) {
@@ -43,12 +43,8 @@ absl::StatusOr<std::vector<absl::StatusOr<v1::GetResponse>>> CoalescingStore::Se
       }
       return answers;
     }
-    // Put the keys back and read them one by one, each with its own answer.
-    for (size_t i = 0; i < gets.size(); ++i) {
-      gets[i].set_namespace_(std::move(*request.mutable_keys(i)->mutable_namespace_()));
-      gets[i].set_key(std::move(*request.mutable_keys(i)->mutable_key()));
-    }
   }
+  // Alone, or after a failed MultiGet: one by one, each with its own answer.
   for (const v1::GetRequest& g : gets) answers.push_back(router_.Get(g));
   return answers;
 }
