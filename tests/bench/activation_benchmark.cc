@@ -45,6 +45,7 @@
 #include "services/activation/passcode_hasher.h"
 #include "services/common/secrets.h"
 #include "tests/bench/bench_client.h"
+#include "tests/bench/bench_stats.h"
 #include "tests/util/sms_outbox.h"
 #include "tests/util/eidd_process.h"
 #include "tests/util/proc_stat.h"
@@ -68,12 +69,6 @@ double ThreadCpuSeconds() {
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 // Runs `work(client, i)` for i in [0, n) over the client threads; the first
@@ -150,16 +145,7 @@ class Benchmark {
                                                            activation::PasscodeHasher::Options());
   }
 
-  // Waits until the server uses (almost) no CPU for 200 ms: what the last
-  // phase set going has finished.
-  void Settle() {
-    const absl::Time give_up = absl::Now() + absl::Seconds(60);
-    for (;;) {
-      const double before = ProcessCpuSeconds(server_);
-      absl::SleepFor(absl::Milliseconds(200));  // Watching a real process idle.
-      if (ProcessCpuSeconds(server_) - before <= 0.011 || absl::Now() > give_up) return;
-    }
-  }
+  void Settle() { bench::Settle({server_}); }
 
   // Server CPU-seconds `phase` costs, from idle to idle.
   absl::StatusOr<double> ServerCpu(const std::function<absl::Status()>& phase) {

@@ -27,7 +27,6 @@
 // rounds' ratios.
 #include <signal.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -49,8 +48,8 @@
 #include "services/activation/test_device.h"
 #include "services/common/internal_auth.h"
 #include "services/common/secrets.h"
+#include "tests/bench/bench_stats.h"
 #include "tests/util/eidd_process.h"
-#include "tests/util/proc_stat.h"
 #include "tests/util/subprocess.h"
 #include "tests/verification/citizen_driver.h"
 #include "tools/loadgen/closed_loop.h"
@@ -68,33 +67,9 @@ namespace {
 
 using activation::TestDevice;
 using testing::CitizenDriver;
-using testing::ProcessCpuSeconds;
 
 constexpr char kIssueQr[] = "/eid.v1.QrService/IssueQr";
 constexpr char kVerifyQr[] = "/eid.v1.VerificationService/VerifyQr";
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-double CpuOf(const std::vector<pid_t>& pids) {
-  double sum = 0;
-  for (pid_t pid : pids) sum += ProcessCpuSeconds(pid);
-  return sum;
-}
-
-// Waits until `pids` together use (almost) no CPU for 200 ms: what the last
-// phase set going has finished.
-void Settle(const std::vector<pid_t>& pids) {
-  const absl::Time give_up = absl::Now() + absl::Seconds(60);
-  for (;;) {
-    const double before = CpuOf(pids);
-    absl::SleepFor(absl::Milliseconds(200));  // Watching real processes idle.
-    if (CpuOf(pids) - before <= 0.011 * pids.size() || absl::Now() > give_up) return;
-  }
-}
 
 // A signed-in person of the benchmark: account, device, session.
 struct Person {
