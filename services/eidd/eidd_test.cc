@@ -30,8 +30,8 @@ std::string TestDir() {
                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
 }
 
-Eidd::Options TlsOptions(const std::string& services, const TestCerts& certs,
-                         const std::string& identity, const std::string& data_dir) {
+// Plaintext, on free loopback ports, with development keys.
+Eidd::Options LocalOptions(const std::string& services, const std::string& data_dir) {
   Eidd::Options options;
   options.services = services;
   options.grpc_address = "127.0.0.1:0";
@@ -39,6 +39,12 @@ Eidd::Options TlsOptions(const std::string& services, const TestCerts& certs,
   options.data_dir = data_dir;
   options.generate_dev_keys = true;
   options.shutdown_grace = absl::Milliseconds(200);
+  return options;
+}
+
+Eidd::Options TlsOptions(const std::string& services, const TestCerts& certs,
+                         const std::string& identity, const std::string& data_dir) {
+  Eidd::Options options = LocalOptions(services, data_dir);
   options.tls = certs.Files(identity);
   return options;
 }
@@ -54,14 +60,7 @@ std::string Health(const std::shared_ptr<grpc::Channel>& channel) {
 }
 
 TEST(EiddTest, AllModeRoutesToItsOwnShardInProcess) {
-  Eidd::Options options;
-  options.services = "all";
-  options.grpc_address = "127.0.0.1:0";
-  options.metrics_address = "127.0.0.1:0";
-  options.data_dir = std::string(getenv("TEST_TMPDIR")) + "/all";
-  options.generate_dev_keys = true;
-  options.shutdown_grace = absl::Milliseconds(200);
-  auto eidd = Eidd::Start(options);
+  auto eidd = Eidd::Start(LocalOptions("all", std::string(getenv("TEST_TMPDIR")) + "/all"));
   ASSERT_TRUE(eidd.ok()) << eidd.status();
   storage::ShardRouter* shards = (*eidd)->shards();
   ASSERT_NE(shards, nullptr);
@@ -81,13 +80,8 @@ TEST(EiddTest, AllModeRoutesToItsOwnShardInProcess) {
 }
 
 TEST(EiddTest, ARoleWithoutStorageNeedsNoRouter) {
-  Eidd::Options options;
-  options.services = "audit";
-  options.grpc_address = "127.0.0.1:0";
-  options.metrics_address = "127.0.0.1:0";
-  options.data_dir = std::string(getenv("TEST_TMPDIR")) + "/audit-only";
-  options.generate_dev_keys = true;
-  auto eidd = Eidd::Start(options);
+  auto eidd =
+      Eidd::Start(LocalOptions("audit", std::string(getenv("TEST_TMPDIR")) + "/audit-only"));
   ASSERT_TRUE(eidd.ok()) << eidd.status();
   EXPECT_EQ((*eidd)->shards(), nullptr);
 }
@@ -169,14 +163,7 @@ TEST(EiddTest, AcceptsTheTokenOfAnInternalTokenRotation) {
   }
   std::filesystem::permissions(dir + "/keys/internal_token_accepted",
                                std::filesystem::perms::owner_read);
-  Eidd::Options options;
-  options.services = "audit";
-  options.grpc_address = "127.0.0.1:0";
-  options.metrics_address = "127.0.0.1:0";
-  options.data_dir = dir;
-  options.generate_dev_keys = true;
-  options.shutdown_grace = absl::Milliseconds(200);
-  auto eidd = Eidd::Start(options);
+  auto eidd = Eidd::Start(LocalOptions("audit", dir));
   ASSERT_TRUE(eidd.ok()) << eidd.status();
   auto stub = v1::AuditService::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", (*eidd)->grpc_port()), grpc::InsecureChannelCredentials()));
