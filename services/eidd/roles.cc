@@ -156,7 +156,7 @@ const std::vector<Role>& AllRoles() {
       {"audit", "tamper-evident audit log, proofs and citizen history", {},
        {"audit_signing_seed", "audit_subject_key", "internal_token"}, &AuditRole::Create},
       {"otp", "OTP codes and SMS delivery", {"shard", "audit"},
-       {"otp_pepper", "internal_token"}, &CreateOtpRole},
+       {"otp_pepper", "sms_dlr_key", "internal_token"}, &CreateOtpRole},
       {"activation", "registration, approval, activation, login, recovery",
        {"shard", "otp", "audit"},
        {"passcode_pepper", "id_hash_key", "answer_pepper", "audit_subject_key",

@@ -31,13 +31,13 @@ void Send(mg_connection* conn, int status, const std::string& body) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DlrHttpServer>> DlrHttpServer::Start(
-    const std::string& address, DlrReceiver& receiver) {
+    const std::string& address) {
   if (address.rfind(':') == std::string::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("--sms_dlr_address must be host:port, not \"", address,
                      "\""));
   }
-  auto server = std::unique_ptr<DlrHttpServer>(new DlrHttpServer(receiver));
+  auto server = std::unique_ptr<DlrHttpServer>(new DlrHttpServer());
   const char* options[] = {"listening_ports", address.c_str(),
                            "num_threads",     "4",
                            "request_timeout_ms", "10000",
@@ -75,9 +75,14 @@ int DlrHttpServer::Serve(mg_connection* conn, void* self) {
     Send(conn, 405, "GET only\n");
     return 405;
   }
+  DlrReceiver* receiver = server->receiver_.load();
+  if (receiver == nullptr) {
+    Send(conn, 503, "starting\n");
+    return 503;
+  }
   const char* q = request->query_string;
   DlrQuery query{Var(q, "id"), Var(q, "n"), Var(q, "auth"), Var(q, "type")};
-  const DlrReply reply = server->receiver_.Handle(query, request->remote_addr);
+  const DlrReply reply = receiver->Handle(query, request->remote_addr);
   Send(conn, reply.status, reply.body);
   return reply.status;
 }

@@ -319,10 +319,15 @@ TEST_F(DlrReceiverTest, ALateDeliveryOfAnEarlierAttemptEndsTheRetries) {
 }
 
 TEST_F(DlrReceiverTest, HttpListenerServesSmsboxShapedGets) {
-  auto server = DlrHttpServer::Start("127.0.0.1:0", *receiver_);
+  auto server = DlrHttpServer::Start("127.0.0.1:0");
   ASSERT_TRUE(server.ok()) << server.status();
   ASSERT_GT((*server)->port(), 0);
   const std::string id = QueueAndSend();
+  absl::StatusOr<HttpResponse> early = HttpGet(
+      "127.0.0.1", (*server)->port(), "/kannel/dlr?id=x", absl::Seconds(5));
+  ASSERT_TRUE(early.ok()) << early.status();
+  EXPECT_EQ(early->status, 503);  // No receiver yet.
+  (*server)->Attach(receiver_.get());
   const std::string url =
       DlrUrl("http://127.0.0.1/kannel/dlr", id, 1, DlrAuthenticator(kKey));
   // smsbox GETs the URL with %d replaced by the type.
@@ -349,6 +354,7 @@ TEST_F(DlrReceiverTest, HttpListenerServesSmsboxShapedGets) {
       HttpGet("127.0.0.1", (*server)->port(), "/metrics", absl::Seconds(5));
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(other->status, 404);
+  EXPECT_TRUE(absl::IsInvalidArgument(DlrHttpServer::Start("nocolon").status()));
 }
 
 }  // namespace
