@@ -24,6 +24,8 @@ _LIBS = {
         "absl_cord",
     ], []),
     "benchmark": (["benchmark"], []),
+    # Debian's libcivetweb-dev ships no pkg-config file.
+    "civetweb": ([], ["-lcivetweb"]),
     "benchmark_main": (["benchmark"], ["-lbenchmark_main"]),
     "gmock": (["gmock"], []),
     "grpc": (["grpc++", "grpc"], ["-lgrpc++_reflection"]),
@@ -39,6 +41,8 @@ _LIBS = {
 }
 
 def _pkg_config(rctx, flag, modules):
+    if not modules:
+        return []
     result = rctx.execute(["pkg-config", flag] + modules)
     if result.return_code != 0:
         fail("pkg-config %s %s failed (run tools/bootstrap): %s" % (

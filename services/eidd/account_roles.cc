@@ -42,6 +42,19 @@ class OtpRole : public RoleInstance {
     }
     options.kannel.host = kannel.substr(0, colon);
     options.kannel.credentials_file = ctx.sms.kannel_credentials_file;
+    // Delivery reports: audited, with a token key of their own.
+    options.dlr_address = ctx.sms.dlr_address;
+    options.kannel.dlr_url = ctx.sms.dlr_url;
+    if (!options.dlr_address.empty()) {
+      absl::StatusOr<std::string> dlr_key = SecretPath(ctx, "sms_dlr_key");
+      if (!dlr_key.ok()) return dlr_key.status();
+      options.kannel.dlr_key_file = *dlr_key;
+      absl::StatusOr<std::unique_ptr<audit::AuditClient>> audit =
+          AuditClientFor(ctx, "otp");
+      if (!audit.ok()) return audit.status();
+      role->audit_ = std::move(*audit);
+      options.dlr_audit = role->audit_.get();
+    }
     activation::AccountStore* accounts = role->accounts_.get();
     Clock* clock = ctx.clock;
     // No code goes to a locked or revoked account: the OTP service reads the
@@ -62,20 +75,26 @@ class OtpRole : public RoleInstance {
                                     lookup, ctx.metrics->registry());
     if (!service.ok()) return service.status();
     role->service_ = std::move(*service);
+    if (role->service_->dlr_port() != 0 && ctx.listening)
+      ctx.listening("sms_dlr", role->service_->dlr_port());
     return std::unique_ptr<RoleInstance>(std::move(role));
   }
 
   std::vector<GrpcServer::Service> Services() override {
     return {{"eid.v1.OtpService", service_.get()}};
   }
-  void Serving() override { service_->queue().Start(); }
-  void Stopping() override { service_->queue().Stop(); }
+  void Serving() override { service_->StartBackground(); }
+  void Stopping() override {
+    service_->StopBackground();
+    if (audit_ != nullptr) audit_->StopSending();
+  }
 
  private:
   OtpRole() = default;
   std::unique_ptr<activation::ReportIndex> index_;
   std::unique_ptr<activation::AccountStore> accounts_;
   std::unique_ptr<InternalAuth> internal_;
+  std::unique_ptr<audit::AuditClient> audit_;  // With delivery reports only.
   std::unique_ptr<otp::OtpServiceImpl> service_;
 };
 

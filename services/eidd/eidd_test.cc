@@ -17,6 +17,8 @@
 #include "services/common/secrets.h"
 #include "services/common/status.h"
 #include "services/common/tls.h"
+#include "services/otp/http_client.h"
+#include "services/otp/kannel_dlr.h"
 #include "tests/util/test_certs.h"
 
 namespace eid {
@@ -77,6 +79,51 @@ TEST(EiddTest, AllModeRoutesToItsOwnShardInProcess) {
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->record().value(), "v");
   (*eidd)->Shutdown();
+}
+
+TEST(EiddTest, TheOtpRoleListensForKannelDeliveryReports) {
+  Eidd::Options options = LocalOptions("all", TestDir());
+  options.sms_transport = "kannel";
+  options.kannel_address = "127.0.0.1:9";  // Never reached: nothing is sent.
+  options.kannel_credentials_file = TestDir() + "-kannel_credentials";
+  {
+    std::ofstream(options.kannel_credentials_file) << "eid:pw\n";
+    chmod(options.kannel_credentials_file.c_str(), 0600);
+  }
+  options.sms_dlr_address = "127.0.0.1:0";
+  auto eidd = Eidd::Start(options);
+  ASSERT_TRUE(eidd.ok()) << eidd.status();
+  const int port = (*eidd)->sms_dlr_port();
+  ASSERT_GT(port, 0);
+  auto get = [port](const std::string& target) {
+    absl::StatusOr<otp::HttpResponse> r =
+        otp::HttpGet("127.0.0.1", port, target, absl::Seconds(5));
+    return r.ok() ? r->status : -1;
+  };
+  // A token under another key: refused. A genuine token (the generated
+  // key) for a message the queue does not hold: unknown.
+  EXPECT_EQ(get(absl::StrCat("/kannel/dlr?id=m0-00&n=1&type=1&auth=",
+                             std::string(64, '0'))),
+            403);
+  auto auth = otp::DlrAuthenticator::FromFile(TestDir() + "/keys/sms_dlr_key");
+  ASSERT_TRUE(auth.ok()) << auth.status();
+  EXPECT_EQ(get(absl::StrCat("/kannel/dlr?id=m0-00&n=1&type=1&auth=",
+                             auth->Token("m0-00", 1))),
+            404);
+  (*eidd)->Shutdown();
+}
+
+TEST(EiddTest, DeliveryReportsNeedTheKannelTransport) {
+  Eidd::Options options;
+  options.services = "all";
+  options.grpc_address = "127.0.0.1:0";
+  options.metrics_address = "127.0.0.1:0";
+  options.data_dir = TestDir();
+  options.generate_dev_keys = true;
+  options.sms_dlr_address = "127.0.0.1:0";
+  auto eidd = Eidd::Start(options);
+  ASSERT_FALSE(eidd.ok());
+  EXPECT_THAT(std::string(eidd.status().message()), HasSubstr("--sms_transport=kannel"));
 }
 
 TEST(EiddTest, ARoleWithoutStorageNeedsNoRouter) {

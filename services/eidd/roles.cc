@@ -167,7 +167,7 @@ const std::vector<Role>& AllRoles() {
       {"otp",
        "OTP codes and SMS delivery",
        {"shard", "audit"},
-       {"otp_pepper", "internal_token", "internal_token_accepted"},
+       {"otp_pepper", "sms_dlr_key", "internal_token", "internal_token_accepted"},
        &CreateOtpRole},
       {"activation",
        "registration, approval, activation, login, recovery",

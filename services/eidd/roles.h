@@ -48,7 +48,13 @@ struct RoleContext {
     std::string outbox;                // The outbox file.
     std::string kannel_address;        // host:port of the smsbox.
     std::string kannel_credentials_file;
+    // Kannel delivery reports: the listener's host:port ("" = none) and the
+    // URL smsbox calls ("" = http://<dlr_address>/kannel/dlr).
+    std::string dlr_address;
+    std::string dlr_url;
   } sms;
+  // Told each extra port a role listens on ("sms_dlr"), for the port file.
+  std::function<void(absl::string_view name, int port)> listening;
   // The files of keys_dir the role being created declared (Role::secrets):
   // the only ones Secret and SecretPath let it read.
   std::vector<absl::string_view> secrets;

@@ -15,6 +15,9 @@
 //   registry); builder.RegisterService(otp->get());
 // Create opens the transport (options.transport), builds the queue and the
 // engine and starts the queue's sender thread; destroying the service stops it.
+// With options.dlr_address (transport "kannel") it also listens for Kannel's
+// delivery reports there (dlr_http_server.h) and asks smsbox for them; the
+// reports are applied from StartBackground on (they write to the shards).
 #ifndef EID_SERVICES_OTP_OTP_SERVICE_H_
 #define EID_SERVICES_OTP_OTP_SERVICE_H_
 
@@ -28,6 +31,9 @@
 #include "prometheus/registry.h"
 #include "services/common/clock.h"
 #include "services/common/random.h"
+#include "services/audit/audit_client.h"
+#include "services/otp/dlr_http_server.h"
+#include "services/otp/dlr_receiver.h"
 #include "services/otp/kannel_sms_sender.h"
 #include "services/otp/otp_engine.h"
 #include "services/otp/sms_queue.h"
@@ -47,8 +53,18 @@ class OtpServiceImpl final : public v1::OtpService::Service {
     std::string outbox_path = "var/sms-outbox.jsonl";
     // The smsbox (transport "kannel").
     KannelSmsSender::Options kannel;
-    // Start the queue's sender thread.
+    // Start the queue's sender thread (and apply delivery reports) at once;
+    // false: from StartBackground.
     bool start_sender = true;
+    // Delivery reports (transport "kannel"): where to listen for smsbox's
+    // callbacks ("host:port", port 0 = any free one); "" = none asked for.
+    // kannel.dlr_url is the URL smsbox calls; empty = http://<this address>
+    // (which then must name a host, not 0.0.0.0). kannel.dlr_key_file holds
+    // the token key.
+    std::string dlr_address;
+    // Where delivery-report events are audited (null: not audited). Must
+    // outlive the service.
+    audit::AuditSink* dlr_audit = nullptr;
   };
 
   // Builds the transport, queue and engine it owns. INVALID_ARGUMENT for an
@@ -77,6 +93,15 @@ class OtpServiceImpl final : public v1::OtpService::Service {
       grpc::ServerContext*, const v1::GetDeliveryStatusRequest* request,
       v1::GetDeliveryStatusResponse* response) override;
 
+  // Starts / stops the background work: the queue's sender thread and the
+  // delivery-report listener (stopped for good: it waits for reports in
+  // flight, so none writes to the shards after this returns).
+  void StartBackground();
+  void StopBackground();
+
+  // The delivery-report listener's port (0: none).
+  int dlr_port() const { return dlr_port_; }
+
   SmsQueue& queue() { return queue_; }
   OtpEngine& engine() { return engine_; }
 
@@ -90,6 +115,10 @@ class OtpServiceImpl final : public v1::OtpService::Service {
   std::unique_ptr<SmsSender> owned_sender_;
   std::unique_ptr<SmsQueue> owned_queue_;
   std::unique_ptr<OtpEngine> owned_engine_;
+  // Declared after the queue: the listener stops before what it calls.
+  std::unique_ptr<DlrReceiver> dlr_receiver_;
+  std::unique_ptr<DlrHttpServer> dlr_server_;
+  int dlr_port_ = 0;
   OtpEngine& engine_;
   SmsQueue& queue_;
   prometheus::Family<prometheus::Counter>& sent_;

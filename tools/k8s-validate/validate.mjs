@@ -527,7 +527,7 @@ for (const s of of("Secret")) {
       // Every alert has a panel that shows what it watches.
       const exprs = d.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)).join("\n");
       for (const m of ["grpc_server_errors", "grpc_server_handling_seconds", "eid_verification_verdicts_total",
-                       "eid_otp_sms_failed_total", "eid_otp_sms_queue_depth", 'up{job="shard"',
+                       "otp_sms_send_failures_total", "otp_sms_queue_depth", 'up{job="shard"',
                        "audit_client_spool_events", "audit_client_send_failures_total", "rocksdb_write_stall"]) {
         if (!exprs.includes(m)) fail(id(dash), `no panel shows ${m}`);
       }
