@@ -1,6 +1,7 @@
 #include "services/audit/audit_log.h"
 
 #include <atomic>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -462,6 +463,72 @@ TEST(AuditServerTest, CheckpointsArePagedOldestFirstAndEachVerifies) {
   v1::ListCheckpointsResponse bad;
   EXPECT_EQ((*server)->service().ListCheckpoints(nullptr, &request, &bad).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST(AuditServerTest, CheckpointsStayCheckableAfterTheSigningKeyIsReplaced) {
+  FakeClock clock;
+  const std::string dir = absl::StrCat(getenv("TEST_TMPDIR"), "/rotation");
+  AuditServer::Options options;
+  options.dir = dir + "/log";
+  options.signing_seed_file = dir + "/keys/audit_signing_seed";
+  options.checkpoint_interval = absl::ZeroDuration();
+  const auto new_seed = [&] {
+    std::filesystem::remove(options.signing_seed_file);
+    return EnsureDevSecretFile(options.signing_seed_file, 32, SystemRandom::Get());
+  };
+  const auto keys_of = [](AuditServer& server) {
+    v1::GetCheckpointKeysResponse keys;
+    EXPECT_TRUE(server.service().GetCheckpointKeys(nullptr, nullptr, &keys).ok());
+    return std::vector<v1::VerificationKey>(keys.keys().begin(), keys.keys().end());
+  };
+  const std::string subject(32, 'r');
+  ASSERT_TRUE(new_seed().ok());
+  uint32_t p = 0;
+  uint32_t old_id = 0;
+  {
+    auto server = AuditServer::Open(options, clock);
+    ASSERT_TRUE(server.ok()) << server.status();
+    p = (*(*server)->log().Append({Event("before", subject)}))[0].partition;
+    ASSERT_TRUE((*server)->CheckpointNow().ok());
+    old_id = (*server)->signer().public_key().key_id();
+  }
+  clock.Advance(absl::Hours(1));
+  ASSERT_TRUE(new_seed().ok());
+  const absl::Time replaced_at = clock.Now();
+  std::vector<v1::VerificationKey> keys;
+  {
+    auto server = AuditServer::Open(options, clock);
+    ASSERT_TRUE(server.ok()) << server.status();
+    ASSERT_TRUE((*server)->log().Append({Event("after", subject)}).ok());
+    ASSERT_TRUE((*server)->CheckpointNow().ok());
+    keys = keys_of(**server);
+    ASSERT_EQ(keys.size(), 2u);
+    EXPECT_EQ(keys[0].key_id(), (*server)->signer().public_key().key_id());
+    EXPECT_FALSE(keys[0].has_signing_until());
+    EXPECT_EQ(keys[1].key_id(), old_id);
+    EXPECT_EQ(FromProtoTime(keys[1].signing_until()), replaced_at);
+
+    v1::ListCheckpointsRequest request;
+    request.set_partition(p);
+    v1::ListCheckpointsResponse list;
+    ASSERT_TRUE((*server)->service().ListCheckpoints(nullptr, &request, &list).ok());
+    ASSERT_GE(list.checkpoints_size(), 3);  // Size 0 and 1 by the old key, 2 by the new.
+    for (const v1::Checkpoint& c : list.checkpoints()) {
+      EXPECT_TRUE(VerifyCheckpoint(c, keys).ok()) << c.tree_size();
+    }
+    // Without the old key the old checkpoints could not be checked.
+    EXPECT_EQ(list.checkpoints(0).key_id(), old_id);
+    EXPECT_EQ(VerifyCheckpoint(list.checkpoints(0), {keys[0]}).code(),
+              absl::StatusCode::kDataLoss);
+  }
+  clock.Advance(absl::Hours(1));
+  auto again = AuditServer::Open(options, clock);  // Same key: nothing changes.
+  ASSERT_TRUE(again.ok()) << again.status();
+  const std::vector<v1::VerificationKey> same = keys_of(**again);
+  ASSERT_EQ(same.size(), 2u);
+  for (size_t i = 0; i < same.size(); ++i) {
+    EXPECT_EQ(same[i].SerializeAsString(), keys[i].SerializeAsString()) << i;
+  }
 }
 
 }  // namespace
