@@ -43,7 +43,8 @@ rocksdb::ColumnFamilyOptions IdsOptions() {
   rocksdb::ColumnFamilyOptions o = Common(16 << 20);
   // Each group looks up its event ids, nearly all new: bloom filters answer
   // "absent" without searching. Without the memtable's the lookups took 17%
-  // of the CPU; with it 3%. 2% of the memtable is ~20 bits a key.
+  // of the CPU; with it 3%. 2% of the memtable is ~13 bits an id; only ids
+  // fill it now, not every key of an event.
   o.memtable_prefix_bloom_size_ratio = 0.02;
   o.memtable_whole_key_filtering = true;
   rocksdb::BlockBasedTableOptions table;
