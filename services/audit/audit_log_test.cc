@@ -422,13 +422,20 @@ TEST(CheckpointSignerTest, SignedCheckpointsVerifyAndAnyChangeIsCaught) {
   EXPECT_FALSE(CheckpointSigner::FromSeed("short", absl::UnixEpoch()).ok());
 }
 
-TEST(AuditServerTest, CheckpointsArePagedOldestFirstAndEachVerifies) {
-  FakeClock clock;
-  const std::string dir = absl::StrCat(getenv("TEST_TMPDIR"), "/server");
+// A server under $TEST_TMPDIR/<name> that checkpoints only when told
+// (CheckpointNow).
+AuditServer::Options ServerOptions(absl::string_view name) {
+  const std::string dir = absl::StrCat(getenv("TEST_TMPDIR"), "/", name);
   AuditServer::Options options;
   options.dir = dir + "/log";
   options.signing_seed_file = dir + "/keys/audit_signing_seed";
-  options.checkpoint_interval = absl::ZeroDuration();  // Only CheckpointNow.
+  options.checkpoint_interval = absl::ZeroDuration();
+  return options;
+}
+
+TEST(AuditServerTest, CheckpointsArePagedOldestFirstAndEachVerifies) {
+  FakeClock clock;
+  const AuditServer::Options options = ServerOptions("server");
   ASSERT_TRUE(EnsureDevSecretFile(options.signing_seed_file, 32, SystemRandom::Get()).ok());
   auto server = AuditServer::Open(options, clock);
   ASSERT_TRUE(server.ok()) << server.status();
@@ -467,11 +474,7 @@ TEST(AuditServerTest, CheckpointsArePagedOldestFirstAndEachVerifies) {
 
 TEST(AuditServerTest, CheckpointsStayCheckableAfterTheSigningKeyIsReplaced) {
   FakeClock clock;
-  const std::string dir = absl::StrCat(getenv("TEST_TMPDIR"), "/rotation");
-  AuditServer::Options options;
-  options.dir = dir + "/log";
-  options.signing_seed_file = dir + "/keys/audit_signing_seed";
-  options.checkpoint_interval = absl::ZeroDuration();
+  const AuditServer::Options options = ServerOptions("rotation");
   const auto new_seed = [&] {
     std::filesystem::remove(options.signing_seed_file);
     return EnsureDevSecretFile(options.signing_seed_file, 32, SystemRandom::Get());

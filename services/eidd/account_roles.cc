@@ -23,9 +23,9 @@ class OtpRole : public RoleInstance {
     role->index_ = ReportIndexFor(*ctx.shards);
     role->accounts_ =
         std::make_unique<activation::AccountStore>(*ctx.shards, *role->index_);
-    absl::StatusOr<std::string> token = Secret(ctx, "internal_token");
-    if (!token.ok()) return token.status();
-    role->internal_ = std::make_unique<InternalAuth>(*token);
+    absl::StatusOr<std::unique_ptr<InternalAuth>> internal = InternalAuthOf(ctx);
+    if (!internal.ok()) return internal.status();
+    role->internal_ = std::move(*internal);
 
     otp::OtpServiceImpl::Options options;
     absl::StatusOr<std::string> pepper_file = SecretPath(ctx, "otp_pepper");
@@ -98,7 +98,9 @@ class ActivationRole : public RoleInstance {
     if (!pepper.ok()) return pepper.status();
     role->hasher_ =
         std::make_unique<activation::PasscodeHasher>(*pepper, hasher_options);
-    role->internal_ = std::make_unique<InternalAuth>(secrets.internal_token);
+    absl::StatusOr<std::unique_ptr<InternalAuth>> internal = InternalAuthOf(ctx);
+    if (!internal.ok()) return internal.status();
+    role->internal_ = std::move(*internal);
     role->index_ = ReportIndexFor(*ctx.shards);
     role->accounts_ =
         std::make_unique<activation::AccountStore>(*ctx.shards, *role->index_);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "services/common/internal_auth.h"
 #include "absl/strings/string_view.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/impl/codegen/service_type.h"
@@ -88,6 +89,11 @@ const std::vector<Role>& AllRoles();
 absl::StatusOr<std::string> SecretPath(const RoleContext& ctx, absl::string_view name);
 // The contents of that file (ReadSecretFile: owner-only, long enough).
 absl::StatusOr<std::string> Secret(const RoleContext& ctx, absl::string_view name);
+
+// The role's InternalAuth: the internal_token file, and during a rotation
+// the token also accepted from internal_token_accepted (missing or empty:
+// none; otherwise it must be a valid secret file).
+absl::StatusOr<std::unique_ptr<InternalAuth>> InternalAuthOf(const RoleContext& ctx);
 
 // Parses a --services value ("all", or a comma-separated list of role names)
 // into the roles to host, in start order. INVALID_ARGUMENT names an unknown
