@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
 #include "services/audit/audit_keys.h"
 #include "services/audit/audit_server.h"
 #include "services/audit/checkpoint_signer.h"
@@ -341,6 +343,61 @@ TEST_F(AuditLogTest, QueriesBySubjectOrActorNewestFirstInPages) {
   EXPECT_EQ(ReasonOf(log_->Query(neither, 10, "", &next).status()), "FIELD_REQUIRED");
   EXPECT_EQ(ReasonOf(log_->Query(filter, 10, "garbage!", &next).status()),
             "PAGE_TOKEN_INVALID");
+}
+
+// Puts a store in the layout written before the column families: every
+// index entry back in the default family, the other families dropped.
+void ToOneColumnFamily(const std::string& path) {
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteBatch batch;
+  for (auto* h : handles) {
+    if (h->GetName() == rocksdb::kDefaultColumnFamilyName) continue;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Put(it->key(), it->value());
+  }
+  ASSERT_GT(batch.Count(), 0u);
+  ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
+  for (auto* h : handles) {
+    if (h->GetName() != rocksdb::kDefaultColumnFamilyName) {
+      ASSERT_TRUE(db->DropColumnFamily(h).ok());
+    }
+    ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+}
+
+TEST_F(AuditLogTest, AStoreWrittenWithOneColumnFamilyIsMovedAndStillFound) {
+  const std::string alice(32, 'A');
+  auto first = log_->Append({Event("old-1", alice), Event("old-2", alice)});
+  ASSERT_TRUE(first.ok()) << first.status();
+  log_.reset();
+  ToOneColumnFamily(options_.path);
+
+  Open();
+  // Its ids still dedupe, its subject index still answers.
+  auto again = log_->Append({Event("old-2", alice), Event("new-1", alice)});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE((*again)[0].duplicate);
+  EXPECT_EQ((*again)[0].leaf_index, (*first)[1].leaf_index);
+  EXPECT_FALSE((*again)[1].duplicate);
+  v1::AuditFilter filter;
+  filter.set_subject(alice);
+  std::string next;
+  auto found = log_->Query(filter, 10, "", &next);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->size(), 3u);
+  // And nothing of it is left where it was.
+  std::unique_ptr<rocksdb::Iterator> it(log_->db()->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const char kind = it->key()[0];
+    EXPECT_TRUE(kind != 'A' && kind != 'E' && kind != 'S') << it->key().ToString();
+  }
 }
 
 TEST(CheckpointSignerTest, SignedCheckpointsVerifyAndAnyChangeIsCaught) {
