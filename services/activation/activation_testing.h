@@ -14,7 +14,9 @@
 #include "grpcpp/server.h"
 #include "services/activation/activation.h"
 #include "services/common/clock.h"
+#include "services/common/internal_auth.h"
 #include "services/common/random.h"
+#include "services/otp/grpc_otp_client.h"
 #include "storage/shard/rocksdb_kv_store.h"
 
 namespace eid::activation {
@@ -127,7 +129,8 @@ class ActivationHarness {
   std::unique_ptr<AccountStore> accounts_;
   ScriptedOtpService scripted_otp_;
   std::unique_ptr<grpc::Server> otp_server_;
-  std::unique_ptr<v1::OtpService::Stub> otp_stub_;
+  InternalAuth internal_auth_{""};
+  std::unique_ptr<otp::GrpcOtpClient> otp_client_;  // Over otp_server_.
   RecordingAuditSink audit_;
   std::unique_ptr<PasscodeHasher> hasher_;
   std::unique_ptr<Activation> core_;

@@ -41,6 +41,10 @@ struct RoleContext {
   // hosts the role, else its --peers address). Null until this process's
   // server has started: call it when serving, not while being created.
   std::function<std::shared_ptr<grpc::Channel>(absl::string_view role)> channel_to;
+  // Another role this process hosts, already created (a role's needs are
+  // created before it), else null: a role calls what it finds here directly
+  // instead of through the in-process channel.
+  std::function<class RoleInstance*(absl::string_view role)> hosted_role;
   // How the otp role sends SMS.
   struct Sms {
     std::string transport = "outbox";  // "outbox" or "kannel".
@@ -48,6 +52,8 @@ struct RoleContext {
     std::string kannel_address;        // host:port of the smsbox.
     std::string kannel_credentials_file;
   } sms;
+  // Passcode hashes the activation role runs at once (0: one per CPU).
+  int passcode_hash_concurrency = 0;
   // The files of keys_dir the role being created declared (Role::secrets):
   // the only ones Secret and SecretPath let it read.
   std::vector<absl::string_view> secrets;
