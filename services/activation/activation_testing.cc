@@ -129,7 +129,7 @@ ActivationHarness::ActivationHarness(v1::OtpService::Service* otp)
   PasscodeHasher::Options fast;
   fast.ops_limit = 1;
   fast.mem_limit_bytes = 64 << 10;
-  hasher_ = std::make_unique<PasscodeHasher>(std::string(32, 'p'), fast);
+  hasher_ = std::make_unique<PasscodeHasher>(std::string(32, 'p'), fast, &hash_gate_);
   ActivationSecrets secrets{std::string(32, 'a'), std::string(32, 'b'),
                             std::string(32, 'c'), ""};
   core_ = std::make_unique<Activation>(*accounts_, *otp_client_, audit_, clock_,
