@@ -63,6 +63,14 @@ std::string CheckpointKey(uint32_t partition, uint64_t tree_size) {
 
 std::string CheckpointPrefix(uint32_t partition) { return Prefix('C', partition); }
 
+std::string SigningKeyKey(uint32_t key_id) {
+  std::string key = SigningKeyPrefix();
+  PutBigEndian32(key_id, &key);
+  return key;
+}
+
+std::string SigningKeyPrefix() { return "K"; }
+
 std::string EventIdKey(absl::string_view event_id) {
   std::string key = "E";
   key.append(event_id.data(), event_id.size());

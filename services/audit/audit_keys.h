@@ -10,6 +10,7 @@
 //   'E' event_id               -> p index(8): the event is already in the log
 //   'S' subject(32) time(8) p index(8)   -> "" (query by subject)
 //   'A' actor '\0' time(8) p index(8)    -> "" (query by actor)
+//   'K' key_id(4)              -> a VerificationKey that has signed checkpoints
 //
 // Integers are big-endian so byte order is numeric order; times are Unix
 // microseconds of the event. A query by time alone reads the leaves: within
@@ -41,6 +42,11 @@ bool ParsePlace(absl::string_view bytes, uint32_t* partition, uint64_t* index);
 
 std::string SubjectIndexKey(absl::string_view subject, int64_t time_us,
                             uint32_t partition, uint64_t index);
+// Where the public half of checkpoint-signing key `key_id` is kept, and the
+// prefix of all of them.
+std::string SigningKeyKey(uint32_t key_id);
+std::string SigningKeyPrefix();
+
 std::string ActorIndexKey(absl::string_view actor, int64_t time_us,
                           uint32_t partition, uint64_t index);
 

@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -33,6 +34,7 @@
 #include "absl/types/span.h"
 #include "eid/v1/audit.pb.h"
 #include "rocksdb/db.h"
+#include "services/audit/audit_db.h"
 #include "services/audit/merkle.h"
 #include "services/common/clock.h"
 
@@ -115,11 +117,24 @@ class AuditLog {
   absl::StatusOr<std::vector<v1::Checkpoint>> ListCheckpoints(
       uint32_t partition, uint64_t from_size, int limit) const;
 
-  // The underlying database (tests tamper with it; the query layer scans
-  // its indexes).
-  rocksdb::DB* db() const { return db_.get(); }
+  // The underlying database (tests tamper with it). Leaves, subtree hashes
+  // and checkpoints are in its default column family (audit_db.h).
+  rocksdb::DB* db() const { return store_->db(); }
 
  private:
+  // An event id and its hash, computed once by Append's caller: the id goes
+  // through three hash sets on its way (the call's, the claims, the group's).
+  struct IdRef {
+    absl::string_view id;
+    size_t hash;
+    bool operator==(const IdRef& other) const {
+      return hash == other.hash && id == other.id;
+    }
+    template <typename H>
+    friend H AbslHashValue(H h, const IdRef& ref) {
+      return H::combine(std::move(h), ref.hash);
+    }
+  };
   struct Pending;    // One event, prepared by its caller.
   struct Request;    // One call's events of one partition.
   struct Partition;  // A partition's queue and committer.
@@ -147,7 +162,8 @@ class AuditLog {
 
   const Options options_;
   Clock& clock_;
-  std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<AuditDb> store_;
+  rocksdb::DB* db_ = nullptr;  // store_->db()
 
   mutable absl::Mutex trees_mu_;
   std::vector<CompactRange> trees_ ABSL_GUARDED_BY(trees_mu_);
@@ -156,7 +172,7 @@ class AuditLog {
   // its group's ids are free, so an id sent to two partitions at once (the
   // same id with another subject) is still recorded once.
   absl::Mutex claims_mu_;
-  absl::flat_hash_set<absl::string_view> claims_ ABSL_GUARDED_BY(claims_mu_);
+  absl::flat_hash_set<IdRef> claims_ ABSL_GUARDED_BY(claims_mu_);
 
   std::vector<std::unique_ptr<Partition>> parts_;
 };

@@ -1,11 +1,14 @@
 #include "services/audit/audit_log.h"
 
 #include <atomic>
+#include <filesystem>
 #include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
 #include "services/audit/audit_keys.h"
 #include "services/audit/audit_server.h"
 #include "services/audit/checkpoint_signer.h"
@@ -342,6 +345,61 @@ TEST_F(AuditLogTest, QueriesBySubjectOrActorNewestFirstInPages) {
             "PAGE_TOKEN_INVALID");
 }
 
+// Puts a store in the layout written before the column families: every
+// index entry back in the default family, the other families dropped.
+void ToOneColumnFamily(const std::string& path) {
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteBatch batch;
+  for (auto* h : handles) {
+    if (h->GetName() == rocksdb::kDefaultColumnFamilyName) continue;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Put(it->key(), it->value());
+  }
+  ASSERT_GT(batch.Count(), 0u);
+  ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
+  for (auto* h : handles) {
+    if (h->GetName() != rocksdb::kDefaultColumnFamilyName) {
+      ASSERT_TRUE(db->DropColumnFamily(h).ok());
+    }
+    ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+}
+
+TEST_F(AuditLogTest, AStoreWrittenWithOneColumnFamilyIsMovedAndStillFound) {
+  const std::string alice(32, 'A');
+  auto first = log_->Append({Event("old-1", alice), Event("old-2", alice)});
+  ASSERT_TRUE(first.ok()) << first.status();
+  log_.reset();
+  ToOneColumnFamily(options_.path);
+
+  Open();
+  // Its ids still dedupe, its subject index still answers.
+  auto again = log_->Append({Event("old-2", alice), Event("new-1", alice)});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE((*again)[0].duplicate);
+  EXPECT_EQ((*again)[0].leaf_index, (*first)[1].leaf_index);
+  EXPECT_FALSE((*again)[1].duplicate);
+  v1::AuditFilter filter;
+  filter.set_subject(alice);
+  std::string next;
+  auto found = log_->Query(filter, 10, "", &next);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->size(), 3u);
+  // And nothing of it is left where it was.
+  std::unique_ptr<rocksdb::Iterator> it(log_->db()->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const char kind = it->key()[0];
+    EXPECT_TRUE(kind != 'A' && kind != 'E' && kind != 'S') << it->key().ToString();
+  }
+}
+
 TEST(CheckpointSignerTest, SignedCheckpointsVerifyAndAnyChangeIsCaught) {
   auto signer = CheckpointSigner::FromSeed(std::string(32, '\x07'), absl::UnixEpoch());
   ASSERT_TRUE(signer.ok());
@@ -364,13 +422,20 @@ TEST(CheckpointSignerTest, SignedCheckpointsVerifyAndAnyChangeIsCaught) {
   EXPECT_FALSE(CheckpointSigner::FromSeed("short", absl::UnixEpoch()).ok());
 }
 
-TEST(AuditServerTest, CheckpointsArePagedOldestFirstAndEachVerifies) {
-  FakeClock clock;
-  const std::string dir = absl::StrCat(getenv("TEST_TMPDIR"), "/server");
+// A server under $TEST_TMPDIR/<name> that checkpoints only when told
+// (CheckpointNow).
+AuditServer::Options ServerOptions(absl::string_view name) {
+  const std::string dir = absl::StrCat(getenv("TEST_TMPDIR"), "/", name);
   AuditServer::Options options;
   options.dir = dir + "/log";
   options.signing_seed_file = dir + "/keys/audit_signing_seed";
-  options.checkpoint_interval = absl::ZeroDuration();  // Only CheckpointNow.
+  options.checkpoint_interval = absl::ZeroDuration();
+  return options;
+}
+
+TEST(AuditServerTest, CheckpointsArePagedOldestFirstAndEachVerifies) {
+  FakeClock clock;
+  const AuditServer::Options options = ServerOptions("server");
   ASSERT_TRUE(EnsureDevSecretFile(options.signing_seed_file, 32, SystemRandom::Get()).ok());
   auto server = AuditServer::Open(options, clock);
   ASSERT_TRUE(server.ok()) << server.status();
@@ -405,6 +470,68 @@ TEST(AuditServerTest, CheckpointsArePagedOldestFirstAndEachVerifies) {
   v1::ListCheckpointsResponse bad;
   EXPECT_EQ((*server)->service().ListCheckpoints(nullptr, &request, &bad).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST(AuditServerTest, CheckpointsStayCheckableAfterTheSigningKeyIsReplaced) {
+  FakeClock clock;
+  const AuditServer::Options options = ServerOptions("rotation");
+  const auto new_seed = [&] {
+    std::filesystem::remove(options.signing_seed_file);
+    return EnsureDevSecretFile(options.signing_seed_file, 32, SystemRandom::Get());
+  };
+  const auto keys_of = [](AuditServer& server) {
+    v1::GetCheckpointKeysResponse keys;
+    EXPECT_TRUE(server.service().GetCheckpointKeys(nullptr, nullptr, &keys).ok());
+    return std::vector<v1::VerificationKey>(keys.keys().begin(), keys.keys().end());
+  };
+  const std::string subject(32, 'r');
+  ASSERT_TRUE(new_seed().ok());
+  uint32_t p = 0;
+  uint32_t old_id = 0;
+  {
+    auto server = AuditServer::Open(options, clock);
+    ASSERT_TRUE(server.ok()) << server.status();
+    p = (*(*server)->log().Append({Event("before", subject)}))[0].partition;
+    ASSERT_TRUE((*server)->CheckpointNow().ok());
+    old_id = (*server)->signer().public_key().key_id();
+  }
+  clock.Advance(absl::Hours(1));
+  ASSERT_TRUE(new_seed().ok());
+  const absl::Time replaced_at = clock.Now();
+  std::vector<v1::VerificationKey> keys;
+  {
+    auto server = AuditServer::Open(options, clock);
+    ASSERT_TRUE(server.ok()) << server.status();
+    ASSERT_TRUE((*server)->log().Append({Event("after", subject)}).ok());
+    ASSERT_TRUE((*server)->CheckpointNow().ok());
+    keys = keys_of(**server);
+    ASSERT_EQ(keys.size(), 2u);
+    EXPECT_EQ(keys[0].key_id(), (*server)->signer().public_key().key_id());
+    EXPECT_FALSE(keys[0].has_signing_until());
+    EXPECT_EQ(keys[1].key_id(), old_id);
+    EXPECT_EQ(FromProtoTime(keys[1].signing_until()), replaced_at);
+
+    v1::ListCheckpointsRequest request;
+    request.set_partition(p);
+    v1::ListCheckpointsResponse list;
+    ASSERT_TRUE((*server)->service().ListCheckpoints(nullptr, &request, &list).ok());
+    ASSERT_GE(list.checkpoints_size(), 3);  // Size 0 and 1 by the old key, 2 by the new.
+    for (const v1::Checkpoint& c : list.checkpoints()) {
+      EXPECT_TRUE(VerifyCheckpoint(c, keys).ok()) << c.tree_size();
+    }
+    // Without the old key the old checkpoints could not be checked.
+    EXPECT_EQ(list.checkpoints(0).key_id(), old_id);
+    EXPECT_EQ(VerifyCheckpoint(list.checkpoints(0), {keys[0]}).code(),
+              absl::StatusCode::kDataLoss);
+  }
+  clock.Advance(absl::Hours(1));
+  auto again = AuditServer::Open(options, clock);  // Same key: nothing changes.
+  ASSERT_TRUE(again.ok()) << again.status();
+  const std::vector<v1::VerificationKey> same = keys_of(**again);
+  ASSERT_EQ(same.size(), 2u);
+  for (size_t i = 0; i < same.size(); ++i) {
+    EXPECT_EQ(same[i].SerializeAsString(), keys[i].SerializeAsString()) << i;
+  }
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "services/audit/audit_server.h"
 
+#include "services/audit/signing_key_history.h"
 #include "services/common/log.h"
 #include "services/common/secrets.h"
 
@@ -21,8 +22,11 @@ absl::StatusOr<std::unique_ptr<AuditServer>> AuditServer::Open(const Options& op
   absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(log_options, clock);
   if (!log.ok()) return log.status();
   server->log_ = std::move(*log);
-  server->service_ =
-      std::make_unique<AuditServiceImpl>(*server->log_, *server->signer_);
+  // Past keys stay served: checkpoints they signed remain checkable.
+  absl::StatusOr<std::vector<v1::VerificationKey>> keys =
+      RecordSigningKey(*server->log_->db(), server->signer_->public_key(), clock.Now());
+  if (!keys.ok()) return keys.status();
+  server->service_ = std::make_unique<AuditServiceImpl>(*server->log_, std::move(*keys));
   if (absl::Status s = server->CheckpointNow(); !s.ok()) return s;
   if (options.checkpoint_interval > absl::ZeroDuration()) {
     server->checkpointer_ =

@@ -23,8 +23,9 @@ int PageSize(const v1::PageRequest& page) {
 
 }  // namespace
 
-AuditServiceImpl::AuditServiceImpl(AuditLog& log, const CheckpointSigner& signer)
-    : log_(log), signer_(signer) {}
+AuditServiceImpl::AuditServiceImpl(AuditLog& log,
+                                   std::vector<v1::VerificationKey> checkpoint_keys)
+    : log_(log), checkpoint_keys_(std::move(checkpoint_keys)) {}
 
 grpc::Status AuditServiceImpl::Append(grpc::ServerContext*,
                                       const v1::AppendRequest* r,
@@ -93,7 +94,7 @@ grpc::Status AuditServiceImpl::ListCheckpoints(grpc::ServerContext*,
 grpc::Status AuditServiceImpl::GetCheckpointKeys(grpc::ServerContext*,
                                                  const v1::GetCheckpointKeysRequest*,
                                                  v1::GetCheckpointKeysResponse* out) {
-  *out->add_keys() = signer_.public_key();
+  for (const v1::VerificationKey& key : checkpoint_keys_) *out->add_keys() = key;
   return grpc::Status::OK;
 }
 

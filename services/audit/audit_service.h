@@ -1,6 +1,6 @@
-// AuditServiceImpl: eid.v1.AuditService over an AuditLog and the checkpoint
-// signer. Translates only: wire in, absl::Status -> grpc::Status out
-// (audit.proto documents every RPC). Thread-safe.
+// AuditServiceImpl: eid.v1.AuditService over an AuditLog and the public
+// halves of its checkpoint keys. Translates only: wire in, absl::Status ->
+// grpc::Status out (audit.proto documents every RPC). Thread-safe.
 //
 // Query, ExportEvents and ReadLeaves serve auditors (ROLE_AUDITOR) and
 // internal callers; GetCitizenHistory a citizen's own events (device
@@ -11,17 +11,20 @@
 #ifndef EID_SERVICES_AUDIT_AUDIT_SERVICE_H_
 #define EID_SERVICES_AUDIT_AUDIT_SERVICE_H_
 
+#include <vector>
+
 #include "eid/v1/audit.grpc.pb.h"
+#include "eid/v1/common.pb.h"
 #include "services/audit/audit_log.h"
 #include "services/audit/audit_readers.h"
-#include "services/audit/checkpoint_signer.h"
 
 namespace eid::audit {
 
 class AuditServiceImpl final : public v1::AuditService::Service {
  public:
-  // `log` and `signer` must outlive the service.
-  AuditServiceImpl(AuditLog& log, const CheckpointSigner& signer);
+  // `log` must outlive the service. `checkpoint_keys`: the public halves of
+  // every key that has signed its checkpoints (RecordSigningKey).
+  AuditServiceImpl(AuditLog& log, std::vector<v1::VerificationKey> checkpoint_keys);
 
   grpc::Status Append(grpc::ServerContext*, const v1::AppendRequest* request,
                       v1::AppendResponse* response) override;
@@ -69,7 +72,7 @@ class AuditServiceImpl final : public v1::AuditService::Service {
                   const v1::AuditFilter& filter);
 
   AuditLog& log_;
-  const CheckpointSigner& signer_;
+  const std::vector<v1::VerificationKey> checkpoint_keys_;
   ReaderAuthenticator authenticate_;
   SubjectOf subject_of_;
 };

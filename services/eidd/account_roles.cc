@@ -23,9 +23,9 @@ class OtpRole : public RoleInstance {
     role->index_ = ReportIndexFor(*ctx.shards);
     role->accounts_ =
         std::make_unique<activation::AccountStore>(*ctx.shards, *role->index_);
-    absl::StatusOr<std::string> token = Secret(ctx, "internal_token");
-    if (!token.ok()) return token.status();
-    role->internal_ = std::make_unique<InternalAuth>(*token);
+    absl::StatusOr<std::unique_ptr<InternalAuth>> internal = InternalAuthOf(ctx);
+    if (!internal.ok()) return internal.status();
+    role->internal_ = std::move(*internal);
 
     otp::OtpServiceImpl::Options options;
     absl::StatusOr<std::string> pepper_file = SecretPath(ctx, "otp_pepper");
@@ -42,6 +42,19 @@ class OtpRole : public RoleInstance {
     }
     options.kannel.host = kannel.substr(0, colon);
     options.kannel.credentials_file = ctx.sms.kannel_credentials_file;
+    // Delivery reports: audited, with a token key of their own.
+    options.dlr_address = ctx.sms.dlr_address;
+    options.kannel.dlr_url = ctx.sms.dlr_url;
+    if (!options.dlr_address.empty()) {
+      absl::StatusOr<std::string> dlr_key = SecretPath(ctx, "sms_dlr_key");
+      if (!dlr_key.ok()) return dlr_key.status();
+      options.kannel.dlr_key_file = *dlr_key;
+      absl::StatusOr<std::unique_ptr<audit::AuditClient>> audit =
+          AuditClientFor(ctx, "otp");
+      if (!audit.ok()) return audit.status();
+      role->audit_ = std::move(*audit);
+      options.dlr_audit = role->audit_.get();
+    }
     activation::AccountStore* accounts = role->accounts_.get();
     Clock* clock = ctx.clock;
     // No code goes to a locked or revoked account: the OTP service reads the
@@ -62,14 +75,19 @@ class OtpRole : public RoleInstance {
                                     lookup, ctx.metrics->registry());
     if (!service.ok()) return service.status();
     role->service_ = std::move(*service);
+    if (role->service_->dlr_port() != 0 && ctx.listening)
+      ctx.listening("sms_dlr", role->service_->dlr_port());
     return std::unique_ptr<RoleInstance>(std::move(role));
   }
 
   std::vector<GrpcServer::Service> Services() override {
     return {{"eid.v1.OtpService", service_.get()}};
   }
-  void Serving() override { service_->queue().Start(); }
-  void Stopping() override { service_->queue().Stop(); }
+  void Serving() override { service_->StartBackground(); }
+  void Stopping() override {
+    service_->StopBackground();
+    if (audit_ != nullptr) audit_->StopSending();
+  }
 
   // The service as an activation role in this process calls it.
   otp::OtpClient& client() { return *service_; }
@@ -79,6 +97,7 @@ class OtpRole : public RoleInstance {
   std::unique_ptr<activation::ReportIndex> index_;
   std::unique_ptr<activation::AccountStore> accounts_;
   std::unique_ptr<InternalAuth> internal_;
+  std::unique_ptr<audit::AuditClient> audit_;  // With delivery reports only.
   std::unique_ptr<otp::OtpServiceImpl> service_;
 };
 
@@ -105,7 +124,9 @@ class ActivationRole : public RoleInstance {
         ctx.metrics->registry());
     role->hasher_ = std::make_unique<activation::PasscodeHasher>(
         *pepper, hasher_options, role->hash_gate_.get());
-    role->internal_ = std::make_unique<InternalAuth>(secrets.internal_token);
+    absl::StatusOr<std::unique_ptr<InternalAuth>> internal = InternalAuthOf(ctx);
+    if (!internal.ok()) return internal.status();
+    role->internal_ = std::move(*internal);
     role->index_ = ReportIndexFor(*ctx.shards);
     role->accounts_ =
         std::make_unique<activation::AccountStore>(*ctx.shards, *role->index_);

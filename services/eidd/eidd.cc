@@ -33,6 +33,7 @@ constexpr struct {
     {"answer_pepper", 32},     // HMAC key of stored security answers.
     {"audit_subject_key", 32},  // HMAC key of ID numbers in audit subjects.
     {"internal_token", 32},    // Shared by eid's own services (until mTLS).
+    {"sms_dlr_key", 32},       // HMAC key of Kannel delivery-report URLs.
 };
 
 absl::Status MakeDir(const std::string& dir) {
@@ -113,6 +114,11 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
       options.kannel_credentials_file.empty()
           ? keys_dir + "/kannel_credentials"
           : options.kannel_credentials_file;
+  context.sms.dlr_address = options.sms_dlr_address;
+  context.sms.dlr_url = options.sms_dlr_url;
+  context.listening = [self](absl::string_view name, int port) {
+    if (name == "sms_dlr") self->sms_dlr_port_ = port;
+  };
   std::vector<GrpcServer::Service> services;
   for (const Role* role : *roles) {
     context.secrets = role->secrets;  // What it may read from keys_dir.

@@ -52,6 +52,12 @@ class Eidd {
     std::string sms_outbox;  // Empty: <data_dir>/sms-outbox.jsonl.
     std::string kannel_address = "127.0.0.1:13013";
     std::string kannel_credentials_file;  // Empty: <keys_dir>/kannel_credentials.
+    // Kannel delivery reports (sms_transport "kannel"): the otp role's HTTP
+    // listener for smsbox's callbacks, host:port (port 0 picks a free one);
+    // empty: no reports asked for. sms_dlr_url: the URL smsbox reaches it
+    // at; empty: http://<sms_dlr_address>/kannel/dlr.
+    std::string sms_dlr_address;
+    std::string sms_dlr_url;
     // Create missing secret files with random content (development only).
     bool generate_dev_keys = false;
     // Passcode hashes (Argon2id, 19 MiB each) the activation role runs at
@@ -81,6 +87,8 @@ class Eidd {
   int metrics_port() const { return metrics_->port(); }
   // The health-only port (0 if --health_address is not set).
   int health_port() const { return server_->health_port(); }
+  // The otp role's delivery-report port (0 if none).
+  int sms_dlr_port() const { return sms_dlr_port_; }
   // Whether the gRPC port requires mutual TLS.
   bool tls() const { return tls_.has_value(); }
   // The router the roles use (null if no hosted role needs the shards).
@@ -121,6 +129,7 @@ class Eidd {
 
   std::unique_ptr<MetricsEndpoint> metrics_;
   std::unique_ptr<RpcMetrics> rpc_metrics_;
+  int sms_dlr_port_ = 0;
   std::unique_ptr<storage::ShardRouter> router_;  // Outlives the roles.
   // The store of the shard role hosted here (set while it is created), which
   // router_ calls directly; owned by that role.

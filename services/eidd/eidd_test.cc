@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -9,8 +12,13 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "eid/v1/audit.grpc.pb.h"
+#include "services/common/internal_auth.h"
+#include "services/common/secrets.h"
 #include "services/common/status.h"
 #include "services/common/tls.h"
+#include "services/otp/http_client.h"
+#include "services/otp/kannel_dlr.h"
 #include "tests/util/test_certs.h"
 
 namespace eid {
@@ -24,8 +32,8 @@ std::string TestDir() {
                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
 }
 
-Eidd::Options TlsOptions(const std::string& services, const TestCerts& certs,
-                         const std::string& identity, const std::string& data_dir) {
+// Plaintext, on free loopback ports, with development keys.
+Eidd::Options LocalOptions(const std::string& services, const std::string& data_dir) {
   Eidd::Options options;
   options.services = services;
   options.grpc_address = "127.0.0.1:0";
@@ -33,6 +41,12 @@ Eidd::Options TlsOptions(const std::string& services, const TestCerts& certs,
   options.data_dir = data_dir;
   options.generate_dev_keys = true;
   options.shutdown_grace = absl::Milliseconds(200);
+  return options;
+}
+
+Eidd::Options TlsOptions(const std::string& services, const TestCerts& certs,
+                         const std::string& identity, const std::string& data_dir) {
+  Eidd::Options options = LocalOptions(services, data_dir);
   options.tls = certs.Files(identity);
   return options;
 }
@@ -48,14 +62,7 @@ std::string Health(const std::shared_ptr<grpc::Channel>& channel) {
 }
 
 TEST(EiddTest, AllModeRoutesToItsOwnShardInProcess) {
-  Eidd::Options options;
-  options.services = "all";
-  options.grpc_address = "127.0.0.1:0";
-  options.metrics_address = "127.0.0.1:0";
-  options.data_dir = std::string(getenv("TEST_TMPDIR")) + "/all";
-  options.generate_dev_keys = true;
-  options.shutdown_grace = absl::Milliseconds(200);
-  auto eidd = Eidd::Start(options);
+  auto eidd = Eidd::Start(LocalOptions("all", std::string(getenv("TEST_TMPDIR")) + "/all"));
   ASSERT_TRUE(eidd.ok()) << eidd.status();
   storage::ShardRouter* shards = (*eidd)->shards();
   ASSERT_NE(shards, nullptr);
@@ -74,14 +81,54 @@ TEST(EiddTest, AllModeRoutesToItsOwnShardInProcess) {
   (*eidd)->Shutdown();
 }
 
-TEST(EiddTest, ARoleWithoutStorageNeedsNoRouter) {
+TEST(EiddTest, TheOtpRoleListensForKannelDeliveryReports) {
+  Eidd::Options options = LocalOptions("all", TestDir());
+  options.sms_transport = "kannel";
+  options.kannel_address = "127.0.0.1:9";  // Never reached: nothing is sent.
+  options.kannel_credentials_file = TestDir() + "-kannel_credentials";
+  {
+    std::ofstream(options.kannel_credentials_file) << "eid:pw\n";
+    chmod(options.kannel_credentials_file.c_str(), 0600);
+  }
+  options.sms_dlr_address = "127.0.0.1:0";
+  auto eidd = Eidd::Start(options);
+  ASSERT_TRUE(eidd.ok()) << eidd.status();
+  const int port = (*eidd)->sms_dlr_port();
+  ASSERT_GT(port, 0);
+  auto get = [port](const std::string& target) {
+    absl::StatusOr<otp::HttpResponse> r =
+        otp::HttpGet("127.0.0.1", port, target, absl::Seconds(5));
+    return r.ok() ? r->status : -1;
+  };
+  // A token under another key: refused. A genuine token (the generated
+  // key) for a message the queue does not hold: unknown.
+  EXPECT_EQ(get(absl::StrCat("/kannel/dlr?id=m0-00&n=1&type=1&auth=",
+                             std::string(64, '0'))),
+            403);
+  auto auth = otp::DlrAuthenticator::FromFile(TestDir() + "/keys/sms_dlr_key");
+  ASSERT_TRUE(auth.ok()) << auth.status();
+  EXPECT_EQ(get(absl::StrCat("/kannel/dlr?id=m0-00&n=1&type=1&auth=",
+                             auth->Token("m0-00", 1))),
+            404);
+  (*eidd)->Shutdown();
+}
+
+TEST(EiddTest, DeliveryReportsNeedTheKannelTransport) {
   Eidd::Options options;
-  options.services = "audit";
+  options.services = "all";
   options.grpc_address = "127.0.0.1:0";
   options.metrics_address = "127.0.0.1:0";
-  options.data_dir = std::string(getenv("TEST_TMPDIR")) + "/audit-only";
+  options.data_dir = TestDir();
   options.generate_dev_keys = true;
+  options.sms_dlr_address = "127.0.0.1:0";
   auto eidd = Eidd::Start(options);
+  ASSERT_FALSE(eidd.ok());
+  EXPECT_THAT(std::string(eidd.status().message()), HasSubstr("--sms_transport=kannel"));
+}
+
+TEST(EiddTest, ARoleWithoutStorageNeedsNoRouter) {
+  auto eidd =
+      Eidd::Start(LocalOptions("audit", std::string(getenv("TEST_TMPDIR")) + "/audit-only"));
   ASSERT_TRUE(eidd.ok()) << eidd.status();
   EXPECT_EQ((*eidd)->shards(), nullptr);
 }
@@ -149,6 +196,41 @@ TEST(EiddTest, ATlsKeyOthersMayReadFailsFast) {
   auto eidd = Eidd::Start(options);
   EXPECT_EQ(eidd.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(eidd.status().message(), HasSubstr("--tls_key"));
+}
+
+// During a rotation a second internal token is accepted (never sent), so
+// pods of the old and new generation accept each other's internal calls.
+TEST(EiddTest, AcceptsTheTokenOfAnInternalTokenRotation) {
+  const std::string dir = TestDir();
+  const std::string accepted(32, 'n');  // Stands for the next token.
+  std::filesystem::create_directories(dir + "/keys");
+  {
+    std::ofstream out(dir + "/keys/internal_token_accepted");
+    out << accepted;
+  }
+  std::filesystem::permissions(dir + "/keys/internal_token_accepted",
+                               std::filesystem::perms::owner_read);
+  auto eidd = Eidd::Start(LocalOptions("audit", dir));
+  ASSERT_TRUE(eidd.ok()) << eidd.status();
+  auto stub = v1::AuditService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", (*eidd)->grpc_port()), grpc::InsecureChannelCredentials()));
+  const auto query_as = [&](const std::string& token) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    InternalAuth(token).Attach(context);
+    v1::QueryRequest request;
+    request.mutable_filter()->set_actor("account:someone");
+    v1::QueryResponse response;
+    return stub->Query(&context, request, &response).error_code();
+  };
+  absl::StatusOr<std::string> current = ReadSecretFile(dir + "/keys/internal_token");
+  ASSERT_TRUE(current.ok()) << current.status();
+  EXPECT_EQ(query_as(*current), grpc::StatusCode::OK);
+  EXPECT_EQ(query_as(accepted), grpc::StatusCode::OK);
+  // Any other token is no internal caller (audit alone cannot check a
+  // session instead: UNAVAILABLE).
+  EXPECT_NE(query_as(std::string(32, 'x')), grpc::StatusCode::OK);
+  (*eidd)->Shutdown();
 }
 
 }  // namespace

@@ -59,6 +59,13 @@ ABSL_FLAG(std::string, tls_cert, "",
           "spiffe://eid/<role> are its identity when it calls other processes.");
 ABSL_FLAG(std::string, tls_key, "",
           "Mutual TLS: the certificate's PEM private key, mode 0600.");
+ABSL_FLAG(std::string, sms_dlr_address, "",
+          "host:port where the otp role listens for Kannel delivery reports "
+          "(sms_transport=kannel; port 0 picks a free one); empty: none asked "
+          "for. Tokens are keyed by <keys_dir>/sms_dlr_key.");
+ABSL_FLAG(std::string, sms_dlr_url, "",
+          "The URL smsbox calls with delivery reports; default "
+          "http://<sms_dlr_address>/kannel/dlr.");
 ABSL_FLAG(std::string, health_address, "",
           "host:port of a plaintext port serving only the gRPC health service "
           "(for probes without a certificate); empty: none.");
@@ -66,8 +73,8 @@ ABSL_FLAG(int, passcode_hash_concurrency, 0,
           "Passcode hashes (Argon2id, 19 MiB of memory each) run at once; "
           "more wait. 0: the number of CPUs this process may use.");
 ABSL_FLAG(std::string, port_file, "",
-          "If set, write \"grpc=PORT\\nmetrics=PORT\\n\" (and \"health=PORT\\n\") "
-          "here once serving.");
+          "If set, write \"grpc=PORT\\nmetrics=PORT\\n\" (and \"health=PORT\\n\", "
+          "\"sms_dlr=PORT\\n\") here once serving.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
 
 namespace {
@@ -86,12 +93,14 @@ bool SetLogLevel(const std::string& name) {
   return false;
 }
 
-bool WritePortFile(const std::string& path, int grpc, int metrics, int health) {
+bool WritePortFile(const std::string& path, int grpc, int metrics, int health,
+                   int sms_dlr) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
     out << "grpc=" << grpc << "\nmetrics=" << metrics << "\n";
     if (health != 0) out << "health=" << health << "\n";
+    if (sms_dlr != 0) out << "sms_dlr=" << sms_dlr << "\n";
     if (!out) return false;
   }
   return std::rename(tmp.c_str(), path.c_str()) == 0;
@@ -138,6 +147,8 @@ int main(int argc, char** argv) {
   options.tls = {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
                  absl::GetFlag(FLAGS_tls_key)};
   options.health_address = absl::GetFlag(FLAGS_health_address);
+  options.sms_dlr_address = absl::GetFlag(FLAGS_sms_dlr_address);
+  options.sms_dlr_url = absl::GetFlag(FLAGS_sms_dlr_url);
 
   absl::StatusOr<std::unique_ptr<eid::Eidd>> eidd = eid::Eidd::Start(options);
   if (!eidd.ok()) {
@@ -158,6 +169,11 @@ int main(int argc, char** argv) {
   }
   std::printf("eidd: metrics  http://%s:%d/metrics\n", metrics_host.c_str(),
               (*eidd)->metrics_port());
+  if ((*eidd)->sms_dlr_port() != 0) {
+    const std::string& dlr = options.sms_dlr_address;
+    std::printf("eidd: sms dlr  http://%s:%d/kannel/dlr (Kannel delivery reports)\n",
+                dlr.substr(0, dlr.rfind(':')).c_str(), (*eidd)->sms_dlr_port());
+  }
   std::fflush(stdout);
   eid::log::Info("eidd.started")
       .With("roles", absl::StrJoin((*eidd)->roles(), ","))
@@ -167,7 +183,7 @@ int main(int argc, char** argv) {
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty() &&
       !WritePortFile(port_file, (*eidd)->grpc_port(), (*eidd)->metrics_port(),
-                     (*eidd)->health_port())) {
+                     (*eidd)->health_port(), (*eidd)->sms_dlr_port())) {
     std::fprintf(stderr, "eidd: cannot write --port_file %s\n", port_file.c_str());
     return 1;
   }

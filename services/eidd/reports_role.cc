@@ -14,9 +14,9 @@ class ReportsRole : public RoleInstance {
  public:
   static absl::StatusOr<std::unique_ptr<RoleInstance>> Create(RoleContext& ctx) {
     auto role = std::unique_ptr<ReportsRole>(new ReportsRole());
-    absl::StatusOr<std::string> token = Secret(ctx, "internal_token");
-    if (!token.ok()) return token.status();
-    role->internal_ = std::make_unique<InternalAuth>(*token);
+    absl::StatusOr<std::unique_ptr<InternalAuth>> internal = InternalAuthOf(ctx);
+    if (!internal.ok()) return internal.status();
+    role->internal_ = std::move(*internal);
     role->index_ = ReportIndexFor(*ctx.shards);
     absl::StatusOr<std::unique_ptr<audit::AuditClient>> audit =
         AuditClientFor(ctx, "reports");

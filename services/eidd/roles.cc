@@ -1,5 +1,7 @@
 #include "services/eidd/roles.h"
 
+#include <sys/stat.h>
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -84,11 +86,11 @@ class AuditRole : public RoleInstance {
     auto server = audit::AuditServer::Open(options, *ctx.clock);
     if (!server.ok()) return server.status();
     auto role = std::unique_ptr<AuditRole>(new AuditRole(std::move(*server)));
-    absl::StatusOr<std::string> token = Secret(ctx, "internal_token");
-    if (!token.ok()) return token.status();
+    absl::StatusOr<std::unique_ptr<InternalAuth>> internal = InternalAuthOf(ctx);
+    if (!internal.ok()) return internal.status();
     absl::StatusOr<std::string> subject_key = Secret(ctx, "audit_subject_key");
     if (!subject_key.ok()) return subject_key.status();
-    role->internal_ = std::make_unique<InternalAuth>(*token);
+    role->internal_ = std::move(*internal);
     role->server_->service().SetReaders(
         ReaderAuthenticator(*role->internal_, ctx.channel_to),
         [key = *subject_key](absl::string_view id_number) {
@@ -151,32 +153,55 @@ class AuditRole : public RoleInstance {
 const std::vector<Role>& AllRoles() {
   static const auto* const roles = new std::vector<Role>{
       // name, summary, needs, secrets (files in --keys_dir), create.
-      {"shard", "storage shard: namespaced KV and replay guard on RocksDB", {}, {},
+      {"shard",
+       "storage shard: namespaced KV and replay guard on RocksDB",
+       {},
+       {},
        &ShardRole::Create},
-      {"audit", "tamper-evident audit log, proofs and citizen history", {},
-       {"audit_signing_seed", "audit_subject_key", "internal_token"}, &AuditRole::Create},
-      {"otp", "OTP codes and SMS delivery", {"shard", "audit"},
-       {"otp_pepper", "internal_token"}, &CreateOtpRole},
-      {"activation", "registration, approval, activation, login, recovery",
+      {"audit",
+       "tamper-evident audit log, proofs and citizen history",
+       {},
+       {"audit_signing_seed", "audit_subject_key", "internal_token",
+        "internal_token_accepted"},
+       &AuditRole::Create},
+      {"otp",
+       "OTP codes and SMS delivery",
+       {"shard", "audit"},
+       {"otp_pepper", "sms_dlr_key", "internal_token", "internal_token_accepted"},
+       &CreateOtpRole},
+      {"activation",
+       "registration, approval, activation, login, recovery",
        {"shard", "otp", "audit"},
        {"passcode_pepper", "id_hash_key", "answer_pepper", "audit_subject_key",
-        "internal_token"},
+        "internal_token", "internal_token_accepted"},
        &CreateActivationRole},
-      {"qr", "one-minute signed identity QR codes and their keys",
-       {"activation", "audit"}, {"qr_signing_seed", "internal_token"}, &CreateQrRole},
-      {"verification", "QR verification, replay guard, wallet documents",
+      {"qr",
+       "one-minute signed identity QR codes and their keys",
+       {"activation", "audit"},
+       {"qr_signing_seed", "internal_token", "internal_token_accepted"},
+       &CreateQrRole},
+      {"verification",
+       "QR verification, replay guard, wallet documents",
        {"shard", "activation", "qr", "audit"},
-       {"id_hash_key", "audit_subject_key", "internal_token"}, &CreateVerificationRole},
-      {"reports", "registration and activation counts, not-activated lists",
-       {"shard", "activation", "audit"}, {"internal_token"}, &CreateReportsRole},
+       {"id_hash_key", "audit_subject_key", "internal_token",
+        "internal_token_accepted"},
+       &CreateVerificationRole},
+      {"reports",
+       "registration and activation counts, not-activated lists",
+       {"shard", "activation", "audit"},
+       {"internal_token", "internal_token_accepted"},
+       &CreateReportsRole},
   };
   return *roles;
 }
 
-absl::StatusOr<std::string> SecretPath(const RoleContext& ctx, absl::string_view name) {
-  if (std::find(ctx.secrets.begin(), ctx.secrets.end(), name) == ctx.secrets.end()) {
+absl::StatusOr<std::string> SecretPath(const RoleContext& ctx,
+                                       absl::string_view name) {
+  if (std::find(ctx.secrets.begin(), ctx.secrets.end(), name) ==
+      ctx.secrets.end()) {
     return absl::InternalError(absl::StrCat(
-        "secret file ", name, " is not in this role's secrets (services/eidd/roles.cc)"));
+        "secret file ", name,
+        " is not in this role's secrets (services/eidd/roles.cc)"));
   }
   return absl::StrCat(ctx.keys_dir, "/", name);
 }
@@ -187,6 +212,21 @@ absl::StatusOr<std::string> Secret(const RoleContext& ctx, absl::string_view nam
   absl::StatusOr<std::string> secret = ReadSecretFile(*path);
   if (!secret.ok()) return WithContext(secret.status(), "--keys_dir");
   return secret;
+}
+
+absl::StatusOr<std::unique_ptr<InternalAuth>> InternalAuthOf(const RoleContext& ctx) {
+  absl::StatusOr<std::string> token = Secret(ctx, "internal_token");
+  if (!token.ok()) return token.status();
+  absl::StatusOr<std::string> accepted_path = SecretPath(ctx, "internal_token_accepted");
+  if (!accepted_path.ok()) return accepted_path.status();
+  std::string accepted;
+  struct stat st;
+  if (stat(accepted_path->c_str(), &st) == 0 && st.st_size > 0) {
+    absl::StatusOr<std::string> read = ReadSecretFile(*accepted_path);
+    if (!read.ok()) return WithContext(read.status(), "--keys_dir");
+    accepted = std::move(*read);
+  }
+  return std::make_unique<InternalAuth>(std::move(*token), std::move(accepted));
 }
 
 absl::StatusOr<std::vector<const Role*>> ParseServices(absl::string_view flag) {

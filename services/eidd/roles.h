@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "services/common/internal_auth.h"
 #include "absl/strings/string_view.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/impl/codegen/service_type.h"
@@ -51,7 +52,13 @@ struct RoleContext {
     std::string outbox;                // The outbox file.
     std::string kannel_address;        // host:port of the smsbox.
     std::string kannel_credentials_file;
+    // Kannel delivery reports: the listener's host:port ("" = none) and the
+    // URL smsbox calls ("" = http://<dlr_address>/kannel/dlr).
+    std::string dlr_address;
+    std::string dlr_url;
   } sms;
+  // Told each extra port a role listens on ("sms_dlr"), for the port file.
+  std::function<void(absl::string_view name, int port)> listening;
   // Passcode hashes the activation role runs at once (0: one per CPU).
   int passcode_hash_concurrency = 0;
   // The files of keys_dir the role being created declared (Role::secrets):
@@ -94,6 +101,11 @@ const std::vector<Role>& AllRoles();
 absl::StatusOr<std::string> SecretPath(const RoleContext& ctx, absl::string_view name);
 // The contents of that file (ReadSecretFile: owner-only, long enough).
 absl::StatusOr<std::string> Secret(const RoleContext& ctx, absl::string_view name);
+
+// The role's InternalAuth: the internal_token file, and during a rotation
+// the token also accepted from internal_token_accepted (missing or empty:
+// none; otherwise it must be a valid secret file).
+absl::StatusOr<std::unique_ptr<InternalAuth>> InternalAuthOf(const RoleContext& ctx);
 
 // Parses a --services value ("all", or a comma-separated list of role names)
 // into the roles to host, in start order. INVALID_ARGUMENT names an unknown

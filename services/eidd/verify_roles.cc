@@ -43,15 +43,15 @@ class QrRole : public RoleInstance {
  public:
   static absl::StatusOr<std::unique_ptr<RoleInstance>> Create(RoleContext& ctx) {
     auto role = std::unique_ptr<QrRole>(new QrRole());
-    absl::StatusOr<std::string> token = Secret(ctx, "internal_token");
-    if (!token.ok()) return token.status();
+    absl::StatusOr<std::unique_ptr<InternalAuth>> internal = InternalAuthOf(ctx);
+    if (!internal.ok()) return internal.status();
     absl::StatusOr<std::string> seed = Secret(ctx, "qr_signing_seed");
     if (!seed.ok()) return seed.status();
     absl::StatusOr<std::unique_ptr<qr::QrKeyRing>> keys =
         qr::QrKeyRing::Create(std::move(*seed), qr::QrKeyRing::Options());
     if (!keys.ok()) return WithContext(keys.status(), "qr_signing_seed");
     role->keys_ = std::move(*keys);
-    role->internal_ = std::make_unique<InternalAuth>(*token);
+    role->internal_ = std::move(*internal);
     role->sessions_ =
         std::make_unique<activation::SessionClient>(Activation(ctx), *role->internal_);
     absl::StatusOr<std::unique_ptr<audit::AuditClient>> audit = AuditClientFor(ctx, "qr");
@@ -83,13 +83,13 @@ class VerificationRole : public RoleInstance {
  public:
   static absl::StatusOr<std::unique_ptr<RoleInstance>> Create(RoleContext& ctx) {
     auto role = std::unique_ptr<VerificationRole>(new VerificationRole());
-    absl::StatusOr<std::string> token = Secret(ctx, "internal_token");
-    if (!token.ok()) return token.status();
+    absl::StatusOr<std::unique_ptr<InternalAuth>> internal = InternalAuthOf(ctx);
+    if (!internal.ok()) return internal.status();
     absl::StatusOr<std::string> subject_key = Secret(ctx, "audit_subject_key");
     if (!subject_key.ok()) return subject_key.status();
     absl::StatusOr<std::string> id_hash_key = Secret(ctx, "id_hash_key");
     if (!id_hash_key.ok()) return id_hash_key.status();
-    role->internal_ = std::make_unique<InternalAuth>(*token);
+    role->internal_ = std::move(*internal);
     role->sessions_ =
         std::make_unique<activation::SessionClient>(Activation(ctx), *role->internal_);
     const uint32_t shards = ctx.shards->shard_count();

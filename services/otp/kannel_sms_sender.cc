@@ -20,9 +20,16 @@ absl::StatusOr<std::unique_ptr<KannelSmsSender>> KannelSmsSender::Create(
         absl::StrCat("kannel credentials file ", options.credentials_file,
                      " does not hold \"username:password\""));
   }
-  return std::unique_ptr<KannelSmsSender>(
-      new KannelSmsSender(options, std::string(line.substr(0, colon)),
-                          std::string(line.substr(colon + 1))));
+  std::optional<DlrAuthenticator> dlr;
+  if (!options.dlr_url.empty()) {
+    absl::StatusOr<DlrAuthenticator> auth =
+        DlrAuthenticator::FromFile(options.dlr_key_file);
+    if (!auth.ok()) return auth.status();
+    dlr = *std::move(auth);
+  }
+  return std::unique_ptr<KannelSmsSender>(new KannelSmsSender(
+      options, std::string(line.substr(0, colon)),
+      std::string(line.substr(colon + 1)), std::move(dlr)));
 }
 
 std::string KannelSmsSender::TargetFor(const Sms& sms) const {
@@ -33,6 +40,11 @@ std::string KannelSmsSender::TargetFor(const Sms& sms) const {
       "&charset=UTF-8&coding=0");
   if (!options_.smsc.empty())
     absl::StrAppend(&target, "&smsc=", UrlEncode(options_.smsc));
+  if (dlr_.has_value()) {
+    absl::StrAppend(
+        &target, "&dlr-mask=", kDlrMask, "&dlr-url=",
+        UrlEncode(DlrUrl(options_.dlr_url, sms.message_id, sms.attempt, *dlr_)));
+  }
   return target;
 }
 

@@ -3,6 +3,9 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/log.h"
+#include "services/otp/kannel_dlr.h"
 #include "services/common/status.h"
 #include "services/otp/outbox_sms_sender.h"
 
@@ -42,6 +45,29 @@ absl::StatusOr<std::unique_ptr<OtpServiceImpl>> OtpServiceImpl::Create(
     const Options& options, storage::KvStore& kv, Clock& clock,
     RandomSource& random, AccountStateLookup account_state,
     prometheus::Registry& metrics) {
+  std::unique_ptr<DlrHttpServer> dlr_server;
+  KannelSmsSender::Options kannel_options = options.kannel;
+  if (!options.dlr_address.empty()) {
+    if (options.transport != "kannel") {
+      return absl::InvalidArgumentError(
+          "otp: delivery reports (--sms_dlr_address) need --sms_transport=kannel");
+    }
+    absl::StatusOr<std::unique_ptr<DlrHttpServer>> listening =
+        DlrHttpServer::Start(options.dlr_address);
+    if (!listening.ok()) return listening.status();
+    dlr_server = *std::move(listening);
+    if (kannel_options.dlr_url.empty()) {
+      const std::string host =
+          options.dlr_address.substr(0, options.dlr_address.rfind(':'));
+      if (host.empty() || host == "0.0.0.0" || host == "[::]") {
+        return absl::InvalidArgumentError(
+            "otp: --sms_dlr_address listens on every interface: give "
+            "--sms_dlr_url, the URL smsbox reaches it at");
+      }
+      kannel_options.dlr_url =
+          absl::StrCat("http://", host, ":", dlr_server->port(), kDlrPath);
+    }
+  }
   std::unique_ptr<SmsSender> sender;
   if (options.transport == "outbox") {
     absl::StatusOr<std::unique_ptr<OutboxSmsSender>> outbox =
@@ -50,7 +76,7 @@ absl::StatusOr<std::unique_ptr<OtpServiceImpl>> OtpServiceImpl::Create(
     sender = *std::move(outbox);
   } else if (options.transport == "kannel") {
     absl::StatusOr<std::unique_ptr<KannelSmsSender>> kannel =
-        KannelSmsSender::Create(options.kannel);
+        KannelSmsSender::Create(kannel_options);
     if (!kannel.ok()) return kannel.status();
     sender = *std::move(kannel);
   } else {
@@ -62,9 +88,35 @@ absl::StatusOr<std::unique_ptr<OtpServiceImpl>> OtpServiceImpl::Create(
   absl::StatusOr<std::unique_ptr<OtpEngine>> engine = OtpEngine::Create(
       options.engine, kv, *queue, clock, random, std::move(account_state));
   if (!engine.ok()) return engine.status();
-  if (options.start_sender) queue->Start();
-  return std::unique_ptr<OtpServiceImpl>(new OtpServiceImpl(
+  std::unique_ptr<DlrReceiver> dlr_receiver;
+  if (dlr_server != nullptr) {
+    absl::StatusOr<DlrAuthenticator> auth =
+        DlrAuthenticator::FromFile(kannel_options.dlr_key_file);
+    if (!auth.ok()) return auth.status();
+    dlr_receiver = std::make_unique<DlrReceiver>(
+        *queue, *std::move(auth), options.dlr_audit, clock, metrics);
+    log::Info("otp.dlr.listening")
+        .With("port", dlr_server->port())
+        .With("dlr_url", kannel_options.dlr_url);
+  }
+  auto service = std::unique_ptr<OtpServiceImpl>(new OtpServiceImpl(
       std::move(sender), std::move(queue), *std::move(engine), metrics));
+  service->dlr_receiver_ = std::move(dlr_receiver);
+  service->dlr_server_ = std::move(dlr_server);
+  if (service->dlr_server_ != nullptr)
+    service->dlr_port_ = service->dlr_server_->port();
+  if (options.start_sender) service->StartBackground();
+  return service;
+}
+
+void OtpServiceImpl::StartBackground() {
+  queue_.Start();
+  if (dlr_server_ != nullptr) dlr_server_->Attach(dlr_receiver_.get());
+}
+
+void OtpServiceImpl::StopBackground() {
+  dlr_server_.reset();
+  queue_.Stop();
 }
 
 OtpServiceImpl::OtpServiceImpl(std::unique_ptr<SmsSender> sender,
@@ -109,6 +161,7 @@ OtpServiceImpl::OtpServiceImpl(OtpEngine& engine, SmsQueue& queue,
                    .Register(metrics)) {}
 
 OtpServiceImpl::~OtpServiceImpl() {
+  dlr_server_.reset();
   if (owned_queue_) owned_queue_->Stop();
 }
 

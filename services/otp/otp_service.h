@@ -17,6 +17,9 @@
 //   registry); builder.RegisterService(otp->get());
 // Create opens the transport (options.transport), builds the queue and the
 // engine and starts the queue's sender thread; destroying the service stops it.
+// With options.dlr_address (transport "kannel") it also listens for Kannel's
+// delivery reports there (dlr_http_server.h) and asks smsbox for them; the
+// reports are applied from StartBackground on (they write to the shards).
 #ifndef EID_SERVICES_OTP_OTP_SERVICE_H_
 #define EID_SERVICES_OTP_OTP_SERVICE_H_
 
@@ -30,6 +33,9 @@
 #include "prometheus/registry.h"
 #include "services/common/clock.h"
 #include "services/common/random.h"
+#include "services/audit/audit_client.h"
+#include "services/otp/dlr_http_server.h"
+#include "services/otp/dlr_receiver.h"
 #include "services/otp/kannel_sms_sender.h"
 #include "services/otp/otp_client.h"
 #include "services/otp/otp_engine.h"
@@ -50,8 +56,18 @@ class OtpServiceImpl final : public v1::OtpService::Service, public OtpClient {
     std::string outbox_path = "var/sms-outbox.jsonl";
     // The smsbox (transport "kannel").
     KannelSmsSender::Options kannel;
-    // Start the queue's sender thread.
+    // Start the queue's sender thread (and apply delivery reports) at once;
+    // false: from StartBackground.
     bool start_sender = true;
+    // Delivery reports (transport "kannel"): where to listen for smsbox's
+    // callbacks ("host:port", port 0 = any free one); "" = none asked for.
+    // kannel.dlr_url is the URL smsbox calls; empty = http://<this address>
+    // (which then must name a host, not 0.0.0.0). kannel.dlr_key_file holds
+    // the token key.
+    std::string dlr_address;
+    // Where delivery-report events are audited (null: not audited). Must
+    // outlive the service.
+    audit::AuditSink* dlr_audit = nullptr;
   };
 
   // Builds the transport, queue and engine it owns. INVALID_ARGUMENT for an
@@ -80,6 +96,15 @@ class OtpServiceImpl final : public v1::OtpService::Service, public OtpClient {
       grpc::ServerContext*, const v1::GetDeliveryStatusRequest* request,
       v1::GetDeliveryStatusResponse* response) override;
 
+  // Starts / stops the background work: the queue's sender thread and the
+  // delivery-report listener (stopped for good: it waits for reports in
+  // flight, so none writes to the shards after this returns).
+  void StartBackground();
+  void StopBackground();
+
+  // The delivery-report listener's port (0: none).
+  int dlr_port() const { return dlr_port_; }
+
   // OtpClient: what the handlers above do, for a caller in this process.
   absl::StatusOr<v1::SendOtpResponse> SendOtp(const v1::SendOtpRequest& r) override;
   absl::StatusOr<v1::CheckOtpResponse> CheckOtp(const v1::CheckOtpRequest& r) override;
@@ -99,6 +124,10 @@ class OtpServiceImpl final : public v1::OtpService::Service, public OtpClient {
   std::unique_ptr<SmsSender> owned_sender_;
   std::unique_ptr<SmsQueue> owned_queue_;
   std::unique_ptr<OtpEngine> owned_engine_;
+  // Declared after the queue: the listener stops before what it calls.
+  std::unique_ptr<DlrReceiver> dlr_receiver_;
+  std::unique_ptr<DlrHttpServer> dlr_server_;
+  int dlr_port_ = 0;
   OtpEngine& engine_;
   SmsQueue& queue_;
   prometheus::Family<prometheus::Counter>& sent_;

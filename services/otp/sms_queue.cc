@@ -66,12 +66,31 @@ SmsQueue::SmsQueue(const Options& options, storage::KvStore& kv,
                        "sender pass).")
                  .Register(metrics)
                  .Add({})),
-      latency_(prometheus::BuildHistogram()
-                   .Name("otp_sms_delivery_latency_seconds")
-                   .Help("Time from queueing an SMS to its acceptance by the "
-                         "transport.")
-                   .Register(metrics)
-                   .Add({}, LatencyBuckets())) {}
+      accept_latency_(prometheus::BuildHistogram()
+                          .Name("otp_sms_accept_latency_seconds")
+                          .Help("Time from queueing an SMS to its acceptance "
+                                "by the transport.")
+                          .Register(metrics)
+                          .Add({}, LatencyBuckets())),
+      delivered_(prometheus::BuildCounter()
+                     .Name("otp_sms_delivered_total")
+                     .Help("SMS the operator's delivery report says reached "
+                           "the phone.")
+                     .Register(metrics)
+                     .Add({{"transport", sender.name()}})),
+      operator_failures_(
+          prometheus::BuildCounter()
+              .Name("otp_sms_operator_failures_total")
+              .Help("Delivery reports of a final failure (not delivered to "
+                    "the phone, or rejected by the SMSC).")
+              .Register(metrics)
+              .Add({{"transport", sender.name()}})),
+      delivery_latency_(prometheus::BuildHistogram()
+                            .Name("otp_sms_delivery_latency_seconds")
+                            .Help("Time from queueing an SMS to the delivery "
+                                  "report saying the phone received it.")
+                            .Register(metrics)
+                            .Add({}, LatencyBuckets())) {}
 
 SmsQueue::~SmsQueue() { Stop(); }
 
@@ -142,6 +161,9 @@ absl::StatusOr<v1::GetDeliveryStatusResponse> SmsQueue::Status(
        r.state() == v1::DELIVERY_STATE_FAILED) &&
       r.next_attempt_us() != 0) {
     ToProtoTime(FromMicros(r.next_attempt_us()), out.mutable_next_attempt_at());
+  }
+  if (r.state() == v1::DELIVERY_STATE_DELIVERED && r.delivered_us() != 0) {
+    ToProtoTime(FromMicros(r.delivered_us()), out.mutable_delivered_at());
   }
   out.set_last_error(r.last_error());
   out.set_transport(r.transport());
@@ -258,9 +280,12 @@ absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
     return kv_.Batch(batch).status();
   }
 
-  // Claim: move the due entry past the lease, so no other sender takes it.
+  // Claim: move the due entry past the lease, so no other sender takes it,
+  // and count the attempt before it is made: the operator's delivery report
+  // can reach us before the send returns, and must find its attempt.
   const std::string leased_key = DueKey(p, now + options_.lease, id);
   m.set_next_attempt_us(ToMicros(now + options_.lease));
+  m.set_attempts(m.attempts() + 1);
   AddPut(batch, key, m, expires, read->version);
   AddDelete(batch, due.key(), due.version());
   AddPutBytes(batch, leased_key, id, expires, 0);
@@ -272,9 +297,8 @@ absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
   uint64_t version = claimed->versions(0);
   const uint64_t leased_version = claimed->versions(2);
 
-  const absl::Status sent = sender_.Send(Sms{id, m.phone(), m.text()});
+  const absl::Status sent = sender_.Send(Sms{id, m.phone(), m.text(), m.attempts()});
   const absl::Time done = clock_.Now();
-  m.set_attempts(m.attempts() + 1);
   m.set_last_attempt_us(ToMicros(done));
   if (sent.ok()) {
     m.set_state(v1::DELIVERY_STATE_SENT);
@@ -285,10 +309,12 @@ absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
     AddPut(finish, key, m, expires, version);
     AddDelete(finish, leased_key, leased_version);
     absl::Status s = kv_.Batch(finish).status();
+    if (IsVersionMismatch(s)) s = FinishOvertaken(p, id, leased_key, leased_version);
     if (!s.ok()) return s;  // Sent again after the lease: at least once.
     ++stats.sent;
     sent_.Increment();
-    latency_.Observe(absl::ToDoubleSeconds(done - FromMicros(m.queued_us())));
+    accept_latency_.Observe(
+        absl::ToDoubleSeconds(done - FromMicros(m.queued_us())));
     return absl::OkStatus();
   }
   ++stats.failed;
@@ -304,11 +330,7 @@ absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
     return DeadLetter(p, std::move(m), version, leased_key, leased_version,
                       why);
   }
-  absl::Duration backoff = options_.initial_backoff;
-  for (int i = 1; i < m.attempts() && backoff < options_.max_backoff; ++i)
-    backoff *= 2;
-  backoff = std::min(backoff, options_.max_backoff);
-  const absl::Time next = done + backoff;
+  const absl::Time next = done + Backoff(m.attempts());
   m.set_state(v1::DELIVERY_STATE_FAILED);
   m.set_next_attempt_us(ToMicros(next));
   v1::BatchRequest retry;
@@ -321,9 +343,34 @@ absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
   return kv_.Batch(retry).status();
 }
 
+absl::Status SmsQueue::FinishOvertaken(int p, const std::string& id,
+                                       const std::string& leased_key,
+                                       uint64_t leased_version) {
+  // The send's delivery report was recorded first (DELIVERED): keep it, and
+  // only drop the lease. Anything else changed the record: the lease
+  // expires and the next pass looks again.
+  absl::StatusOr<Versioned<SmsRecord>> read = Read<SmsRecord>(kv_, SmsKey(p, id));
+  if (!read.ok()) return read.status();
+  if (!read->found() || read->value.state() != v1::DELIVERY_STATE_DELIVERED) {
+    return absl::AbortedError("the message changed while it was being sent");
+  }
+  v1::BatchRequest drop;
+  AddDelete(drop, leased_key, leased_version);
+  return kv_.Batch(drop).status();
+}
+
 absl::Status SmsQueue::DeadLetter(int p, SmsRecord m, uint64_t version,
                                   const std::string& due_key,
                                   uint64_t due_version, absl::string_view why) {
+  absl::Status s = WriteDeadLetter(p, std::move(m), version, due_key,
+                                   due_version, why);
+  return IsVersionMismatch(s) ? absl::OkStatus() : s;
+}
+
+absl::Status SmsQueue::WriteDeadLetter(int p, SmsRecord m, uint64_t version,
+                                       const std::string& due_key,
+                                       uint64_t due_version,
+                                       absl::string_view why) {
   const absl::Time expires = FromMicros(m.queued_us()) + options_.retention;
   m.set_state(v1::DELIVERY_STATE_DEAD_LETTERED);
   m.set_last_error(std::string(why));
@@ -331,16 +378,99 @@ absl::Status SmsQueue::DeadLetter(int p, SmsRecord m, uint64_t version,
   if (m.sensitive()) m.clear_text();
   v1::BatchRequest batch;
   AddPut(batch, SmsKey(p, m.message_id()), m, expires, version);
-  AddDelete(batch, due_key, due_version);
+  if (!due_key.empty()) AddDelete(batch, due_key, due_version);
   AddPut(batch, DeadKey(p, m.message_id()), m, expires, std::nullopt);
   absl::Status s = kv_.Batch(batch).status();
-  if (!s.ok()) return IsVersionMismatch(s) ? absl::OkStatus() : s;
+  if (!s.ok()) return s;
   dead_lettered_.Increment();
   log::Warning("otp.sms_queue.dead_lettered")
       .With("message_id", m.message_id())
       .With("attempts", m.attempts())
       .With("reason", m.last_error());
   return absl::OkStatus();
+}
+
+absl::Duration SmsQueue::Backoff(int attempts) const {
+  absl::Duration backoff = options_.initial_backoff;
+  for (int i = 1; i < attempts && backoff < options_.max_backoff; ++i)
+    backoff *= 2;
+  return std::min(backoff, options_.max_backoff);
+}
+
+absl::StatusOr<SmsQueue::ReportResult> SmsQueue::RecordDeliveryReport(
+    const std::string& message_id, int attempt, bool delivered) {
+  const int p = Partition(message_id);
+  if (p < 0) return NotFound(v1::MESSAGE_NOT_FOUND, "no such message");
+  // A sender may be recording an attempt on the same message: retry a lost
+  // compare-and-swap on the fresh record.
+  absl::StatusOr<ReportResult> result;
+  for (int tries = 0; tries < 5; ++tries) {
+    result = ApplyReport(p, message_id, attempt, delivered);
+    if (result.ok() || !IsVersionMismatch(result.status())) return result;
+  }
+  return result;
+}
+
+absl::StatusOr<SmsQueue::ReportResult> SmsQueue::ApplyReport(
+    int p, const std::string& id, int attempt, bool delivered) {
+  const std::string key = SmsKey(p, id);
+  absl::StatusOr<Versioned<SmsRecord>> read = Read<SmsRecord>(kv_, key);
+  if (!read.ok()) return read.status();
+  if (!read->found()) return NotFound(v1::MESSAGE_NOT_FOUND, "no such message");
+  SmsRecord m = read->value;
+  if (attempt < 1 || attempt > m.attempts()) {
+    return InvalidArgument(v1::FIELD_INVALID,
+                           "delivery report for an attempt never made");
+  }
+  const absl::Time now = clock_.Now();
+  const absl::Time expires = FromMicros(m.queued_us()) + options_.retention;
+  const int state = m.state();
+
+  if (delivered) {
+    if (state == v1::DELIVERY_STATE_DELIVERED) return ReportResult::kDuplicate;
+    if (state == v1::DELIVERY_STATE_DEAD_LETTERED) return ReportResult::kStale;
+    // SENT, or QUEUED/FAILED when an earlier attempt got through after all.
+    m.set_state(v1::DELIVERY_STATE_DELIVERED);
+    m.set_delivered_us(ToMicros(now));
+    m.set_next_attempt_us(0);
+    if (m.sensitive()) m.clear_text();
+    v1::BatchRequest batch;
+    AddPut(batch, key, m, expires, read->version);
+    absl::Status s = kv_.Batch(batch).status();
+    if (!s.ok()) return s;
+    delivered_.Increment();
+    delivery_latency_.Observe(
+        absl::ToDoubleSeconds(now - FromMicros(m.queued_us())));
+    return ReportResult::kDelivered;
+  }
+
+  if (m.failed_report_attempt() >= attempt) return ReportResult::kDuplicate;
+  if (state != v1::DELIVERY_STATE_SENT || attempt != m.attempts())
+    return ReportResult::kStale;
+  m.set_failed_report_attempt(attempt);
+  m.set_last_error(absl::StrCat("operator: not delivered (attempt ", attempt,
+                                ")"));
+  const bool retry = !m.text().empty() && m.attempts() < options_.max_attempts &&
+                     (m.content_expires_us() == 0 ||
+                      now < FromMicros(m.content_expires_us()));
+  if (!retry) {
+    const std::string why = m.last_error();
+    absl::Status s = WriteDeadLetter(p, std::move(m), read->version, "", 0, why);
+    if (!s.ok()) return s;
+    operator_failures_.Increment();
+    return ReportResult::kDeadLettered;
+  }
+  const absl::Time next = now + Backoff(m.attempts());
+  m.set_state(v1::DELIVERY_STATE_FAILED);
+  m.set_next_attempt_us(ToMicros(next));
+  v1::BatchRequest batch;
+  AddPut(batch, key, m, expires, read->version);
+  AddPutBytes(batch, DueKey(p, next, id), id, expires, 0);
+  absl::Status s = kv_.Batch(batch).status();
+  if (!s.ok()) return s;
+  operator_failures_.Increment();
+  Wake();
+  return ReportResult::kRetrying;
 }
 
 absl::StatusOr<int64_t> SmsQueue::Depth(int p) {

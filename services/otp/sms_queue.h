@@ -26,16 +26,38 @@
 //             an Enqueue; tests call RunOnce directly with a FakeClock.
 // Delivery is at least once: a sender crash between the transport's
 // acceptance and the SENT record repeats the SMS after the lease.
+//   RecordDeliveryReport  the operator's delivery report (Kannel DLR, via
+//             DlrReceiver) on one attempt:
+//               delivered -> DELIVERED with delivered_at (from SENT, or from
+//                           QUEUED/FAILED when an earlier attempt arrived
+//                           after all; a due entry left behind is dropped
+//                           by the next RunOnce);
+//               failed (on the latest attempt, while SENT) -> treated like
+//                           a failed send: FAILED and retried after the
+//                           backoff if the text is still there (notices),
+//                           attempts remain and it has not expired;
+//                           otherwise DEAD_LETTERED. A code's text is erased
+//                           once SENT, so a code the operator could not
+//                           deliver is dead-lettered: the citizen asks for a
+//                           new code (a resend), never the same one twice.
+//             A report already applied is a duplicate and changes nothing;
+//             so does one that contradicts the message's state (stale).
 //
 // Metrics (in the registry passed in):
 //   otp_sms_sent_total{transport}            SMS accepted by the transport
+//   otp_sms_delivered_total{transport}       SMS the operator's delivery
+//                                            report says were delivered
+//   otp_sms_operator_failures_total{transport} operator reports of failure
 //   otp_sms_send_failures_total{transport}   failed attempts
 //   otp_sms_dead_lettered_total              messages given up
 //   otp_sms_queue_depth                      messages waiting (counted by a
 //                                            RunOnce at most every
 //                                            depth_interval; up to 10,000
 //                                            per partition)
-//   otp_sms_delivery_latency_seconds         Enqueue -> accepted by transport
+//   otp_sms_accept_latency_seconds           Enqueue -> accepted by transport
+//   otp_sms_delivery_latency_seconds         Enqueue -> delivery report
+//                                            "delivered" (transports that
+//                                            report deliveries: kannel)
 //
 // Thread-safe.
 #ifndef EID_SERVICES_OTP_SMS_QUEUE_H_
@@ -136,6 +158,22 @@ class SmsQueue {
   absl::StatusOr<v1::GetDeliveryStatusResponse> Status(
       const std::string& message_id);
 
+  // What RecordDeliveryReport did.
+  enum class ReportResult {
+    kDelivered,     // Now DELIVERED.
+    kRetrying,      // Operator failure: FAILED, attempted again later.
+    kDeadLettered,  // Operator failure, no attempt left: DEAD_LETTERED.
+    kDuplicate,     // Already applied: nothing changed.
+    kStale,         // Contradicts the message's state: nothing changed.
+  };
+
+  // Applies the operator's report on attempt `attempt` (1-based) of
+  // `message_id`: delivered or (final) failed. NOT_FOUND (MESSAGE_NOT_FOUND)
+  // if unknown or purged; INVALID_ARGUMENT if `attempt` was never made;
+  // errors of the store. The change is durable when it returns.
+  absl::StatusOr<ReportResult> RecordDeliveryReport(
+      const std::string& message_id, int attempt, bool delivered);
+
   // Attempts every message due at the clock's now. Errors only if the store
   // could not be scanned; a failed send is an outcome, not an error.
   absl::StatusOr<RunStats> RunOnce();
@@ -154,9 +192,23 @@ class SmsQueue {
   absl::Status ProcessDue(int p, const v1::Record& due, RunStats& stats);
   enum class Guard { kLive, kPending, kGone };
   absl::StatusOr<Guard> CheckGuard(const SmsRecord& m, absl::Time now);
+  // `due_key` empty: the message has no due entry (it was SENT).
+  // After a send whose record was changed meanwhile (its delivery report
+  // came first): OK if it is now DELIVERED (the lease is dropped).
+  absl::Status FinishOvertaken(int p, const std::string& id, const std::string& leased_key,
+                               uint64_t leased_version);
   absl::Status DeadLetter(int p, SmsRecord m, uint64_t version,
                           const std::string& due_key, uint64_t due_version,
                           absl::string_view why);
+  // The same, but a lost race is ABORTED rather than OK.
+  absl::Status WriteDeadLetter(int p, SmsRecord m, uint64_t version,
+                               const std::string& due_key,
+                               uint64_t due_version, absl::string_view why);
+  // The wait before the attempt after `attempts` failed ones.
+  absl::Duration Backoff(int attempts) const;
+  // One read-modify-write of RecordDeliveryReport; ABORTED if it lost a race.
+  absl::StatusOr<ReportResult> ApplyReport(int p, const std::string& id,
+                                           int attempt, bool delivered);
   absl::StatusOr<int64_t> Depth(int p);
   void Loop();
   bool Woken() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -175,7 +227,10 @@ class SmsQueue {
   absl::Mutex depth_mu_;
   absl::Time depth_counted_at_ ABSL_GUARDED_BY(depth_mu_) = absl::InfinitePast();
   int64_t last_depth_ ABSL_GUARDED_BY(depth_mu_) = 0;
-  prometheus::Histogram& latency_;
+  prometheus::Histogram& accept_latency_;
+  prometheus::Counter& delivered_;
+  prometheus::Counter& operator_failures_;
+  prometheus::Histogram& delivery_latency_;
 
   mutable absl::Mutex mu_;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;

@@ -99,7 +99,7 @@ TEST_F(SmsQueueTest, QueuedMessageIsSentOnceAndReportedSent) {
   EXPECT_EQ(Run().sent, 0);
   EXPECT_EQ(sender_.calls(), 1);
   EXPECT_EQ(MetricValue(metrics_, "otp_sms_sent_total"), 1);
-  EXPECT_EQ(MetricValue(metrics_, "otp_sms_delivery_latency_seconds"), 1);
+  EXPECT_EQ(MetricValue(metrics_, "otp_sms_accept_latency_seconds"), 1);
   EXPECT_EQ(MetricValue(metrics_, "otp_sms_queue_depth"), 0);
 }
 

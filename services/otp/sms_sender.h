@@ -14,6 +14,7 @@ struct Sms {
   std::string message_id;
   std::string to;    // "+84xxxxxxxxx"
   std::string text;  // GSM-7
+  int attempt = 1;   // 1 for the first send; ties a delivery report to it.
 };
 
 class SmsSender {

@@ -1,8 +1,8 @@
 // ReplayBatcher: the replay guard the way the verification service calls it.
 // Each verification asks about one nonce (or a few); sending each in its own
 // RPC would cost a full call (~40 µs of server CPU) per token. The batcher
-// queues the nonces bound for one shard while that shard's previous batches
-// are in flight and sends them together as one CheckAndRecordBatch (group
+// queues the nonces bound for one shard while that shard's previous batch
+// is in flight and sends them together as one CheckAndRecordBatch (group
 // commit): under load batches grow by themselves, idle there is no wait.
 //
 // No recorded nonce is ever sent again: a batch the shard did not answer
@@ -10,17 +10,19 @@
 // retries). A batch rejected as invalid recorded nothing, so its callers
 // are then answered one by one and only the bad one fails.
 //
-// Thread-safe; callers block until their nonces are answered. Whoever finds
-// a shard free sends the queue: there are no threads of its own.
+// Thread-safe; callers block until their nonces are answered. Built on
+// eid::Coalescer (one per shard): whoever finds a shard free sends its
+// queue, so there are no threads of its own and one batch is in flight per
+// shard. A batch is at most max_batch callers; one caller's own nonces are
+// never split (should they pass the shard's batch limit, the shard's
+// INVALID_ARGUMENT sends each caller on its own, as above).
 #ifndef EID_STORAGE_ROUTER_REPLAY_BATCHER_H_
 #define EID_STORAGE_ROUTER_REPLAY_BATCHER_H_
 
-#include <deque>
 #include <memory>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include "services/common/coalescer.h"
 #include "storage/replay/replay_guard.h"
 #include "storage/router/shard_router.h"
 
@@ -29,11 +31,8 @@ namespace eid::storage {
 class ReplayBatcher : public ReplayGuard {
  public:
   struct Options {
-    // Most nonces in one batch (at most the shard's max_batch_items); one
-    // caller's own batch is never split.
+    // Most callers in one batch.
     size_t max_batch = 512;
-    // Batches in flight to one shard at once.
-    int max_in_flight_per_shard = 1;
   };
 
   // `router` must outlive the batcher.
@@ -48,27 +47,16 @@ class ReplayBatcher : public ReplayGuard {
       absl::Span<const ReplayCheck> checks) override;
 
  private:
-  // One caller's nonces, waiting in a shard's queue.
-  struct Waiter {
-    absl::Span<const ReplayCheck> checks;
-    bool done = false;
-    absl::StatusOr<std::vector<ReplayVerdict>> result =
-        absl::UnknownError("not answered");
-  };
-  struct ShardQueue {
-    absl::Mutex mu;
-    std::deque<Waiter*> pending ABSL_GUARDED_BY(mu);
-    int in_flight ABSL_GUARDED_BY(mu) = 0;
-  };
+  // One caller's nonces (all on one shard); the caller blocks meanwhile.
+  using Unit = absl::Span<const ReplayCheck>;
+  using ShardQueue = Coalescer<Unit, std::vector<ReplayVerdict>>;
 
-  // Queues `checks` (all owned by `shard`) and returns their verdicts.
-  absl::StatusOr<std::vector<ReplayVerdict>> Submit(
-      uint32_t shard, absl::Span<const ReplayCheck> checks);
-  // Sends the waiters' nonces as one batch and answers each waiter.
-  void Send(uint32_t shard, const std::vector<Waiter*>& batch);
+  // The units' verdicts from one call to `shard` (each unit alone if the
+  // shard finds the batch invalid).
+  std::vector<absl::StatusOr<std::vector<ReplayVerdict>>> Send(uint32_t shard,
+                                                               std::vector<Unit>& units);
 
   ShardRouter& router_;
-  const Options options_;
   std::vector<std::unique_ptr<ShardQueue>> queues_;  // One per shard.
 };
 

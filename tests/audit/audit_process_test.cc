@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -129,8 +130,16 @@ TEST_F(AuditProcessTest, ARecordAlteredOnDiskIsFoundAndNamedByAuditVerify) {
 
   // An operator edits leaf 17 in RocksDB: "SUCCESS" becomes something else.
   {
+    // As RocksDB's own tools would: every column family (audit_db.h), the
+    // leaves in the default one.
+    const std::string path = dir_ + "/audit";
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::Options(), dir_ + "/audit", &raw).ok());
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &raw).ok());
     std::unique_ptr<rocksdb::DB> db(raw);
     std::string leaf;
     ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), audit::LeafKey(p, 17), &leaf).ok());
@@ -139,6 +148,7 @@ TEST_F(AuditProcessTest, ARecordAlteredOnDiskIsFoundAndNamedByAuditVerify) {
     record.mutable_event()->set_outcome(v1::AUDIT_OUTCOME_REJECTED);
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), audit::LeafKey(p, 17),
                         record.SerializeAsString()).ok());
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
   }
 
   Start("run2");

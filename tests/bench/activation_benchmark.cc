@@ -65,12 +65,6 @@ namespace {
 
 using testing::ProcessCpuSeconds;
 
-double ThreadCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 // Runs `work(client, i)` for i in [0, n) over the client threads; the first
 // error, if any.
 absl::Status ParallelFor(std::vector<std::unique_ptr<BenchClient>>& clients, int n,

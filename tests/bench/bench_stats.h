@@ -12,6 +12,9 @@ namespace eid::bench {
 // The median of `v` (0 if empty).
 double Median(std::vector<double> v);
 
+// CPU seconds the calling thread has used.
+double ThreadCpuSeconds();
+
 // utime + stime of `pids` together, in seconds.
 double CpuOf(const std::vector<pid_t>& pids);
 

@@ -2,6 +2,11 @@
 // bearerbox and smsbox with a fake SMSC (Kannel's own test tool, fakesmsc,
 // which prints every message the SMSC receives). Everything listens on free
 // loopback ports and is stopped at the end, on failure too.
+//
+// Delivery reports: Kannel 1.4.5's fake SMSC (gw/smsc/smsc_fake.c) answers
+// every message that asked for a final report (dlr-mask 1 or 2) with a
+// "delivered" report (type 1) once fakesmsc has it, so the whole path runs
+// for real: bearerbox's DLR store, smsbox's GET of our dlr-url, DlrReceiver.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -20,9 +25,14 @@
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "services/common/clock.h"
+#include "services/common/proto_time.h"
 #include "services/common/random.h"
 #include "services/common/secrets.h"
 #include "services/common/status.h"
+#include "services/otp/dlr_http_server.h"
+#include "services/otp/dlr_receiver.h"
+#include "services/otp/http_client.h"
+#include "services/otp/kannel_dlr.h"
 #include "services/otp/kannel_sms_sender.h"
 #include "services/otp/otp_engine.h"
 #include "services/otp/sms_queue.h"
@@ -163,6 +173,8 @@ class KannelTest : public ::testing::Test {
     kv_ = *std::move(kv);
     pepper_ = dir + "/pepper";
     ASSERT_TRUE(EnsureDevSecretFile(pepper_, 32, SystemRandom::Get()).ok());
+    dlr_key_ = dir + "/sms_dlr_key";
+    ASSERT_TRUE(EnsureDevSecretFile(dlr_key_, 32, SystemRandom::Get()).ok());
   }
 
   void TearDown() override {
@@ -175,7 +187,9 @@ class KannelTest : public ::testing::Test {
     }
   }
 
-  std::unique_ptr<KannelSmsSender> Sender(const std::string& credentials) {
+  // `dlr_url`: where to ask smsbox to send delivery reports ("" = none).
+  std::unique_ptr<KannelSmsSender> Sender(const std::string& credentials,
+                                          const std::string& dlr_url = "") {
     const std::string path =
         TmpDir() + "/kannel-credentials-" + std::to_string(++files_);
     std::ofstream(path) << credentials << "\n";
@@ -185,6 +199,8 @@ class KannelTest : public ::testing::Test {
     options.port = sendsms_port_;
     options.credentials_file = path;
     options.deadline = absl::Seconds(5);
+    options.dlr_url = dlr_url;
+    options.dlr_key_file = dlr_key_;
     auto sender = KannelSmsSender::Create(options);
     EXPECT_TRUE(sender.ok()) << sender.status();
     return sender.ok() ? *std::move(sender) : nullptr;
@@ -192,7 +208,7 @@ class KannelTest : public ::testing::Test {
 
   int admin_port_, smsbox_port_, smsc_port_, sendsms_port_;
   int files_ = 0;
-  std::string conf_, smsc_out_, store_path_, pepper_;
+  std::string conf_, smsc_out_, store_path_, pepper_, dlr_key_;
   std::unique_ptr<testing::Subprocess> bearerbox_, fakesmsc_, smsbox_;
   std::unique_ptr<storage::RocksDbKvStore> kv_;
   prometheus::Registry metrics_;
@@ -272,6 +288,68 @@ TEST_F(KannelTest, RejectedCredentialsAreRetriedAndReportedWithTheHttpStatus) {
   EXPECT_EQ(s->state(), v1::DELIVERY_STATE_FAILED);
   EXPECT_EQ(s->last_error(), "kannel: HTTP 403");
   EXPECT_TRUE(s->has_next_attempt_at());
+}
+
+TEST_F(KannelTest, TheSmscsDeliveryReportMarksTheMessageDelivered) {
+  auto listener = DlrHttpServer::Start("127.0.0.1:0");
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  const int dlr_port = (*listener)->port();
+  const std::string dlr_url =
+      absl::StrCat("http://127.0.0.1:", dlr_port, kDlrPath);
+  std::unique_ptr<KannelSmsSender> sender = Sender("eid:s3cret", dlr_url);
+  ASSERT_NE(sender, nullptr);
+  SmsQueue queue(SmsQueue::Options(), *kv_, *sender, Clock::Real(),
+                 SystemRandom::Get(), metrics_);
+  auto auth = DlrAuthenticator::FromFile(dlr_key_);
+  ASSERT_TRUE(auth.ok()) << auth.status();
+  DlrReceiver receiver(queue, *auth, nullptr, Clock::Real(), metrics_);
+  (*listener)->Attach(&receiver);
+
+  SmsQueue::Outgoing sms;
+  sms.phone = "+84912345678";
+  sms.text = "VNeID: tai khoan cua ban da duoc kich hoat.";
+  absl::StatusOr<std::string> id = queue.Enqueue(sms);
+  ASSERT_TRUE(id.ok()) << id.status();
+  const absl::Time before = absl::Now();
+  ASSERT_TRUE(queue.RunOnce().ok());
+
+  // fakesmsc gets it; the fake SMSC reports "delivered"; smsbox calls us.
+  absl::StatusOr<v1::GetDeliveryStatusResponse> s;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        s = queue.Status(*id);
+        return s.ok() && s->state() == v1::DELIVERY_STATE_DELIVERED;
+      },
+      absl::Seconds(20)))
+      << (s.ok() ? v1::DeliveryState_Name(s->state()) : s.status().ToString())
+      << "\n" << testing::ReadFile(TmpDir() + "/smsbox.log");
+  ASSERT_TRUE(s->has_delivered_at());
+  const absl::Time delivered_at = FromProtoTime(s->delivered_at());
+  EXPECT_GE(delivered_at, before - absl::Seconds(1));
+  EXPECT_LE(delivered_at, absl::Now());
+  EXPECT_EQ(s->attempts(), 1);
+
+  // A report with a token made under another key is refused; nothing changes.
+  const std::string forged = absl::StrCat(
+      kDlrPath, "?id=", *id, "&n=1&auth=",
+      DlrAuthenticator(std::string(32, 'f')).Token(*id, 1), "&type=", kDlrFailed);
+  absl::StatusOr<HttpResponse> refused =
+      HttpGet("127.0.0.1", dlr_port, forged, absl::Seconds(5));
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->status, 403);
+  // The genuine report again (smsbox may repeat it): a duplicate.
+  const std::string again = absl::StrCat(kDlrPath, "?id=", *id, "&n=1&auth=",
+                                         auth->Token(*id, 1), "&type=1");
+  absl::StatusOr<HttpResponse> duplicate =
+      HttpGet("127.0.0.1", dlr_port, again, absl::Seconds(5));
+  ASSERT_TRUE(duplicate.ok()) << duplicate.status();
+  EXPECT_EQ(duplicate->status, 200);
+  EXPECT_EQ(duplicate->body, "duplicate\n");
+  s = queue.Status(*id);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->state(), v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(FromProtoTime(s->delivered_at()), delivered_at);
+  listener->reset();  // Stops the listener before the receiver goes.
 }
 
 }  // namespace

@@ -42,6 +42,7 @@ absl::StatusOr<EiddProcess> StartEidd(const std::vector<std::string>& flags,
     int* port = kv.first == "grpc" ? &out.grpc_port
                 : kv.first == "metrics" ? &out.metrics_port
                 : kv.first == "health"  ? &out.health_port
+                : kv.first == "sms_dlr" ? &out.sms_dlr_port
                                         : nullptr;
     if (port == nullptr || !absl::SimpleAtoi(kv.second, port)) {
       return absl::InternalError(absl::StrCat("bad port file line: ", line));

@@ -17,6 +17,7 @@ struct EiddProcess {
   int grpc_port = 0;
   int metrics_port = 0;
   int health_port = 0;  // With --health_address=127.0.0.1:0.
+  int sms_dlr_port = 0;  // With --sms_dlr_address=127.0.0.1:0.
   std::string log_file;  // Its stdout and stderr.
   std::string grpc_address() const;
 };
