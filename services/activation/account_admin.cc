@@ -76,7 +76,7 @@ absl::StatusOr<v1::LockAccountResponse> Activation::LockAccount(
 }
 
 absl::StatusOr<v1::UnlockAccountResponse> Activation::UnlockAccount(
-    const Caller* officer, const v1::UnlockAccountRequest& r) {
+    const Caller* officer, const v1::UnlockAccountRequest& r, absl::Time deadline) {
   if (r.account_id().empty()) {
     return InvalidArgument(v1::FIELD_REQUIRED, "account_id is required");
   }
@@ -125,7 +125,7 @@ absl::StatusOr<v1::UnlockAccountResponse> Activation::UnlockAccount(
         [&](internal::AccountRecord& after, std::vector<v1::Mutation>&) {
           unlock(after);
         },
-        &refused);
+        &refused, deadline);
   }
   const absl::Status outcome = done.ok() ? refused : done.status();
   Audit("account.unlocked", outcome,

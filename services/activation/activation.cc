@@ -4,7 +4,6 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "grpcpp/client_context.h"
 #include "services/activation/person_checks.h"
 #include "services/common/keyed_hash.h"
 #include "services/common/proto_time.h"
@@ -27,19 +26,18 @@ absl::string_view AccountOfToken(absl::string_view token) {
 
 }  // namespace
 
-Activation::Activation(AccountStore& accounts, OtpStub otp,
+Activation::Activation(AccountStore& accounts, otp::OtpClient& otp,
                        audit::AuditSink& audit, Clock& clock,
                        RandomSource& random, const PasscodeHasher& hasher,
                        ActivationSecrets secrets, const ActivationOptions& options)
     : accounts_(accounts),
-      otp_(std::move(otp)),
+      otp_(otp),
       audit_(audit),
       clock_(clock),
       random_(random),
       hasher_(hasher),
       secrets_(std::move(secrets)),
-      options_(options),
-      internal_auth_(secrets_.internal_token) {}
+      options_(options) {}
 
 std::string Activation::AccountIdFor(absl::string_view id_number) const {
   return AccountIdOf(secrets_.account_id_key, id_number);
@@ -127,50 +125,34 @@ absl::StatusOr<Activation::Flow> Activation::ReadSession(
 absl::StatusOr<v1::SendOtpResponse> Activation::SendOtp(
     const internal::AccountRecord& a, v1::OtpPurpose purpose,
     absl::string_view request_id) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.otp_deadline));
-  internal_auth_.Attach(ctx);
   v1::SendOtpRequest req;
   req.set_request_id(std::string(request_id));
   req.set_account_id(a.account().account_id());
   req.set_phone(a.account().phone());
   req.set_purpose(purpose);
-  v1::SendOtpResponse resp;
-  absl::Status s = FromGrpcStatus(otp_().SendOtp(&ctx, req, &resp));
-  if (!s.ok()) return s;
-  return resp;
+  return otp_.SendOtp(req);
 }
 
 absl::StatusOr<v1::CheckOtpResponse> Activation::CheckOtp(
     absl::string_view otp_id, absl::string_view code) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.otp_deadline));
-  internal_auth_.Attach(ctx);
   v1::CheckOtpRequest req;
   req.set_otp_id(std::string(otp_id));
   req.set_code(std::string(code));
-  v1::CheckOtpResponse resp;
-  absl::Status s = FromGrpcStatus(otp_().CheckOtp(&ctx, req, &resp));
-  if (!s.ok()) return s;
-  return resp;
+  return otp_.CheckOtp(req);
 }
 
 absl::StatusOr<std::string> Activation::SendNotice(
     const internal::AccountRecord& a, v1::NoticeKind kind,
     absl::string_view request_id) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.otp_deadline));
-  internal_auth_.Attach(ctx);
   v1::SendNoticeRequest req;
   req.set_request_id(std::string(request_id));
   req.set_account_id(a.account().account_id());
   req.set_phone(a.account().phone());
   req.set_kind(kind);
   req.set_full_name(a.account().full_name());
-  v1::SendNoticeResponse resp;
-  absl::Status s = FromGrpcStatus(otp_().SendNotice(&ctx, req, &resp));
-  if (!s.ok()) return s;
-  return resp.message_id();
+  absl::StatusOr<v1::SendNoticeResponse> resp = otp_.SendNotice(req);
+  if (!resp.ok()) return resp.status();
+  return resp->message_id();
 }
 
 absl::StatusOr<bool> Activation::ReplayedResponse(

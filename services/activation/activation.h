@@ -20,13 +20,14 @@
 #include "absl/status/statusor.h"
 #include "eid/internal/records.pb.h"
 #include "eid/v1/activation.pb.h"
-#include "eid/v1/otp.grpc.pb.h"
+#include "eid/v1/otp.pb.h"
 #include "services/activation/account_store.h"
 #include "services/activation/passcode_hasher.h"
 #include "services/audit/audit_client.h"
 #include "services/common/clock.h"
 #include "services/common/internal_auth.h"
 #include "services/common/random.h"
+#include "services/otp/otp_client.h"
 
 namespace eid::activation {
 
@@ -35,7 +36,7 @@ struct ActivationSecrets {
   std::string account_id_key;     // Derives account ids from ID numbers.
   std::string answer_pepper;      // Keys the security-answer hashes.
   std::string audit_subject_key;  // Keys audit subjects (ID number hashes).
-  std::string internal_token;     // Sent to the OTP service (InternalAuth).
+  std::string internal_token;     // Marks eid's own services (InternalAuth).
 };
 
 struct ActivationOptions {
@@ -49,7 +50,6 @@ struct ActivationOptions {
   int max_wrong_answers = 3;  // Then LOCKED (WRONG_SECURITY_ANSWERS).
   absl::Duration answers_lock = absl::Hours(1);
   absl::Duration request_memory = absl::Hours(24);  // request_id replay.
-  absl::Duration otp_deadline = absl::Seconds(5);
 };
 
 // Who called, once their session (and maybe device signature) checked.
@@ -65,11 +65,8 @@ absl::Status LoginState(const v1::Account& a);
 
 class Activation {
  public:
-  // The OTP service's stub, made on first use (it may live in this very
-  // process, whose server starts after the roles are built).
-  using OtpStub = std::function<v1::OtpService::StubInterface&()>;
-
-  Activation(AccountStore& accounts, OtpStub otp,
+  // `otp`: the OTP service, in this process or over gRPC (must outlive this).
+  Activation(AccountStore& accounts, otp::OtpClient& otp,
              audit::AuditSink& audit, Clock& clock, RandomSource& random,
              const PasscodeHasher& hasher, ActivationSecrets secrets,
              const ActivationOptions& options);
@@ -96,8 +93,11 @@ class Activation {
       const v1::ResendActivationOtpRequest& r);
   absl::StatusOr<v1::VerifyActivationOtpResponse> VerifyActivationOtp(
       const v1::VerifyActivationOtpRequest& r);
+  // Steps that hash a passcode take the call's `deadline`: past it, a call
+  // still waiting for a hashing slot fails (PASSCODE_HASHING_BUSY).
   absl::StatusOr<v1::SetPasscodeResponse> SetPasscode(
-      const v1::SetPasscodeRequest& r);
+      const v1::SetPasscodeRequest& r,
+      absl::Time deadline = absl::InfiniteFuture());
   v1::ListSecurityQuestionsResponse ListSecurityQuestions(
       const v1::ListSecurityQuestionsRequest& r) const;
   absl::StatusOr<v1::SetSecurityAnswersResponse> SetSecurityAnswers(
@@ -108,7 +108,8 @@ class Activation {
   // Login and sessions (login.cc).
   absl::StatusOr<v1::CreateLoginChallengeResponse> CreateLoginChallenge(
       const v1::CreateLoginChallengeRequest& r);
-  absl::StatusOr<v1::LoginResponse> Login(const v1::LoginRequest& r);
+  absl::StatusOr<v1::LoginResponse> Login(
+      const v1::LoginRequest& r, absl::Time deadline = absl::InfiniteFuture());
   absl::Status Logout(const v1::LogoutRequest& r);
   // Checks `credentials` for RPC `method`; when `request_digest` is given
   // (RequestDigest of the request) the device signature over it is checked
@@ -126,7 +127,8 @@ class Activation {
   absl::StatusOr<v1::LockAccountResponse> LockAccount(
       const Caller& caller, const v1::LockAccountRequest& r);
   absl::StatusOr<v1::UnlockAccountResponse> UnlockAccount(
-      const Caller* officer, const v1::UnlockAccountRequest& r);
+      const Caller* officer, const v1::UnlockAccountRequest& r,
+      absl::Time deadline = absl::InfiniteFuture());
   absl::StatusOr<v1::RevokeAccountResponse> RevokeAccount(
       const Caller& caller, const v1::RevokeAccountRequest& r);
   absl::StatusOr<v1::GetAccountResponse> GetAccount(
@@ -144,7 +146,8 @@ class Activation {
   absl::StatusOr<v1::AnswerRecoveryQuestionsResponse> AnswerRecoveryQuestions(
       const v1::AnswerRecoveryQuestionsRequest& r);
   absl::StatusOr<v1::CompleteRecoveryResponse> CompleteRecovery(
-      const v1::CompleteRecoveryRequest& r);
+      const v1::CompleteRecoveryRequest& r,
+      absl::Time deadline = absl::InfiniteFuture());
 
   // A request_id for a call this service makes on behalf of `id` (at most
   // 64 characters, whatever `id`'s length).
@@ -162,14 +165,16 @@ class Activation {
   // device plus the passcode, with `state_check` on the account. Wrong
   // passcodes are counted (and lock) in the same batch; then `refused` is
   // set and the account as written returned. On success `on_success` edits
-  // the account and adds mutations to the batch.
+  // the account and adds mutations to the batch. A passcode that could not
+  // be checked by `deadline` (PASSCODE_HASHING_BUSY) changes nothing.
   using HolderSuccess =
       std::function<void(internal::AccountRecord&, std::vector<v1::Mutation>&)>;
   absl::StatusOr<internal::AccountRecord> ProveHolder(
       absl::string_view account_id, absl::string_view challenge_id,
       const v1::DeviceSignature& signature, absl::string_view passcode,
       const std::function<absl::Status(const v1::Account&)>& state_check,
-      const HolderSuccess& on_success, absl::Status* refused);
+      const HolderSuccess& on_success, absl::Status* refused,
+      absl::Time deadline);
   void AuditHolderProof(absl::string_view action, const absl::Status& outcome,
                         absl::string_view account_id,
                         const internal::AccountRecord* after,
@@ -222,14 +227,13 @@ class Activation {
   void LiftExpiredLock(internal::AccountRecord& r) const;
 
   AccountStore& accounts_;
-  const OtpStub otp_;
+  otp::OtpClient& otp_;
   audit::AuditSink& audit_;
   Clock& clock_;
   RandomSource& random_;
   const PasscodeHasher& hasher_;
   const ActivationSecrets secrets_;
   const ActivationOptions options_;
-  const InternalAuth internal_auth_;
 };
 
 }  // namespace eid::activation

@@ -19,6 +19,11 @@ grpc::Status Reply(absl::StatusOr<Response> result, Response* out) {
 
 std::string Method(absl::string_view name) { return absl::StrCat(kPrefix, name); }
 
+// The client's deadline for the call (infinite if it set none).
+absl::Time DeadlineOf(const grpc::ServerContext& ctx) {
+  return absl::FromChrono(ctx.deadline());
+}
+
 }  // namespace
 
 absl::StatusOr<Caller> ActivationService::CallerOf(
@@ -97,10 +102,10 @@ grpc::Status ActivationService::VerifyActivationOtp(
   return Reply(core_.VerifyActivationOtp(*r), out);
 }
 
-grpc::Status ActivationService::SetPasscode(grpc::ServerContext*,
+grpc::Status ActivationService::SetPasscode(grpc::ServerContext* ctx,
                                             const v1::SetPasscodeRequest* r,
                                             v1::SetPasscodeResponse* out) {
-  return Reply(core_.SetPasscode(*r), out);
+  return Reply(core_.SetPasscode(*r, DeadlineOf(*ctx)), out);
 }
 
 grpc::Status ActivationService::ListSecurityQuestions(
@@ -128,9 +133,9 @@ grpc::Status ActivationService::CreateLoginChallenge(
   return Reply(core_.CreateLoginChallenge(*r), out);
 }
 
-grpc::Status ActivationService::Login(grpc::ServerContext*, const v1::LoginRequest* r,
+grpc::Status ActivationService::Login(grpc::ServerContext* ctx, const v1::LoginRequest* r,
                                       v1::LoginResponse* out) {
-  return Reply(core_.Login(*r), out);
+  return Reply(core_.Login(*r, DeadlineOf(*ctx)), out);
 }
 
 grpc::Status ActivationService::Logout(grpc::ServerContext*, const v1::LogoutRequest* r,
@@ -150,7 +155,9 @@ grpc::Status ActivationService::LockAccount(grpc::ServerContext* ctx,
 grpc::Status ActivationService::UnlockAccount(grpc::ServerContext* ctx,
                                               const v1::UnlockAccountRequest* r,
                                               v1::UnlockAccountResponse* out) {
-  if (r->has_holder()) return Reply(core_.UnlockAccount(nullptr, *r), out);
+  if (r->has_holder()) {
+    return Reply(core_.UnlockAccount(nullptr, *r, DeadlineOf(*ctx)), out);
+  }
   absl::StatusOr<Caller> caller =
       CallerOf(*ctx, r->officer(), Method("UnlockAccount"), *r);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
@@ -185,9 +192,9 @@ grpc::Status ActivationService::AnswerRecoveryQuestions(
 }
 
 grpc::Status ActivationService::CompleteRecovery(
-    grpc::ServerContext*, const v1::CompleteRecoveryRequest* r,
+    grpc::ServerContext* ctx, const v1::CompleteRecoveryRequest* r,
     v1::CompleteRecoveryResponse* out) {
-  return Reply(core_.CompleteRecovery(*r), out);
+  return Reply(core_.CompleteRecovery(*r, DeadlineOf(*ctx)), out);
 }
 
 grpc::Status ActivationService::SetQrVerification(

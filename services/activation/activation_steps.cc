@@ -165,7 +165,7 @@ absl::StatusOr<v1::VerifyActivationOtpResponse> Activation::VerifyActivationOtp(
 }
 
 absl::StatusOr<v1::SetPasscodeResponse> Activation::SetPasscode(
-    const v1::SetPasscodeRequest& r) {
+    const v1::SetPasscodeRequest& r, absl::Time deadline) {
   absl::StatusOr<Flow> flow =
       ReadSession(r.activation_session_token(), internal::FLOW_KIND_ACTIVATION);
   if (!flow.ok()) return flow.status();
@@ -175,7 +175,7 @@ absl::StatusOr<v1::SetPasscodeResponse> Activation::SetPasscode(
       CheckPasscode(r.passcode(), account->record.account().date_of_birth());
   absl::StatusOr<std::string> hash;
   if (status.ok()) {
-    hash = hasher_.Hash(r.passcode());
+    hash = hasher_.Hash(r.passcode(), deadline);
     status = hash.status();
   }
   if (status.ok()) {

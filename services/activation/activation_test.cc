@@ -104,7 +104,8 @@ class ActivationTest : public ::testing::Test {
 
   absl::StatusOr<v1::LoginResponse> Login(const std::string& account_id,
                                           const TestDevice& device,
-                                          const std::string& passcode = kPasscode) {
+                                          const std::string& passcode = kPasscode,
+                                          absl::Time deadline = absl::InfiniteFuture()) {
     v1::CreateLoginChallengeRequest c;
     c.set_account_id(account_id);
     c.set_device_id(device.device_id());
@@ -115,7 +116,7 @@ class ActivationTest : public ::testing::Test {
     r.set_challenge_id(challenge->challenge_id());
     *r.mutable_device_signature() = device.Sign(kLoginMethod, challenge->challenge());
     r.set_passcode(passcode);
-    return core().Login(r);
+    return core().Login(r, deadline);
   }
 
   v1::AccountState StateOf(const std::string& account_id) {
@@ -371,6 +372,25 @@ TEST_F(ActivationTest, WrongPasscodesLockTheAccountUntilTheLockExpires) {
   EXPECT_EQ(ReasonOf(Login(id, phone).status()), "ACCOUNT_LOCKED");
   EXPECT_FALSE(h_.audit().WithAction("account.locked").empty());
   h_.clock().Advance(absl::Minutes(31));
+  EXPECT_TRUE(Login(id, phone).ok());
+}
+
+TEST_F(ActivationTest, APasscodeNotCheckedByTheDeadlineIsNotCounted) {
+  const std::string id = RegisterAndApprove();
+  TestDevice phone("phone-1");
+  ASSERT_TRUE(ActivateDevice(SessionWithPasscodeAndAnswers(id), phone).ok());
+  {
+    absl::StatusOr<HashGate::Slot> busy = h_.hash_gate().Enter(absl::InfiniteFuture());
+    ASSERT_TRUE(busy.ok());
+    // More than the five wrong passcodes that would lock, none checked.
+    for (int i = 0; i < 6; ++i) {
+      auto r = Login(id, phone, "582914", absl::Now() - absl::Seconds(1));
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << i;
+      EXPECT_EQ(ReasonOf(r.status()), "PASSCODE_HASHING_BUSY") << i;
+    }
+  }
+  EXPECT_EQ(StateOf(id), v1::ACCOUNT_STATE_ACTIVATED);
+  EXPECT_EQ(h_.accounts().Get(id)->record.wrong_passcodes(), 0);
   EXPECT_TRUE(Login(id, phone).ok());
 }
 

@@ -123,25 +123,23 @@ ActivationHarness::ActivationHarness(v1::OtpService::Service* otp)
   grpc::ServerBuilder builder;
   builder.RegisterService(otp != nullptr ? otp : &scripted_otp_);
   otp_server_ = builder.BuildAndStart();
-  otp_stub_ = v1::OtpService::NewStub(
-      otp_server_->InProcessChannel(grpc::ChannelArguments()));
+  otp_client_ = std::make_unique<otp::GrpcOtpClient>(
+      [this] { return otp_server_->InProcessChannel(grpc::ChannelArguments()); },
+      internal_auth_);
   PasscodeHasher::Options fast;
   fast.ops_limit = 1;
   fast.mem_limit_bytes = 64 << 10;
-  hasher_ = std::make_unique<PasscodeHasher>(std::string(32, 'p'), fast);
+  hasher_ = std::make_unique<PasscodeHasher>(std::string(32, 'p'), fast, &hash_gate_);
   ActivationSecrets secrets{std::string(32, 'a'), std::string(32, 'b'),
                             std::string(32, 'c'), ""};
-  core_ = std::make_unique<Activation>(*accounts_,
-                                       [this]() -> v1::OtpService::StubInterface& {
-                                         return *otp_stub_;
-                                       },
-                                       audit_, clock_,
+  core_ = std::make_unique<Activation>(*accounts_, *otp_client_, audit_, clock_,
                                        random_, *hasher_, secrets,
                                        ActivationOptions());
 }
 
 ActivationHarness::~ActivationHarness() {
   core_.reset();
+  otp_client_.reset();
   otp_server_->Shutdown();
   kv_.reset();
   std::system(absl::StrCat("rm -rf ", dir_).c_str());

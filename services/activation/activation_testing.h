@@ -12,9 +12,13 @@
 #include "absl/synchronization/mutex.h"
 #include "eid/v1/otp.grpc.pb.h"
 #include "grpcpp/server.h"
+#include "prometheus/registry.h"
 #include "services/activation/activation.h"
+#include "services/activation/hash_gate.h"
 #include "services/common/clock.h"
+#include "services/common/internal_auth.h"
 #include "services/common/random.h"
+#include "services/otp/grpc_otp_client.h"
 #include "storage/shard/rocksdb_kv_store.h"
 
 namespace eid::activation {
@@ -115,6 +119,8 @@ class ActivationHarness {
   // Gets in `name_space` fail UNAVAILABLE until SetDown("").
   void SetDown(std::string name_space) { downable_->SetDown(std::move(name_space)); }
   AccountStore& accounts() { return *accounts_; }
+  // One hash at a time; a test holding its slot makes hashes wait.
+  HashGate& hash_gate() { return hash_gate_; }
   static Caller Internal();
 
  private:
@@ -127,8 +133,11 @@ class ActivationHarness {
   std::unique_ptr<AccountStore> accounts_;
   ScriptedOtpService scripted_otp_;
   std::unique_ptr<grpc::Server> otp_server_;
-  std::unique_ptr<v1::OtpService::Stub> otp_stub_;
+  InternalAuth internal_auth_{""};
+  std::unique_ptr<otp::GrpcOtpClient> otp_client_;  // Over otp_server_.
   RecordingAuditSink audit_;
+  prometheus::Registry metrics_;
+  HashGate hash_gate_{1, metrics_};
   std::unique_ptr<PasscodeHasher> hasher_;
   std::unique_ptr<Activation> core_;
 };

@@ -91,7 +91,8 @@ absl::StatusOr<internal::AccountRecord> Activation::ProveHolder(
     absl::string_view account_id, absl::string_view challenge_id,
     const v1::DeviceSignature& signature, absl::string_view passcode,
     const std::function<absl::Status(const v1::Account&)>& state_check,
-    const HolderSuccess& on_success, absl::Status* refused) {
+    const HolderSuccess& on_success, absl::Status* refused,
+    absl::Time deadline) {
   *refused = absl::OkStatus();
   if (!IsSixDigits(passcode)) {
     return InvalidArgument(v1::PASSCODE_NOT_SIX_DIGITS,
@@ -144,7 +145,10 @@ absl::StatusOr<internal::AccountRecord> Activation::ProveHolder(
         mutations[0].set_key(challenge_key);
         mutations[0].set_delete_record(true);
         mutations[0].set_expected_version(challenge_version);
-        if (!hasher_.Verify(passcode, out.passcode_hash())) {
+        absl::StatusOr<bool> right =
+            hasher_.Verify(passcode, out.passcode_hash(), deadline);
+        if (!right.ok()) return right.status();
+        if (!*right) {
           out.set_wrong_passcodes(out.wrong_passcodes() + 1);
           const int remaining = options_.max_wrong_passcodes - out.wrong_passcodes();
           if (remaining <= 0) {
@@ -171,7 +175,8 @@ absl::StatusOr<internal::AccountRecord> Activation::ProveHolder(
       });
 }
 
-absl::StatusOr<v1::LoginResponse> Activation::Login(const v1::LoginRequest& r) {
+absl::StatusOr<v1::LoginResponse> Activation::Login(const v1::LoginRequest& r,
+                                                    absl::Time deadline) {
   const std::string token = absl::StrCat(
       r.account_id(), ".", absl::WebSafeBase64Escape(random_.Bytes(32)));
   const absl::Time session_expires = clock_.Now() + options_.login_session;
@@ -190,7 +195,7 @@ absl::StatusOr<v1::LoginResponse> Activation::Login(const v1::LoginRequest& r) {
         put.set_put_value(session.SerializeAsString());
         *put.mutable_expires_at() = ToProtoTime(session_expires);
       },
-      &refused);
+      &refused, deadline);
   const absl::Status outcome = after.ok() ? refused : after.status();
   AuditHolderProof("login", outcome, r.account_id(),
                    after.ok() ? &*after : nullptr, r.device_signature().device_id());

@@ -3,14 +3,16 @@
 #include <sodium.h>
 
 #include <cstdlib>
+#include <optional>
 
 #include "services/common/keyed_hash.h"
 #include "services/common/sodium.h"
 
 namespace eid::activation {
 
-PasscodeHasher::PasscodeHasher(std::string pepper, const Options& options)
-    : pepper_(std::move(pepper)), options_(options) {
+PasscodeHasher::PasscodeHasher(std::string pepper, const Options& options,
+                               HashGate* gate)
+    : pepper_(std::move(pepper)), options_(options), gate_(gate) {
   // Without sodium_init() libsodium runs its portable Argon2, not the
   // SIMD one picked for this CPU.
   if (!SodiumReady()) std::abort();
@@ -20,8 +22,19 @@ std::string PasscodeHasher::Peppered(absl::string_view passcode) const {
   return KeyedHash(pepper_, {"passcode", passcode});
 }
 
-absl::StatusOr<std::string> PasscodeHasher::Hash(
-    absl::string_view passcode) const {
+absl::Status PasscodeHasher::Admit(absl::Time deadline,
+                                   std::optional<HashGate::Slot>& slot) const {
+  if (gate_ == nullptr) return absl::OkStatus();
+  absl::StatusOr<HashGate::Slot> entered = gate_->Enter(deadline);
+  if (!entered.ok()) return entered.status();
+  slot.emplace(*std::move(entered));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> PasscodeHasher::Hash(absl::string_view passcode,
+                                                 absl::Time deadline) const {
+  std::optional<HashGate::Slot> slot;
+  if (absl::Status s = Admit(deadline, slot); !s.ok()) return s;
   const std::string input = Peppered(passcode);
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str_alg(out, input.data(), input.size(),
@@ -32,9 +45,12 @@ absl::StatusOr<std::string> PasscodeHasher::Hash(
   return std::string(out);
 }
 
-bool PasscodeHasher::Verify(absl::string_view passcode,
-                            const std::string& stored) const {
+absl::StatusOr<bool> PasscodeHasher::Verify(absl::string_view passcode,
+                                            const std::string& stored,
+                                            absl::Time deadline) const {
   if (stored.empty() || stored.size() >= crypto_pwhash_STRBYTES) return false;
+  std::optional<HashGate::Slot> slot;
+  if (absl::Status s = Admit(deadline, slot); !s.ok()) return s;
   const std::string input = Peppered(passcode);
   return crypto_pwhash_str_verify(stored.c_str(), input.data(),
                                   input.size()) == 0;

@@ -1,6 +1,9 @@
 #include "services/activation/passcode_hasher.h"
 
 #include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "services/activation/hash_gate.h"
+#include "services/common/status.h"
 
 namespace eid::activation {
 namespace {
@@ -16,8 +19,8 @@ TEST(PasscodeHasherTest, VerifiesTheRightPasscodeOnly) {
   PasscodeHasher hasher(std::string(32, 'p'), Fast());
   absl::StatusOr<std::string> hash = hasher.Hash("482913");
   ASSERT_TRUE(hash.ok());
-  EXPECT_TRUE(hasher.Verify("482913", *hash));
-  EXPECT_FALSE(hasher.Verify("482914", *hash));
+  EXPECT_TRUE(*hasher.Verify("482913", *hash));
+  EXPECT_FALSE(*hasher.Verify("482914", *hash));
 }
 
 TEST(PasscodeHasherTest, StoredFormIsArgon2idWithItsOwnSaltAndNoPasscode) {
@@ -33,13 +36,40 @@ TEST(PasscodeHasherTest, APepperOtherThanTheServersDoesNotVerify) {
   PasscodeHasher server(std::string(32, 'p'), Fast());
   PasscodeHasher thief(std::string(32, 'q'), Fast());
   const std::string stored = *server.Hash("482913");
-  EXPECT_FALSE(thief.Verify("482913", stored));
+  EXPECT_FALSE(*thief.Verify("482913", stored));
 }
 
 TEST(PasscodeHasherTest, MalformedStoredHashDoesNotVerify) {
   PasscodeHasher hasher(std::string(32, 'p'), Fast());
-  EXPECT_FALSE(hasher.Verify("482913", ""));
-  EXPECT_FALSE(hasher.Verify("482913", "$argon2id$garbage"));
+  EXPECT_FALSE(*hasher.Verify("482913", ""));
+  EXPECT_FALSE(*hasher.Verify("482913", "$argon2id$garbage"));
+}
+
+TEST(PasscodeHasherTest, GatedHashesReleaseTheirSlot) {
+  prometheus::Registry registry;
+  HashGate gate(1, registry);
+  PasscodeHasher hasher(std::string(32, 'p'), Fast(), &gate);
+  const std::string stored = *hasher.Hash("482913");
+  EXPECT_TRUE(*hasher.Verify("482913", stored));
+  // Both gave their slot back: one is free at once.
+  EXPECT_TRUE(gate.Enter(absl::Now() - absl::Seconds(1)).ok());
+}
+
+TEST(PasscodeHasherTest, NoSlotBeforeTheDeadlineHashesNothing) {
+  prometheus::Registry registry;
+  HashGate gate(1, registry);
+  PasscodeHasher ungated(std::string(32, 'p'), Fast());
+  PasscodeHasher hasher(std::string(32, 'p'), Fast(), &gate);
+  const std::string stored = *ungated.Hash("482913");
+  absl::StatusOr<HashGate::Slot> busy = gate.Enter(absl::InfiniteFuture());
+  ASSERT_TRUE(busy.ok());
+
+  const absl::Time passed = absl::Now() - absl::Seconds(1);
+  absl::StatusOr<std::string> hash = hasher.Hash("482913", passed);
+  EXPECT_EQ(hash.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(ReasonOf(hash.status()), "PASSCODE_HASHING_BUSY");
+  absl::StatusOr<bool> verified = hasher.Verify("482913", stored, passed);
+  EXPECT_EQ(verified.status().code(), absl::StatusCode::kDeadlineExceeded);
 }
 
 }  // namespace

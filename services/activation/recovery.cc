@@ -226,7 +226,7 @@ Activation::AnswerRecoveryQuestions(const v1::AnswerRecoveryQuestionsRequest& r)
 }
 
 absl::StatusOr<v1::CompleteRecoveryResponse> Activation::CompleteRecovery(
-    const v1::CompleteRecoveryRequest& r) {
+    const v1::CompleteRecoveryRequest& r, absl::Time deadline) {
   absl::StatusOr<Flow> first =
       ReadSession(r.recovery_session_token(), internal::FLOW_KIND_RECOVERY);
   if (!first.ok()) return first.status();
@@ -245,7 +245,7 @@ absl::StatusOr<v1::CompleteRecoveryResponse> Activation::CompleteRecovery(
   } else if (!r.new_passcode().empty()) {
     valid = CheckPasscode(r.new_passcode(), account->record.account().date_of_birth());
     if (valid.ok()) {
-      absl::StatusOr<std::string> hash = hasher_.Hash(r.new_passcode());
+      absl::StatusOr<std::string> hash = hasher_.Hash(r.new_passcode(), deadline);
       valid = hash.status();
       if (hash.ok()) new_passcode_hash = *hash;
     }

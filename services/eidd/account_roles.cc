@@ -1,6 +1,5 @@
 #include "services/eidd/account_roles.h"
 
-#include "absl/base/call_once.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/activation/activation.h"
@@ -10,6 +9,7 @@
 #include "services/common/proto_time.h"
 #include "services/common/secrets.h"
 #include "services/common/status.h"
+#include "services/otp/grpc_otp_client.h"
 #include "services/otp/otp_service.h"
 #include "storage/router/shard_hash.h"
 
@@ -89,6 +89,9 @@ class OtpRole : public RoleInstance {
     if (audit_ != nullptr) audit_->StopSending();
   }
 
+  // The service as an activation role in this process calls it.
+  otp::OtpClient& client() { return *service_; }
+
  private:
   OtpRole() = default;
   std::unique_ptr<activation::ReportIndex> index_;
@@ -115,8 +118,12 @@ class ActivationRole : public RoleInstance {
     }
     absl::StatusOr<std::string> pepper = Secret(ctx, "passcode_pepper");
     if (!pepper.ok()) return pepper.status();
-    role->hasher_ =
-        std::make_unique<activation::PasscodeHasher>(*pepper, hasher_options);
+    role->hash_gate_ = std::make_unique<activation::HashGate>(
+        ctx.passcode_hash_concurrency > 0 ? ctx.passcode_hash_concurrency
+                                          : activation::HashGate::CpuCount(),
+        ctx.metrics->registry());
+    role->hasher_ = std::make_unique<activation::PasscodeHasher>(
+        *pepper, hasher_options, role->hash_gate_.get());
     absl::StatusOr<std::unique_ptr<InternalAuth>> internal = InternalAuthOf(ctx);
     if (!internal.ok()) return internal.status();
     role->internal_ = std::move(*internal);
@@ -127,18 +134,21 @@ class ActivationRole : public RoleInstance {
         AuditClientFor(ctx, "activation");
     if (!audit.ok()) return audit.status();
     role->audit_ = std::move(*audit);
-    ActivationRole* self = role.get();
-    auto channel_to = ctx.channel_to;
+    // The otp role: called directly when hosted here (same engine, checks
+    // and metrics as its gRPC handlers), else over gRPC.
+    otp::OtpClient* otp = nullptr;
+    if (auto* hosted = dynamic_cast<OtpRole*>(
+            ctx.hosted_role ? ctx.hosted_role("otp") : nullptr)) {
+      otp = &hosted->client();
+    } else {
+      auto channel_to = ctx.channel_to;
+      role->grpc_otp_ = std::make_unique<otp::GrpcOtpClient>(
+          [channel_to] { return channel_to("otp"); }, *role->internal_);
+      otp = role->grpc_otp_.get();
+    }
     role->core_ = std::make_unique<activation::Activation>(
-        *role->accounts_,
-        [self, channel_to]() -> v1::OtpService::StubInterface& {
-          absl::call_once(self->otp_once_, [&] {
-            self->otp_ = v1::OtpService::NewStub(channel_to("otp"));
-          });
-          return *self->otp_;
-        },
-        *role->audit_, *ctx.clock, *ctx.random, *role->hasher_, secrets,
-        activation::ActivationOptions());
+        *role->accounts_, *otp, *role->audit_, *ctx.clock, *ctx.random,
+        *role->hasher_, secrets, activation::ActivationOptions());
     role->service_ =
         std::make_unique<activation::ActivationService>(*role->core_, *role->internal_);
     return std::unique_ptr<RoleInstance>(std::move(role));
@@ -154,13 +164,13 @@ class ActivationRole : public RoleInstance {
 
  private:
   ActivationRole() = default;
+  std::unique_ptr<activation::HashGate> hash_gate_;
   std::unique_ptr<activation::PasscodeHasher> hasher_;
   std::unique_ptr<InternalAuth> internal_;
   std::unique_ptr<activation::ReportIndex> index_;
   std::unique_ptr<activation::AccountStore> accounts_;
   std::unique_ptr<audit::AuditClient> audit_;
-  absl::once_flag otp_once_;
-  std::unique_ptr<v1::OtpService::Stub> otp_;
+  std::unique_ptr<otp::GrpcOtpClient> grpc_otp_;  // If otp is not hosted here.
   std::unique_ptr<activation::Activation> core_;
   std::unique_ptr<activation::ActivationService> service_;
 };

@@ -58,6 +58,10 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("--data_dir must not be empty");
   }
+  if (options.passcode_hash_concurrency < 0) {
+    return absl::InvalidArgumentError(
+        "--passcode_hash_concurrency must be 0 (one per CPU) or more");
+  }
   absl::StatusOr<std::optional<TlsConfig>> tls = LoadTlsFiles(options.tls);
   if (!tls.ok()) return tls.status();
   if (absl::Status s = MakeDir(options.data_dir); !s.ok()) return s;
@@ -94,6 +98,13 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
   Eidd* self = eidd.get();
   context.channel_to = [self](absl::string_view role) { return self->ChannelTo(role); };
   context.hosted_shard = [self](storage::KvStore& kv) { self->hosted_kv_ = &kv; };
+  context.hosted_role = [self](absl::string_view name) -> RoleInstance* {
+    for (size_t i = 0; i < self->role_names_.size(); ++i) {
+      if (self->role_names_[i] == name) return self->roles_[i].get();
+    }
+    return nullptr;
+  };
+  context.passcode_hash_concurrency = options.passcode_hash_concurrency;
   context.sms.transport = options.sms_transport;
   context.sms.outbox = options.sms_outbox.empty()
                            ? options.data_dir + "/sms-outbox.jsonl"

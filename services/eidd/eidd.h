@@ -60,6 +60,9 @@ class Eidd {
     std::string sms_dlr_url;
     // Create missing secret files with random content (development only).
     bool generate_dev_keys = false;
+    // Passcode hashes (Argon2id, 19 MiB each) the activation role runs at
+    // once; more wait. 0: the number of CPUs this process may use.
+    int passcode_hash_concurrency = 0;
     // The clock of every role; null: the real one (tests pass a FakeClock).
     Clock* clock = nullptr;
     // How long shutdown waits for in-flight calls.

@@ -69,6 +69,9 @@ ABSL_FLAG(std::string, sms_dlr_url, "",
 ABSL_FLAG(std::string, health_address, "",
           "host:port of a plaintext port serving only the gRPC health service "
           "(for probes without a certificate); empty: none.");
+ABSL_FLAG(int, passcode_hash_concurrency, 0,
+          "Passcode hashes (Argon2id, 19 MiB of memory each) run at once; "
+          "more wait. 0: the number of CPUs this process may use.");
 ABSL_FLAG(std::string, port_file, "",
           "If set, write \"grpc=PORT\\nmetrics=PORT\\n\" (and \"health=PORT\\n\", "
           "\"sms_dlr=PORT\\n\") here once serving.");
@@ -139,6 +142,7 @@ int main(int argc, char** argv) {
   options.kannel_address = absl::GetFlag(FLAGS_kannel_address);
   options.kannel_credentials_file = absl::GetFlag(FLAGS_kannel_credentials_file);
   options.generate_dev_keys = absl::GetFlag(FLAGS_generate_dev_keys);
+  options.passcode_hash_concurrency = absl::GetFlag(FLAGS_passcode_hash_concurrency);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.tls = {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
                  absl::GetFlag(FLAGS_tls_key)};

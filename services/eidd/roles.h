@@ -42,6 +42,10 @@ struct RoleContext {
   // hosts the role, else its --peers address). Null until this process's
   // server has started: call it when serving, not while being created.
   std::function<std::shared_ptr<grpc::Channel>(absl::string_view role)> channel_to;
+  // Another role this process hosts, already created (a role's needs are
+  // created before it), else null: a role calls what it finds here directly
+  // instead of through the in-process channel.
+  std::function<class RoleInstance*(absl::string_view role)> hosted_role;
   // How the otp role sends SMS.
   struct Sms {
     std::string transport = "outbox";  // "outbox" or "kannel".
@@ -55,6 +59,8 @@ struct RoleContext {
   } sms;
   // Told each extra port a role listens on ("sms_dlr"), for the port file.
   std::function<void(absl::string_view name, int port)> listening;
+  // Passcode hashes the activation role runs at once (0: one per CPU).
+  int passcode_hash_concurrency = 0;
   // The files of keys_dir the role being created declared (Role::secrets):
   // the only ones Secret and SecretPath let it read.
   std::vector<absl::string_view> secrets;

@@ -26,6 +26,13 @@ std::string CheckResult(const absl::Status& s) {
   return "error";
 }
 
+template <typename Response>
+grpc::Status Reply(absl::StatusOr<Response> result, Response* out) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *out = *std::move(result);
+  return grpc::Status::OK;
+}
+
 std::string Label(absl::string_view enum_name, absl::string_view prefix) {
   absl::string_view s = enum_name;
   if (s.substr(0, prefix.size()) == prefix) s.remove_prefix(prefix.size());
@@ -158,47 +165,55 @@ OtpServiceImpl::~OtpServiceImpl() {
   if (owned_queue_) owned_queue_->Stop();
 }
 
+absl::StatusOr<v1::SendOtpResponse> OtpServiceImpl::SendOtp(
+    const v1::SendOtpRequest& request) {
+  bool replayed = false;
+  absl::StatusOr<v1::SendOtpResponse> r = engine_.SendOtp(request, &replayed);
+  if (r.ok() && !replayed) {
+    sent_
+        .Add({{"purpose",
+               Label(v1::OtpPurpose_Name(request.purpose()), "OTP_PURPOSE_")}})
+        .Increment();
+  }
+  return r;
+}
+
+absl::StatusOr<v1::CheckOtpResponse> OtpServiceImpl::CheckOtp(
+    const v1::CheckOtpRequest& request) {
+  absl::StatusOr<v1::CheckOtpResponse> r = engine_.CheckOtp(request);
+  checks_.Add({{"result", CheckResult(r.status())}}).Increment();
+  return r;
+}
+
+absl::StatusOr<v1::SendNoticeResponse> OtpServiceImpl::SendNotice(
+    const v1::SendNoticeRequest& request) {
+  bool replayed = false;
+  absl::StatusOr<v1::SendNoticeResponse> r = engine_.SendNotice(request, &replayed);
+  if (r.ok() && !replayed) {
+    notices_
+        .Add({{"kind",
+               Label(v1::NoticeKind_Name(request.kind()), "NOTICE_KIND_")}})
+        .Increment();
+  }
+  return r;
+}
+
 grpc::Status OtpServiceImpl::SendOtp(grpc::ServerContext*,
                                      const v1::SendOtpRequest* request,
                                      v1::SendOtpResponse* response) {
-  bool replayed = false;
-  absl::StatusOr<v1::SendOtpResponse> r = engine_.SendOtp(*request, &replayed);
-  if (!r.ok()) return ToGrpcStatus(r.status());
-  if (!replayed) {
-    sent_
-        .Add({{"purpose",
-               Label(v1::OtpPurpose_Name(request->purpose()), "OTP_PURPOSE_")}})
-        .Increment();
-  }
-  *response = *std::move(r);
-  return grpc::Status::OK;
+  return Reply(SendOtp(*request), response);
 }
 
 grpc::Status OtpServiceImpl::CheckOtp(grpc::ServerContext*,
                                       const v1::CheckOtpRequest* request,
                                       v1::CheckOtpResponse* response) {
-  absl::StatusOr<v1::CheckOtpResponse> r = engine_.CheckOtp(*request);
-  checks_.Add({{"result", CheckResult(r.status())}}).Increment();
-  if (!r.ok()) return ToGrpcStatus(r.status());
-  *response = *std::move(r);
-  return grpc::Status::OK;
+  return Reply(CheckOtp(*request), response);
 }
 
 grpc::Status OtpServiceImpl::SendNotice(grpc::ServerContext*,
                                         const v1::SendNoticeRequest* request,
                                         v1::SendNoticeResponse* response) {
-  bool replayed = false;
-  absl::StatusOr<v1::SendNoticeResponse> r =
-      engine_.SendNotice(*request, &replayed);
-  if (!r.ok()) return ToGrpcStatus(r.status());
-  if (!replayed) {
-    notices_
-        .Add({{"kind",
-               Label(v1::NoticeKind_Name(request->kind()), "NOTICE_KIND_")}})
-        .Increment();
-  }
-  *response = *std::move(r);
-  return grpc::Status::OK;
+  return Reply(SendNotice(*request), response);
 }
 
 grpc::Status OtpServiceImpl::GetDeliveryStatus(

@@ -1,6 +1,8 @@
 // OtpServiceImpl: eid.v1.OtpService over an OtpEngine (codes, notices) and
 // an SmsQueue (delivery status). Translates only: wire in, absl::Status ->
-// grpc::Status out, once (otp.proto documents every RPC). Thread-safe.
+// grpc::Status out, once (otp.proto documents every RPC). It is also the
+// OtpClient of a role in the same process (otp_client.h): the gRPC handlers
+// and the direct calls run the same code. Thread-safe.
 //
 // Metrics (in the registry passed in), besides the queue's (sms_queue.h):
 //   otp_sent_total{purpose}   codes sent (not counting idempotent retries)
@@ -35,6 +37,7 @@
 #include "services/otp/dlr_http_server.h"
 #include "services/otp/dlr_receiver.h"
 #include "services/otp/kannel_sms_sender.h"
+#include "services/otp/otp_client.h"
 #include "services/otp/otp_engine.h"
 #include "services/otp/sms_queue.h"
 #include "services/otp/sms_sender.h"
@@ -42,7 +45,7 @@
 
 namespace eid::otp {
 
-class OtpServiceImpl final : public v1::OtpService::Service {
+class OtpServiceImpl final : public v1::OtpService::Service, public OtpClient {
  public:
   struct Options {
     OtpEngine::Options engine;
@@ -101,6 +104,12 @@ class OtpServiceImpl final : public v1::OtpService::Service {
 
   // The delivery-report listener's port (0: none).
   int dlr_port() const { return dlr_port_; }
+
+  // OtpClient: what the handlers above do, for a caller in this process.
+  absl::StatusOr<v1::SendOtpResponse> SendOtp(const v1::SendOtpRequest& r) override;
+  absl::StatusOr<v1::CheckOtpResponse> CheckOtp(const v1::CheckOtpRequest& r) override;
+  absl::StatusOr<v1::SendNoticeResponse> SendNotice(
+      const v1::SendNoticeRequest& r) override;
 
   SmsQueue& queue() { return queue_; }
   OtpEngine& engine() { return engine_; }

@@ -111,7 +111,8 @@ class RawRate {
     }
     const double start = ThreadCpuSeconds();
     for (int i = 0; i < n; ++i) {
-      if (!hasher.Verify(kPasscode, hashes_[i % hashes_.size()])) {
+      absl::StatusOr<bool> right = hasher.Verify(kPasscode, hashes_[i % hashes_.size()]);
+      if (!right.ok() || !*right) {
         return absl::InternalError("raw verify failed");
       }
     }

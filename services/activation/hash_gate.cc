@@ -1,0 +1,98 @@
+#include "services/activation/hash_gate.h"
+
+#include <sched.h>
+
+#include <algorithm>
+
+#include "eid/v1/error.pb.h"
+#include "services/common/status.h"
+
+namespace eid::activation {
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& WaitBuckets() {
+  static const auto* const buckets = new prometheus::Histogram::BucketBoundaries{
+      0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+  return *buckets;
+}
+
+}  // namespace
+
+HashGate::HashGate(int slots, prometheus::Registry& metrics)
+    : slots_(std::max(slots, 1)),
+      running_gauge_(prometheus::BuildGauge()
+                         .Name("passcode_hash_running")
+                         .Help("Passcode hashes (Argon2id) holding a slot now.")
+                         .Register(metrics)
+                         .Add({})),
+      waiting_gauge_(prometheus::BuildGauge()
+                         .Name("passcode_hash_waiting")
+                         .Help("Calls waiting for a passcode-hashing slot.")
+                         .Register(metrics)
+                         .Add({})),
+      wait_seconds_(prometheus::BuildHistogram()
+                        .Name("passcode_hash_wait_seconds")
+                        .Help("Time a passcode hash waited for a slot.")
+                        .Register(metrics)
+                        .Add({}, WaitBuckets())),
+      timeouts_(prometheus::BuildCounter()
+                    .Name("passcode_hash_gate_timeouts_total")
+                    .Help("Calls whose deadline passed while they waited for "
+                          "a passcode-hashing slot (nothing hashed).")
+                    .Register(metrics)
+                    .Add({})) {
+  prometheus::BuildGauge()
+      .Name("passcode_hash_slots")
+      .Help("Passcode hashes (Argon2id, 19 MiB each) allowed at once.")
+      .Register(metrics)
+      .Add({})
+      .Set(slots_);
+}
+
+absl::StatusOr<HashGate::Slot> HashGate::Enter(absl::Time deadline) {
+  const absl::Time asked = absl::Now();
+  absl::MutexLock lock(&mu_);
+  if (!HasFreeSlot()) {
+    ++waiting_;
+    waiting_gauge_.Increment();
+    const bool free =
+        mu_.AwaitWithDeadline(absl::Condition(this, &HashGate::HasFreeSlot), deadline);
+    --waiting_;
+    waiting_gauge_.Decrement();
+    if (!free) {
+      timeouts_.Increment();
+      return Error(absl::StatusCode::kDeadlineExceeded, v1::PASSCODE_HASHING_BUSY,
+                   "the call's deadline passed while it waited to hash the "
+                   "passcode; nothing was changed");
+    }
+  }
+  ++running_;
+  running_gauge_.Increment();
+  wait_seconds_.Observe(absl::ToDoubleSeconds(absl::Now() - asked));
+  return Slot(this);
+}
+
+void HashGate::Release() {
+  absl::MutexLock lock(&mu_);
+  --running_;
+  running_gauge_.Decrement();
+}
+
+int HashGate::waiting() const {
+  absl::MutexLock lock(&mu_);
+  return waiting_;
+}
+
+void HashGate::AwaitWaiting(int n) const {
+  auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return waiting_ >= n; };
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(&enough));
+}
+
+int HashGate::CpuCount() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  return std::max(CPU_COUNT(&set), 1);
+}
+
+}  // namespace eid::activation

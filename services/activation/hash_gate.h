@@ -1,0 +1,86 @@
+// HashGate: bounds how many passcode hashes (Argon2id) run at once.
+//
+// Each Argon2id hash or verify holds its own 19 MiB for ~30 ms of one core.
+// Unbounded, the server runs as many at once as there are calls: 1,000
+// concurrent logins would want 19 GiB (an easy memory-exhaustion attack), and
+// even a few more hashes than cores only make them fight over the memory
+// bandwidth and caches Argon2 depends on (each costs ~10 % more CPU at 4 on 2
+// cores). Callers past the bound wait here for a slot.
+//
+// Metrics (in the registry passed in):
+//   passcode_hash_slots              the bound
+//   passcode_hash_running            hashes holding a slot
+//   passcode_hash_waiting            callers waiting for a slot (queue depth)
+//   passcode_hash_wait_seconds       time from asking to getting a slot
+//   passcode_hash_gate_timeouts_total  callers whose deadline passed first
+//
+// Deadlines are real time (they come from gRPC), hence absl::Now here and not
+// the injected Clock that expiries use. Thread-safe.
+#ifndef EID_SERVICES_ACTIVATION_HASH_GATE_H_
+#define EID_SERVICES_ACTIVATION_HASH_GATE_H_
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace eid::activation {
+
+class HashGate {
+ public:
+  // A held slot; released when destroyed. Movable.
+  class Slot {
+   public:
+    Slot(Slot&& other) noexcept : gate_(other.gate_) { other.gate_ = nullptr; }
+    Slot& operator=(Slot&&) = delete;
+    ~Slot() {
+      if (gate_ != nullptr) gate_->Release();
+    }
+
+   private:
+    friend class HashGate;
+    explicit Slot(HashGate* gate) : gate_(gate) {}
+    HashGate* gate_;
+  };
+
+  // `slots` (at least 1) hashes at once.
+  HashGate(int slots, prometheus::Registry& metrics);
+  HashGate(const HashGate&) = delete;
+  HashGate& operator=(const HashGate&) = delete;
+
+  // A slot, once one is free.
+  // DEADLINE_EXCEEDED (PASSCODE_HASHING_BUSY) if `deadline` passes first:
+  // then the caller has nothing to hash for, its client having given up.
+  absl::StatusOr<Slot> Enter(absl::Time deadline);
+
+  int slots() const { return slots_; }
+  // Callers waiting now.
+  int waiting() const;
+  // Blocks until at least `n` callers wait (for tests: no sleeping).
+  void AwaitWaiting(int n) const;
+
+  // The number of CPUs this process may run on (sched_getaffinity): the
+  // default bound.
+  static int CpuCount();
+
+ private:
+  void Release();
+  bool HasFreeSlot() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_ < slots_; }
+
+  const int slots_;
+  mutable absl::Mutex mu_;
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
+  prometheus::Gauge& running_gauge_;
+  prometheus::Gauge& waiting_gauge_;
+  prometheus::Histogram& wait_seconds_;
+  prometheus::Counter& timeouts_;
+};
+
+}  // namespace eid::activation
+
+#endif  // EID_SERVICES_ACTIVATION_HASH_GATE_H_

@@ -1,0 +1,152 @@
+#include "services/activation/hash_gate.h"
+
+#include <algorithm>
+#include <atomic>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "services/common/status.h"
+
+namespace eid::activation {
+namespace {
+
+// The value of an unlabelled metric in `registry` (-1 if absent).
+double MetricValue(prometheus::Registry& registry, const std::string& name) {
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != name || family.metric.empty()) continue;
+    const prometheus::ClientMetric& m = family.metric[0];
+    switch (family.type) {
+      case prometheus::MetricType::Counter: return m.counter.value;
+      case prometheus::MetricType::Gauge: return m.gauge.value;
+      case prometheus::MetricType::Histogram: return m.histogram.sample_count;
+      default: return -1;
+    }
+  }
+  return -1;
+}
+
+// A stand-in for Argon2id: counts who is inside and holds until released.
+class FakeHasher {
+ public:
+  explicit FakeHasher(HashGate& gate) : gate_(gate) {}
+
+  void Hash() {
+    absl::StatusOr<HashGate::Slot> slot = gate_.Enter(absl::InfiniteFuture());
+    ASSERT_TRUE(slot.ok()) << slot.status();
+    {
+      absl::MutexLock lock(&mu_);
+      ++inside_;
+      ++hashed_;
+      most_inside_ = std::max(most_inside_, inside_);
+    }
+    release_.WaitForNotification();
+    absl::MutexLock lock(&mu_);
+    --inside_;
+  }
+  void AwaitHashed(int n) {
+    auto done = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return hashed_ >= n; };
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&done));
+  }
+  void ReleaseAll() { release_.Notify(); }
+  int inside() {
+    absl::MutexLock lock(&mu_);
+    return inside_;
+  }
+  int most_inside() {
+    absl::MutexLock lock(&mu_);
+    return most_inside_;
+  }
+  int hashed() {
+    absl::MutexLock lock(&mu_);
+    return hashed_;
+  }
+
+ private:
+  HashGate& gate_;
+  absl::Notification release_;
+  absl::Mutex mu_;
+  int inside_ ABSL_GUARDED_BY(mu_) = 0;
+  int most_inside_ ABSL_GUARDED_BY(mu_) = 0;
+  int hashed_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+TEST(HashGateTest, AtMostSlotsHashAtOnceAndTheRestWait) {
+  prometheus::Registry registry;
+  HashGate gate(2, registry);
+  FakeHasher hasher(gate);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 5; ++i) callers.emplace_back([&] { hasher.Hash(); });
+
+  hasher.AwaitHashed(2);
+  gate.AwaitWaiting(3);
+  EXPECT_EQ(hasher.inside(), 2);
+  EXPECT_EQ(hasher.hashed(), 2);
+  EXPECT_EQ(MetricValue(registry, "passcode_hash_waiting"), 3);
+  EXPECT_EQ(MetricValue(registry, "passcode_hash_running"), 2);
+  EXPECT_EQ(MetricValue(registry, "passcode_hash_slots"), 2);
+
+  hasher.ReleaseAll();
+  for (std::thread& t : callers) t.join();
+  EXPECT_EQ(hasher.hashed(), 5);
+  EXPECT_EQ(hasher.most_inside(), 2);
+  EXPECT_EQ(gate.waiting(), 0);
+  EXPECT_EQ(MetricValue(registry, "passcode_hash_running"), 0);
+  EXPECT_EQ(MetricValue(registry, "passcode_hash_wait_seconds"), 5);  // Observations.
+}
+
+TEST(HashGateTest, AWaiterEntersWhenASlotIsReleased) {
+  prometheus::Registry registry;
+  HashGate gate(1, registry);
+  std::optional<HashGate::Slot> held;
+  held.emplace(*gate.Enter(absl::InfiniteFuture()));
+  absl::Notification entered;
+  std::thread waiter([&] {
+    absl::StatusOr<HashGate::Slot> slot = gate.Enter(absl::InfiniteFuture());
+    EXPECT_TRUE(slot.ok());
+    entered.Notify();
+  });
+  gate.AwaitWaiting(1);
+  EXPECT_FALSE(entered.HasBeenNotified());
+  held.reset();
+  entered.WaitForNotification();
+  waiter.join();
+  EXPECT_EQ(gate.waiting(), 0);
+}
+
+TEST(HashGateTest, ADeadlinePassedWhileWaitingFailsWithItsReason) {
+  prometheus::Registry registry;
+  HashGate gate(1, registry);
+  absl::StatusOr<HashGate::Slot> held = gate.Enter(absl::InfiniteFuture());
+  ASSERT_TRUE(held.ok());
+
+  absl::StatusOr<HashGate::Slot> late = gate.Enter(absl::Now() - absl::Seconds(1));
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(ReasonOf(late.status()), "PASSCODE_HASHING_BUSY");
+  EXPECT_EQ(gate.waiting(), 0);
+  EXPECT_EQ(MetricValue(registry, "passcode_hash_gate_timeouts_total"), 1);
+  EXPECT_EQ(MetricValue(registry, "passcode_hash_running"), 1);
+}
+
+TEST(HashGateTest, AFreeSlotIsTakenWhateverTheDeadline) {
+  prometheus::Registry registry;
+  HashGate gate(1, registry);
+  EXPECT_TRUE(gate.Enter(absl::Now() - absl::Seconds(1)).ok());
+  // The slot above was released when its StatusOr went away.
+  EXPECT_TRUE(gate.Enter(absl::Now() - absl::Seconds(1)).ok());
+  EXPECT_EQ(MetricValue(registry, "passcode_hash_gate_timeouts_total"), 0);
+}
+
+TEST(HashGateTest, AtLeastOneSlotAndOneCpu) {
+  prometheus::Registry registry;
+  EXPECT_EQ(HashGate(0, registry).slots(), 1);
+  EXPECT_GE(HashGate::CpuCount(), 1);
+}
+
+}  // namespace
+}  // namespace eid::activation
