@@ -121,8 +121,12 @@ TEST_F(OtpServiceTest, ACodeTravelsThroughTheOutboxAndIsCheckedOverGrpc) {
   v1::GetDeliveryStatusRequest status;
   status.set_message_id(sent.message_id());
   v1::GetDeliveryStatusResponse delivery;
-  grpc::ClientContext c4;
-  ASSERT_TRUE(stub_->GetDeliveryStatus(&c4, status, &delivery).ok());
+  // The queue's thread records SENT just after the outbox line is written.
+  for (int i = 0; i < 500 && delivery.state() != v1::DELIVERY_STATE_SENT; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    grpc::ClientContext c4;
+    ASSERT_TRUE(stub_->GetDeliveryStatus(&c4, status, &delivery).ok());
+  }
   EXPECT_EQ(delivery.state(), v1::DELIVERY_STATE_SENT);
   EXPECT_EQ(delivery.transport(), "outbox");
   EXPECT_EQ(delivery.masked_phone(), "+84******678");
