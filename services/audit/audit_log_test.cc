@@ -13,6 +13,7 @@
 #include "services/audit/audit_server.h"
 #include "services/audit/checkpoint_signer.h"
 #include "services/audit/leaf_encoding.h"
+#include "services/audit/raw_audit_db.h"
 #include "services/common/random.h"
 #include "services/common/secrets.h"
 #include "services/common/proto_time.h"
@@ -348,27 +349,21 @@ TEST_F(AuditLogTest, QueriesBySubjectOrActorNewestFirstInPages) {
 // Puts a store in the layout written before the column families: every
 // index entry back in the default family, the other families dropped.
 void ToOneColumnFamily(const std::string& path) {
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
+  absl::StatusOr<std::unique_ptr<RawAuditDb>> raw = RawAuditDb::Open(path);
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  rocksdb::DB& db = (*raw)->db();
   rocksdb::WriteBatch batch;
-  for (auto* h : handles) {
+  for (auto* h : (*raw)->families()) {
     if (h->GetName() == rocksdb::kDefaultColumnFamilyName) continue;
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h));
+    std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), h));
     for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Put(it->key(), it->value());
   }
   ASSERT_GT(batch.Count(), 0u);
-  ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &batch).ok());
-  for (auto* h : handles) {
+  ASSERT_TRUE(db.Write(rocksdb::WriteOptions(), &batch).ok());
+  for (auto* h : (*raw)->families()) {
     if (h->GetName() != rocksdb::kDefaultColumnFamilyName) {
-      ASSERT_TRUE(db->DropColumnFamily(h).ok());
+      ASSERT_TRUE(db.DropColumnFamily(h).ok());
     }
-    ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
   }
 }
 

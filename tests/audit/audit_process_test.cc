@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "services/audit/audit_keys.h"
+#include "services/audit/raw_audit_db.h"
 #include "services/common/internal_auth.h"
 #include "services/common/proto_time.h"
 #include "services/common/secrets.h"
@@ -132,15 +133,10 @@ TEST_F(AuditProcessTest, ARecordAlteredOnDiskIsFoundAndNamedByAuditVerify) {
   {
     // As RocksDB's own tools would: every column family (audit_db.h), the
     // leaves in the default one.
-    const std::string path = dir_ + "/audit";
-    std::vector<std::string> names;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
+    absl::StatusOr<std::unique_ptr<audit::RawAuditDb>> raw =
+        audit::RawAuditDb::Open(dir_ + "/audit");
+    ASSERT_TRUE(raw.ok()) << raw.status();
+    rocksdb::DB* db = &(*raw)->db();
     std::string leaf;
     ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), audit::LeafKey(p, 17), &leaf).ok());
     v1::AuditRecord record;
@@ -148,7 +144,6 @@ TEST_F(AuditProcessTest, ARecordAlteredOnDiskIsFoundAndNamedByAuditVerify) {
     record.mutable_event()->set_outcome(v1::AUDIT_OUTCOME_REJECTED);
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), audit::LeafKey(p, 17),
                         record.SerializeAsString()).ok());
-    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
   }
 
   Start("run2");
