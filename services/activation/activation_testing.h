@@ -19,6 +19,7 @@
 #include "services/common/internal_auth.h"
 #include "services/common/random.h"
 #include "services/otp/grpc_otp_client.h"
+#include "storage/shard/forwarding_kv_store.h"
 #include "storage/shard/rocksdb_kv_store.h"
 
 namespace eid::activation {
@@ -71,35 +72,17 @@ class ScriptedOtpService : public v1::OtpService::Service {
 // A KvStore that passes every call through, except Gets in one namespace
 // while that namespace is "down": those fail UNAVAILABLE, as a Get routed
 // to a killed shard does.
-class DownableKvStore : public storage::KvStore {
+class DownableKvStore : public storage::ForwardingKvStore {
  public:
-  explicit DownableKvStore(storage::KvStore& store) : store_(store) {}
+  using ForwardingKvStore::ForwardingKvStore;
   // "" brings it back.
   void SetDown(std::string name_space) {
     absl::MutexLock lock(&mu_);
     down_ = std::move(name_space);
   }
   absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& r) override;
-  absl::StatusOr<v1::MultiGetResponse> MultiGet(const v1::MultiGetRequest& r) override {
-    return store_.MultiGet(r);
-  }
-  absl::StatusOr<v1::PutResponse> Put(const v1::PutRequest& r) override { return store_.Put(r); }
-  absl::StatusOr<v1::DeleteResponse> Delete(const v1::DeleteRequest& r) override {
-    return store_.Delete(r);
-  }
-  absl::StatusOr<v1::CompareAndSwapResponse> CompareAndSwap(
-      const v1::CompareAndSwapRequest& r) override {
-    return store_.CompareAndSwap(r);
-  }
-  absl::StatusOr<v1::BatchResponse> Batch(const v1::BatchRequest& r) override {
-    return store_.Batch(r);
-  }
-  absl::StatusOr<v1::ScanResponse> Scan(const v1::ScanRequest& r) override {
-    return store_.Scan(r);
-  }
 
  private:
-  storage::KvStore& store_;
   absl::Mutex mu_;
   std::string down_ ABSL_GUARDED_BY(mu_);
 };

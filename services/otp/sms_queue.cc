@@ -174,13 +174,27 @@ absl::StatusOr<v1::GetDeliveryStatusResponse> SmsQueue::Status(
 absl::StatusOr<SmsQueue::RunStats> SmsQueue::RunOnce() {
   RunStats stats;
   absl::Status first_error;
+  const absl::Time now = clock_.Now();
+  // Passes run one at a time, so that each starts where the last ended.
+  absl::MutexLock pass_lock(&pass_mu_);
+  pass_from_.resize(options_.partitions, absl::InfinitePast());
+  if (now >= next_full_pass_) {
+    std::fill(pass_from_.begin(), pass_from_.end(), absl::InfinitePast());
+    next_full_pass_ = now + options_.full_pass_interval;
+  }
   for (int p = 0; p < options_.partitions; ++p) {
-    absl::Status s = ProcessPartition(p, stats);
-    if (!s.ok() && first_error.ok()) first_error = s;
+    // A clock gone back starts at the beginning.
+    const absl::Time from = pass_from_[p] < now ? pass_from_[p] : absl::InfinitePast();
+    const bool had_more = stats.more;
+    stats.more = false;
+    absl::StatusOr<bool> all_handled = ProcessPartition(p, from, now, stats);
+    if (all_handled.ok() && *all_handled && !stats.more)
+      pass_from_[p] = now - options_.clock_slack;
+    stats.more = stats.more || had_more;
+    if (!all_handled.ok() && first_error.ok()) first_error = all_handled.status();
   }
   {
     absl::MutexLock lock(&depth_mu_);
-    const absl::Time now = clock_.Now();
     if (now - depth_counted_at_ >= options_.depth_interval) {
       int64_t depth = 0;
       for (int p = 0; p < options_.partitions; ++p) {
@@ -197,27 +211,27 @@ absl::StatusOr<SmsQueue::RunStats> SmsQueue::RunOnce() {
   return stats;
 }
 
-absl::Status SmsQueue::ProcessPartition(int p, RunStats& stats) {
+absl::StatusOr<bool> SmsQueue::ProcessPartition(int p, absl::Time from,
+                                                absl::Time now,
+                                                RunStats& stats) {
   v1::ScanRequest scan;
   scan.set_namespace_(std::string(kNamespace));
   scan.set_prefix(DuePrefix(p));
+  if (from != absl::InfinitePast()) scan.set_start_at(DueKey(p, from, ""));
+  scan.set_stop_before(DueKey(p, now + absl::Microseconds(1), ""));
   scan.set_limit(options_.batch);
   absl::StatusOr<v1::ScanResponse> page = kv_.Scan(scan);
   if (!page.ok()) return page.status();
-  const absl::Time now = clock_.Now();
-  int due = 0;
+  bool all_handled = true;
   for (const v1::Record& entry : page->records()) {
-    std::optional<absl::Time> at = DueTimeOfKey(entry.key());
-    if (at.has_value() && *at > now) break;
-    ++due;
     absl::Status s = ProcessDue(p, entry, stats);
     if (!s.ok()) {
       log::Warning("otp.sms_queue.process_failed").With("partition", p).With(s);
+      all_handled = false;
     }
   }
-  if (due == options_.batch && !page->next_page_token().empty())
-    stats.more = true;
-  return absl::OkStatus();
+  if (!page->next_page_token().empty()) stats.more = true;
+  return all_handled;
 }
 
 absl::StatusOr<SmsQueue::Guard> SmsQueue::CheckGuard(const SmsRecord& m,

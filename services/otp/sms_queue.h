@@ -67,6 +67,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -113,6 +114,13 @@ class SmsQueue {
     // partition's due index (over its deletions' tombstones), which cost
     // more than sending when it ran after every message.
     absl::Duration depth_interval = absl::Seconds(1);
+    // Sent messages leave deleted due entries that RocksDB steps over until
+    // a compaction drops them, so a pass starts where the last complete
+    // pass ended, less this much for the clocks of other senders.
+    absl::Duration clock_slack = absl::Seconds(5);
+    // And every this often a pass starts at the beginning of the due index,
+    // for an entry behind that (a sender whose clock lags more).
+    absl::Duration full_pass_interval = absl::Minutes(1);
   };
 
   // One SMS to queue.
@@ -187,7 +195,11 @@ class SmsQueue {
 
  private:
   int Partition(absl::string_view message_id) const;
-  absl::Status ProcessPartition(int p, RunStats& stats);
+  // One pass over partition p's due entries from `from` (InfinitePast: the
+  // first) to `now`: whether each one it found was handled, or the error of
+  // the scan.
+  absl::StatusOr<bool> ProcessPartition(int p, absl::Time from, absl::Time now,
+                                        RunStats& stats);
   // Handles one due entry; OK also when another sender won the race.
   absl::Status ProcessDue(int p, const v1::Record& due, RunStats& stats);
   enum class Guard { kLive, kPending, kGone };
@@ -227,6 +239,10 @@ class SmsQueue {
   absl::Mutex depth_mu_;
   absl::Time depth_counted_at_ ABSL_GUARDED_BY(depth_mu_) = absl::InfinitePast();
   int64_t last_depth_ ABSL_GUARDED_BY(depth_mu_) = 0;
+  // Where each partition's next pass starts (see clock_slack).
+  absl::Mutex pass_mu_;
+  std::vector<absl::Time> pass_from_ ABSL_GUARDED_BY(pass_mu_);
+  absl::Time next_full_pass_ ABSL_GUARDED_BY(pass_mu_) = absl::InfinitePast();
   prometheus::Histogram& accept_latency_;
   prometheus::Counter& delivered_;
   prometheus::Counter& operator_failures_;

@@ -9,6 +9,7 @@
 #include "services/otp/otp_keys.h"
 #include "services/otp/otp_testing.h"
 #include "services/otp/record_io.h"
+#include "storage/shard/forwarding_kv_store.h"
 
 namespace eid::otp {
 namespace {
@@ -273,6 +274,56 @@ TEST_F(SmsQueueTest, ACodeNeverStoredIsWaitedForThenNotSent) {
   Run();
   EXPECT_EQ(sender_.calls(), 0);
   EXPECT_EQ(StatusOf(id).state(), v1::DELIVERY_STATE_DEAD_LETTERED);
+}
+
+// Records where each scan of the due index starts.
+class ScanStartRecorder : public storage::ForwardingKvStore {
+ public:
+  using ForwardingKvStore::ForwardingKvStore;
+  absl::StatusOr<v1::ScanResponse> Scan(const v1::ScanRequest& r) override {
+    if (r.prefix() == DuePrefix(0) && !r.keys_only()) starts.push_back(r.start_at());
+    return store_.Scan(r);
+  }
+  std::vector<std::string> starts;
+};
+
+TEST_F(SmsQueueTest, APassStartsWhereTheLastCompletePassEnded) {
+  options_.clock_slack = absl::Seconds(5);
+  options_.full_pass_interval = absl::Minutes(1);
+  ScanStartRecorder recorder(*kv_);
+  SmsQueue queue(options_, recorder, sender_, clock_, random_, metrics_);
+  const absl::Time first = clock_.Now();
+  ASSERT_TRUE(queue.RunOnce().ok());
+  clock_.Advance(absl::Seconds(20));
+  ASSERT_TRUE(queue.RunOnce().ok());
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_TRUE(queue.RunOnce().ok());
+  // The first pass and the one a minute later start at the beginning (""),
+  // the one between at the first pass's time less the slack.
+  EXPECT_EQ(recorder.starts,
+            (std::vector<std::string>{"", DueKey(0, first - absl::Seconds(5), ""), ""}));
+}
+
+TEST_F(SmsQueueTest, AMessageQueuedBehindThePassStartIsSentByTheNextFullPass) {
+  options_.clock_slack = absl::Seconds(5);
+  options_.full_pass_interval = absl::Minutes(1);
+  Run();
+  clock_.Advance(absl::Seconds(30));
+  Run();
+  // Another sender whose clock is 40 s behind queues a message: its due
+  // entry lies before where this sender's passes now start.
+  FakeClock lagging(clock_.Now() - absl::Seconds(40));
+  SmsQueue other(options_, *kv_, sender_, lagging, random_, metrics_);
+  SmsQueue::Outgoing sms;
+  sms.phone = "+84912345678";
+  sms.text = "late";
+  const std::string id = *other.Enqueue(sms);
+  clock_.Advance(absl::Seconds(1));
+  Run();
+  EXPECT_EQ(sender_.calls(), 0);
+  clock_.Advance(absl::Seconds(29));
+  EXPECT_EQ(Run().sent, 1);
+  EXPECT_EQ(StatusOf(id).state(), v1::DELIVERY_STATE_SENT);
 }
 
 TEST_F(SmsQueueTest, TheSenderThreadDeliversWithoutBeingDriven) {

@@ -216,4 +216,45 @@ TEST_P(KvStoreConformanceTest, ScanPagesThroughAPrefixInKeyOrder) {
   EXPECT_EQ(ReasonOf(store().Scan(scan).status()), "PAGE_TOKEN_INVALID");
 }
 
+TEST_P(KvStoreConformanceTest, ScanStaysInsideItsRange) {
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(store().Put(PutOf("indexes", absl::StrCat("p|", 100 + i), "v")).ok());
+  }
+  // Deleted keys inside and after the range change nothing.
+  for (const char* gone : {"p|104", "p|109"}) {
+    v1::DeleteRequest del;
+    del.set_namespace_("indexes");
+    del.set_key(gone);
+    ASSERT_TRUE(store().Delete(del).ok());
+  }
+  v1::ScanRequest scan;
+  scan.set_namespace_("indexes");
+  scan.set_prefix("p|");
+  scan.set_start_at("p|102");
+  scan.set_stop_before("p|107");
+  scan.set_limit(2);
+  std::vector<std::string> keys;
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page = store().Scan(scan);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& rec : page->records()) keys.push_back(rec.key());
+    if (page->next_page_token().empty()) break;
+    scan.set_page_token(page->next_page_token());
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"p|102", "p|103", "p|105", "p|106"}));
+
+  scan.clear_page_token();
+  scan.set_stop_before("");
+  auto open_ended = store().Scan(scan);
+  ASSERT_TRUE(open_ended.ok());
+  ASSERT_EQ(open_ended->records_size(), 2);
+  EXPECT_EQ(open_ended->records(0).key(), "p|102");
+
+  scan.set_start_at("q|1");
+  EXPECT_EQ(ReasonOf(store().Scan(scan).status()), "SCAN_RANGE_INVALID");
+  scan.set_start_at("p|105");
+  scan.set_stop_before("p|105");
+  EXPECT_EQ(ReasonOf(store().Scan(scan).status()), "SCAN_RANGE_INVALID");
+}
+
 }  // namespace eid::storage

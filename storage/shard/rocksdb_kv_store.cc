@@ -39,6 +39,20 @@ void FillRecord(const std::string& ns, const std::string& key,
   if (stored.expires_at_us != 0) SetTimestamp(stored.expires_at_us, out->mutable_expires_at());
 }
 
+// Empty, or a key starting with the prefix.
+bool InPrefix(const std::string& key, const std::string& prefix) {
+  return key.empty() || absl::StartsWith(key, prefix);
+}
+
+// The first key after every key starting with the prefix; empty if none
+// (an empty prefix, or one of only 0xff bytes).
+std::string PrefixSuccessor(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff)
+    prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(prefix.back() + 1);
+  return prefix;
+}
+
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
 }
@@ -489,7 +503,14 @@ absl::StatusOr<v1::ScanResponse> RocksDbKvStore::Scan(const v1::ScanRequest& r) 
   if (r.prefix().size() > options_.max_key_bytes) {
     return InvalidArgument(v1::KEY_TOO_LARGE, "prefix is longer than any key");
   }
-  std::string start = r.prefix();
+  if (!InPrefix(r.start_at(), r.prefix()) ||
+      !InPrefix(r.stop_before(), r.prefix()) ||
+      (!r.stop_before().empty() && r.stop_before() <= r.start_at())) {
+    return InvalidArgument(v1::SCAN_RANGE_INVALID,
+                           "start_at and stop_before must begin with the "
+                           "prefix, stop_before after start_at");
+  }
+  std::string start = std::max(r.prefix(), r.start_at());
   bool skip_start = false;
   if (!r.page_token().empty()) {
     // The token is the last key returned, web-safe base64.
@@ -504,7 +525,14 @@ absl::StatusOr<v1::ScanResponse> RocksDbKvStore::Scan(const v1::ScanRequest& r) 
   }
   const int limit = r.limit() <= 0 ? 100 : std::min(r.limit(), options_.max_scan_limit);
   const int64_t now_us = absl::ToUnixMicros(clock_.Now());
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), *cf));
+  // The iterator stops at the bound instead of stepping over whatever
+  // follows the range, deleted keys included.
+  const std::string stop = r.stop_before().empty() ? PrefixSuccessor(r.prefix())
+                                                   : r.stop_before();
+  const rocksdb::Slice upper(stop);
+  rocksdb::ReadOptions read;
+  if (!stop.empty()) read.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, *cf));
   v1::ScanResponse response;
   std::string last_key;
   for (it->Seek(start); it->Valid(); it->Next()) {
