@@ -3,7 +3,15 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
 #include "eid/v1/error.pb.h"
 #include "services/common/status.h"
 
@@ -14,6 +22,14 @@ const prometheus::Histogram::BucketBoundaries& WaitBuckets() {
   static const auto* const buckets = new prometheus::Histogram::BucketBoundaries{
       0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
   return *buckets;
+}
+
+// The whole of a small file (a /sys entry); empty if it cannot be read.
+std::string ReadSmallFile(const char* path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return in ? text.str() : std::string();
 }
 
 }  // namespace
@@ -89,10 +105,30 @@ void HashGate::AwaitWaiting(int n) const {
   mu_.Await(absl::Condition(&enough));
 }
 
+int HashGate::CpusOfQuota(absl::string_view cpu_max) {
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::StripAsciiWhitespace(cpu_max), ' ', absl::SkipEmpty());
+  int64_t quota = 0, period = 0;
+  if (fields.size() != 2 || !absl::SimpleAtoi(fields[0], &quota) ||
+      !absl::SimpleAtoi(fields[1], &period) || quota <= 0 || period <= 0) {
+    return 0;  // "max", cgroup v1's -1, or not a quota.
+  }
+  return static_cast<int>((quota + period - 1) / period);
+}
+
 int HashGate::CpuCount() {
   cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
-  return std::max(CPU_COUNT(&set), 1);
+  int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+  // cgroup v2 (a container sees its own cgroup at the root), else v1.
+  std::string cpu_max = ReadSmallFile("/sys/fs/cgroup/cpu.max");
+  if (cpu_max.empty()) {
+    cpu_max = absl::StrCat(
+        absl::StripAsciiWhitespace(ReadSmallFile("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")), " ",
+        absl::StripAsciiWhitespace(ReadSmallFile("/sys/fs/cgroup/cpu/cpu.cfs_period_us")));
+  }
+  const int quota_cpus = CpusOfQuota(cpu_max);
+  if (quota_cpus > 0) cpus = std::min(cpus, quota_cpus);
+  return std::max(cpus, 1);
 }
 
 }  // namespace eid::activation

@@ -21,6 +21,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "prometheus/counter.h"
@@ -63,9 +64,13 @@ class HashGate {
   // Blocks until at least `n` callers wait (for tests: no sleeping).
   void AwaitWaiting(int n) const;
 
-  // The number of CPUs this process may run on (sched_getaffinity): the
-  // default bound.
+  // The number of CPUs this process may use: those it may run on
+  // (sched_getaffinity), fewer if its cgroup's CPU quota (a Kubernetes CPU
+  // limit) allows less, rounded up. The default bound.
   static int CpuCount();
+  // The CPUs a cgroup v2 `cpu.max` ("max 100000", "150000 100000") allows,
+  // rounded up; 0 if unlimited or malformed.
+  static int CpusOfQuota(absl::string_view cpu_max);
 
  private:
   void Release();

@@ -148,5 +148,15 @@ TEST(HashGateTest, AtLeastOneSlotAndOneCpu) {
   EXPECT_GE(HashGate::CpuCount(), 1);
 }
 
+TEST(HashGateTest, ACgroupQuotaCountsAsTheCpusItAllowsRoundedUp) {
+  EXPECT_EQ(HashGate::CpusOfQuota("200000 100000\n"), 2);  // limits: cpu: 2
+  EXPECT_EQ(HashGate::CpusOfQuota("150000 100000"), 2);     // cpu: 1500m
+  EXPECT_EQ(HashGate::CpusOfQuota("50000 100000"), 1);      // cpu: 500m
+  EXPECT_EQ(HashGate::CpusOfQuota("max 100000\n"), 0);      // no limit
+  EXPECT_EQ(HashGate::CpusOfQuota("-1 100000"), 0);         // cgroup v1: none
+  EXPECT_EQ(HashGate::CpusOfQuota(""), 0);
+  EXPECT_EQ(HashGate::CpusOfQuota("100000"), 0);
+}
+
 }  // namespace
 }  // namespace eid::activation
