@@ -2,7 +2,8 @@
 # Renders deploy/k8s/base and every overlay with `kubectl kustomize` and
 # validates every object (tools/k8s-validate/validate.mjs: Kubernetes and
 # prometheus-operator schemas, unknown fields, eid's own rules). Then breaks
-# the dev render in each way the validator must catch, and checks it does.
+# the dev render (and the prod render, for what only prod has) in each way
+# the validator must catch, and checks it does.
 #
 # Needs kubectl (with kustomize v5), node (>= 20) and the npm packages of
 # tools/k8s-validate installed by `npm ci --prefix tools/k8s-validate`
@@ -67,9 +68,9 @@ check dev render_and_validate dev "$tmp/k8s/overlays/dev" --shards 3
 check prod render_and_validate prod "$tmp/k8s/overlays/prod" --shards 8
 
 # The validator must reject each of these breakages of the dev render.
-expect_rejected() {  # mutation, text the report must contain
-  local out
-  if out="$(validate --overlay dev --mutate "$1" "$tmp/dev.yaml")"; then
+expect_rejected() {  # mutation, text the report must contain[, overlay]
+  local out overlay="${3:-dev}"
+  if out="$(validate --overlay "$overlay" --mutate "$1" "$tmp/$overlay.yaml")"; then
     echo "validator accepted mutation $1:" >&2; echo "$out" >&2; return 1
   fi
   if ! grep -qF -- "$2" <<<"$out"; then
@@ -88,6 +89,11 @@ if [ -f "$tmp/dev.yaml" ]; then
   check rejects-no-tls expect_rejected no-tls "needs --tls_key (mutual TLS between services)"
   check rejects-missing-secret expect_rejected missing-secret "qr reads qr_signing_seed (services/eidd/roles.cc) but does not mount it"
   check rejects-probe-on-tls-port expect_rejected probe-on-tls-port "readinessProbe must be a gRPC probe on the health port 7444"
+fi
+# Breakages only prod shows: it alone sends SMS through Kannel.
+if [ -f "$tmp/prod.yaml" ]; then
+  check rejects-outbox-in-prod expect_rejected outbox-in-prod "prod must send SMS through Kannel, not sms_transport=outbox" prod
+  check rejects-dlr-port-closed expect_rejected dlr-port-closed "Kannel's delivery reports may not reach otp on 7445" prod
 fi
 
 echo "$passed passed, $failed failed"

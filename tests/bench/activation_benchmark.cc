@@ -307,6 +307,10 @@ int Main() {
     std::vector<std::unique_ptr<BenchClient>> clients;
     for (int i = 0; i < absl::GetFlag(FLAGS_threads); ++i) {
       clients.push_back(std::make_unique<BenchClient>(eidd->grpc_address(), *token, outbox));
+      if (absl::Status s = clients.back()->Connect(absl::Seconds(10)); !s.ok()) {
+        std::fprintf(stderr, "%s\n", s.ToString().c_str());
+        return 1;
+      }
     }
     std::printf("eidd pid %d on %s, data in %s, %d client threads\n", eidd->process->pid(),
                 eidd->grpc_address().c_str(), data_dir.c_str(), absl::GetFlag(FLAGS_threads));

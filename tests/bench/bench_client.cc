@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
 #include "services/common/status.h"
 
@@ -49,11 +50,18 @@ BenchClient::BenchClient(const std::string& address, const std::string& internal
     : internal_(internal_token), outbox_(outbox) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // A connection of its own.
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-  activation_ = v1::ActivationService::NewStub(channel);
-  otp_ = v1::OtpService::NewStub(channel);
-  health_ = grpc::health::v1::Health::NewStub(channel);
+  channel_ = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  activation_ = v1::ActivationService::NewStub(channel_);
+  otp_ = v1::OtpService::NewStub(channel_);
+  health_ = grpc::health::v1::Health::NewStub(channel_);
+}
+
+absl::Status BenchClient::Connect(absl::Duration timeout) {
+  if (channel_->WaitForConnected(absl::ToChronoTime(absl::Now() + timeout))) {
+    return absl::OkStatus();
+  }
+  return absl::UnavailableError(
+      absl::StrCat("no connection to eidd within ", absl::FormatDuration(timeout)));
 }
 
 absl::Status BenchClient::RegisterAndApprove(Citizen& citizen) {

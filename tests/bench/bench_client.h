@@ -38,6 +38,9 @@ class BenchClient {
   BenchClient(const std::string& address, const std::string& internal_token,
               testing::SmsOutbox& outbox);
 
+  // Waits until the connection to eidd is up (gRPC reconnects after a
+  // failed attempt; a call made meanwhile would fail UNAVAILABLE).
+  absl::Status Connect(absl::Duration timeout);
   // RegisterLevel2 then ApproveRegistration (an official's internal calls).
   absl::Status RegisterAndApprove(Citizen& citizen);
   // The five steps: start (an SMS code), verify it, passcode, security
@@ -55,6 +58,7 @@ class BenchClient {
   testing::SmsOutbox& outbox() { return outbox_; }
 
  private:
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ActivationService::Stub> activation_;
   std::unique_ptr<v1::OtpService::Stub> otp_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;

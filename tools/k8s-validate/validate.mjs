@@ -93,6 +93,13 @@ const MUTATIONS = {
     const v = find("Deployment", "qr").spec.template.spec.volumes.find((x) => x.name === "keys-secret");
     v.secret.items = v.secret.items.filter((i) => i.key !== "qr_signing_seed");
   },
+  // pass 3 (prod): codes written to a file instead of sent.
+  "outbox-in-prod": () => { find("ConfigMap", "eid-config").data.sms_transport = "outbox"; },
+  // pass 3 (prod): delivery reports asked for, but no way in for them.
+  "dlr-port-closed": () => {
+    const n = find("NetworkPolicy", "otp-ingress");
+    n.spec.ingress = n.spec.ingress.filter((r) => !r.ports.some((p) => p.port === 7445));
+  },
   // pass 3: a container allowed to write its root filesystem.
   "writable-root": () => { eidd(find("StatefulSet", "shard")).securityContext.readOnlyRootFilesystem = false; },
 };
@@ -240,7 +247,7 @@ const argMap = (c) => Object.fromEntries((c.args ?? []).map((a) => {
 
 const config = find("ConfigMap", "eid-config");
 const secrets = Object.fromEntries(of("Secret").map((s) => [s.metadata.name, s]));
-const externalSecret = (name) => /^eid-(keys|tls-\w+)$/.test(name);
+const externalSecret = (name) => /^eid-(keys|kannel|tls-\w+)$/.test(name);
 
 for (const w of workloads) {
   const where = id(w);
@@ -476,6 +483,51 @@ for (const s of of("Service")) {
   const dns = nps.some((n) => Object.keys(n.spec.podSelector ?? {}).length === 0 &&
     (n.spec.egress ?? []).some((r) => (r.ports ?? []).some((p) => p.port === 53)));
   if (!dns) fail("NetworkPolicy", "pods may not resolve names (egress to port 53)");
+}
+
+// The otp role's SMS gateway: prod sends through Kannel, never to the outbox
+// file; delivery reports have a port, a Service port and a way in.
+{
+  const w = workloads.find((x) => roleOf(x) === "otp");
+  const c = w && eidd(w);
+  if (c) {
+    const where = id(w);
+    // A flag's value with $(VAR)s taken from the ConfigMap keys they name.
+    const fromConfig = (value) => (value ?? "").replace(/\$\((\w+)\)/g, (_, name) => {
+      const ref = (c.env ?? []).find((e) => e.name === name)?.valueFrom?.configMapKeyRef;
+      return ref ? find("ConfigMap", ref.name)?.data?.[ref.key] ?? "" : "";
+    });
+    const args = argMap(c);
+    const transport = fromConfig(args.sms_transport) || "outbox";
+    if (opts.overlay === "prod" && transport !== "kannel") {
+      fail(where, `prod must send SMS through Kannel, not sms_transport=${transport}`);
+    }
+    const dlr = fromConfig(args.sms_dlr_address);
+    if (transport !== "kannel" && dlr) fail(where, "--sms_dlr_address needs sms_transport=kannel");
+    if (transport === "kannel") {
+      const portOf = (address) => Number(/:(\d+)$/.exec(address)?.[1]);
+      const sendsms = portOf(fromConfig(args.kannel_address));
+      if (!sendsms) fail(where, "--kannel_address must be host:port");
+      const nps = of("NetworkPolicy");
+      const admits = (kind, port) => nps.some((n) => matches(n.spec.podSelector, podLabels(w)) &&
+        (n.spec[kind] ?? []).some((r) => (r.ports ?? []).some((p) => p.port === port)));
+      if (!admits("egress", sendsms)) fail("NetworkPolicy", `otp may not reach Kannel's sendsms on ${sendsms}`);
+      if (dlr) {
+        const port = portOf(dlr);
+        if (c.ports?.find((p) => p.name === "sms-dlr")?.containerPort !== port) {
+          fail(where, `needs a port named sms-dlr, ${port} (--sms_dlr_address)`);
+        }
+        if (!find("Service", "otp")?.spec.ports.some((p) => p.targetPort === "sms-dlr" && p.port === port)) {
+          fail("Service/otp", `needs port ${port} to sms-dlr: Kannel calls it back`);
+        }
+        if (!admits("ingress", port)) fail("NetworkPolicy", `Kannel's delivery reports may not reach otp on ${port}`);
+        const url = fromConfig(args.sms_dlr_url);
+        if (!new RegExp(`^http://otp\\.[\\w.-]+:${port}/`).test(url)) {
+          fail(where, `--sms_dlr_url ${url} must be the otp Service's sms-dlr port`);
+        }
+      }
+    }
+  }
 }
 
 // Secrets: placeholders in base, generated dev-only values in dev, none in prod.
