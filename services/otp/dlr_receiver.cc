@@ -77,6 +77,9 @@ DlrReply DlrReceiver::Handle(const DlrQuery& q, absl::string_view remote) {
       Audit("otp.delivery_failed", "", q, remote);
       Audit("otp.dead_lettered", "", q, remote);
       return Reply(200, "dead_lettered");
+    case SmsQueue::ReportResult::kNotedForSender:
+      Audit("otp.delivery_failed", "", q, remote);
+      return Reply(200, "noted");
     case SmsQueue::ReportResult::kDuplicate:
       return Reply(200, "duplicate");
     case SmsQueue::ReportResult::kStale:

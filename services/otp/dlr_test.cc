@@ -249,6 +249,63 @@ TEST_F(DlrReceiverTest, AReportThatOvertakesTheSendStillMarksDelivered) {
   EXPECT_EQ(queue.Status(*id)->state(), v1::DELIVERY_STATE_DELIVERED);
 }
 
+TEST_F(DlrReceiverTest, AFailureThatOvertakesTheSendOfANoticeIsRetried) {
+  InstantReportSender sender;
+  prometheus::Registry metrics;
+  SmsQueue queue(options_, *kv_, sender, clock_, random_, metrics);
+  DlrReceiver receiver(queue, DlrAuthenticator(kKey), &audit_, clock_, metrics);
+  int sends = 0;
+  sender.report = [&](const Sms& sms) {
+    ++sends;
+    return receiver.Handle(
+        Query(sms.message_id, sms.attempt, sends == 1 ? kDlrFailed : kDlrDelivered),
+        "127.0.0.1");
+  };
+  SmsQueue::Outgoing sms;
+  sms.phone = "+84912345678";
+  sms.text = "your account is approved";
+  absl::StatusOr<std::string> id = queue.Enqueue(sms);
+  ASSERT_TRUE(id.ok()) << id.status();
+  clock_.Advance(absl::Seconds(2));
+  ASSERT_TRUE(queue.RunOnce().ok());
+  EXPECT_EQ(sender.reply.status, 200);  // Not 409: the failure is not lost.
+  EXPECT_EQ(sender.reply.body, "noted\n");
+  EXPECT_EQ(queue.Status(*id)->state(), v1::DELIVERY_STATE_FAILED);
+  ASSERT_EQ(audit_.events().size(), 1u);
+  EXPECT_EQ(audit_.events()[0].action(), "otp.delivery_failed");
+  // Retried after the backoff, and delivered then.
+  clock_.Advance(options_.initial_backoff);
+  ASSERT_TRUE(queue.RunOnce().ok());
+  EXPECT_EQ(sends, 2);
+  EXPECT_EQ(queue.Status(*id)->state(), v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(queue.Status(*id)->attempts(), 2);
+}
+
+TEST_F(DlrReceiverTest, AFailureThatOvertakesTheSendOfACodeDeadLettersIt) {
+  InstantReportSender sender;
+  prometheus::Registry metrics;
+  SmsQueue queue(options_, *kv_, sender, clock_, random_, metrics);
+  DlrReceiver receiver(queue, DlrAuthenticator(kKey), &audit_, clock_, metrics);
+  sender.report = [&](const Sms& sms) {
+    return receiver.Handle(Query(sms.message_id, sms.attempt, kDlrFailed), "127.0.0.1");
+  };
+  SmsQueue::Outgoing sms;
+  sms.phone = "+84912345678";
+  sms.text = "code 123456";
+  sms.sensitive = true;
+  absl::StatusOr<std::string> id = queue.Enqueue(sms);
+  ASSERT_TRUE(id.ok()) << id.status();
+  clock_.Advance(absl::Seconds(2));
+  ASSERT_TRUE(queue.RunOnce().ok());
+  EXPECT_EQ(sender.reply.body, "noted\n");
+  // A code went out once: it is never sent again, the citizen asks anew.
+  EXPECT_EQ(queue.Status(*id)->state(), v1::DELIVERY_STATE_DEAD_LETTERED);
+  clock_.Advance(absl::Hours(1));
+  ASSERT_TRUE(queue.RunOnce().ok());
+  EXPECT_EQ(queue.Status(*id)->attempts(), 1);
+  EXPECT_EQ(MetricValue(metrics, "otp_sms_operator_failures_total"), 1);
+}
+
 TEST_F(DlrReceiverTest, ForgedReportIsRefusedAuditedAndChangesNothing) {
   const std::string id = QueueAndSend();
   DlrQuery forged = Query(id, 1, kDlrDelivered);

@@ -360,17 +360,27 @@ absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
 absl::Status SmsQueue::FinishOvertaken(int p, const std::string& id,
                                        const std::string& leased_key,
                                        uint64_t leased_version) {
-  // The send's delivery report was recorded first (DELIVERED): keep it, and
-  // only drop the lease. Anything else changed the record: the lease
-  // expires and the next pass looks again.
+  // The send's delivery report was recorded first. Delivered: keep it, and
+  // only drop the lease. Failed (noted by ApplyReport on this attempt):
+  // apply it now, as for a report after the send. Anything else changed the
+  // record: the lease expires and the next pass looks again.
   absl::StatusOr<Versioned<SmsRecord>> read = Read<SmsRecord>(kv_, SmsKey(p, id));
   if (!read.ok()) return read.status();
-  if (!read->found() || read->value.state() != v1::DELIVERY_STATE_DELIVERED) {
-    return absl::AbortedError("the message changed while it was being sent");
+  const SmsRecord& m = read->value;
+  if (read->found() && m.state() == v1::DELIVERY_STATE_DELIVERED) {
+    v1::BatchRequest drop;
+    AddDelete(drop, leased_key, leased_version);
+    return kv_.Batch(drop).status();
   }
-  v1::BatchRequest drop;
-  AddDelete(drop, leased_key, leased_version);
-  return kv_.Batch(drop).status();
+  if (read->found() && !IsFinal(m.state()) && m.attempts() > 0 &&
+      m.failed_report_attempt() == m.attempts()) {
+    SmsRecord failed = m;
+    failed.set_last_attempt_us(ToMicros(clock_.Now()));
+    if (failed.sensitive()) failed.clear_text();  // It was sent: never twice.
+    return FailByOperator(p, std::move(failed), read->version, leased_key, leased_version)
+        .status();
+  }
+  return absl::AbortedError("the message changed while it was being sent");
 }
 
 absl::Status SmsQueue::DeadLetter(int p, SmsRecord m, uint64_t version,
@@ -459,32 +469,55 @@ absl::StatusOr<SmsQueue::ReportResult> SmsQueue::ApplyReport(
   }
 
   if (m.failed_report_attempt() >= attempt) return ReportResult::kDuplicate;
-  if (state != v1::DELIVERY_STATE_SENT || attempt != m.attempts())
-    return ReportResult::kStale;
-  m.set_failed_report_attempt(attempt);
-  m.set_last_error(absl::StrCat("operator: not delivered (attempt ", attempt,
-                                ")"));
+  if (attempt != m.attempts()) return ReportResult::kStale;
+  if (state == v1::DELIVERY_STATE_QUEUED || state == v1::DELIVERY_STATE_FAILED) {
+    // The report overtook its send (claimed, not finished): note it for
+    // the sender, whose finish then finds the record changed and applies
+    // it (FinishOvertaken). After a failed send it only repeats what the
+    // retry already does.
+    m.set_failed_report_attempt(attempt);
+    v1::BatchRequest batch;
+    AddPut(batch, key, m, expires, read->version);
+    absl::Status s = kv_.Batch(batch).status();
+    if (!s.ok()) return s;
+    return ReportResult::kNotedForSender;
+  }
+  if (state != v1::DELIVERY_STATE_SENT) return ReportResult::kStale;
+  absl::StatusOr<bool> retrying = FailByOperator(p, std::move(m), read->version, "", 0);
+  if (!retrying.ok()) return retrying.status();
+  return *retrying ? ReportResult::kRetrying : ReportResult::kDeadLettered;
+}
+
+absl::StatusOr<bool> SmsQueue::FailByOperator(int p, SmsRecord m, uint64_t version,
+                                              const std::string& due_key,
+                                              uint64_t due_version) {
+  const absl::Time now = clock_.Now();
+  const absl::Time expires = FromMicros(m.queued_us()) + options_.retention;
+  const std::string id = m.message_id();
+  m.set_failed_report_attempt(m.attempts());
+  m.set_last_error(absl::StrCat("operator: not delivered (attempt ", m.attempts(), ")"));
   const bool retry = !m.text().empty() && m.attempts() < options_.max_attempts &&
                      (m.content_expires_us() == 0 ||
                       now < FromMicros(m.content_expires_us()));
   if (!retry) {
     const std::string why = m.last_error();
-    absl::Status s = WriteDeadLetter(p, std::move(m), read->version, "", 0, why);
+    absl::Status s = WriteDeadLetter(p, std::move(m), version, due_key, due_version, why);
     if (!s.ok()) return s;
     operator_failures_.Increment();
-    return ReportResult::kDeadLettered;
+    return false;
   }
   const absl::Time next = now + Backoff(m.attempts());
   m.set_state(v1::DELIVERY_STATE_FAILED);
   m.set_next_attempt_us(ToMicros(next));
   v1::BatchRequest batch;
-  AddPut(batch, key, m, expires, read->version);
+  AddPut(batch, SmsKey(p, id), m, expires, version);
+  if (!due_key.empty()) AddDelete(batch, due_key, due_version);
   AddPutBytes(batch, DueKey(p, next, id), id, expires, 0);
   absl::Status s = kv_.Batch(batch).status();
   if (!s.ok()) return s;
   operator_failures_.Increment();
   Wake();
-  return ReportResult::kRetrying;
+  return true;
 }
 
 absl::StatusOr<int64_t> SmsQueue::Depth(int p) {

@@ -40,6 +40,9 @@
 //                           once SENT, so a code the operator could not
 //                           deliver is dead-lettered: the citizen asks for a
 //                           new code (a resend), never the same one twice.
+//               failed, overtaking its send (Kannel's report can arrive
+//                           before sendsms returns) -> noted on the record;
+//                           the send's finish applies it as above.
 //             A report already applied is a duplicate and changes nothing;
 //             so does one that contradicts the message's state (stale).
 //
@@ -173,6 +176,9 @@ class SmsQueue {
     kDeadLettered,  // Operator failure, no attempt left: DEAD_LETTERED.
     kDuplicate,     // Already applied: nothing changed.
     kStale,         // Contradicts the message's state: nothing changed.
+    // A failure on the attempt being sent (the report overtook the send):
+    // noted; the sender applies it (retry or dead letter) as it finishes.
+    kNotedForSender,
   };
 
   // Applies the operator's report on attempt `attempt` (1-based) of
@@ -218,6 +224,12 @@ class SmsQueue {
                                uint64_t due_version, absl::string_view why);
   // The wait before the attempt after `attempts` failed ones.
   absl::Duration Backoff(int attempts) const;
+  // The operator could not deliver m's latest attempt: FAILED and due
+  // again after the backoff (replacing `due_key`, if any) while its text
+  // is kept, attempts remain and it has not expired — true; otherwise
+  // DEAD_LETTERED — false. ABORTED if `version` is no longer the record's.
+  absl::StatusOr<bool> FailByOperator(int p, SmsRecord m, uint64_t version,
+                                      const std::string& due_key, uint64_t due_version);
   // One read-modify-write of RecordDeliveryReport; ABORTED if it lost a race.
   absl::StatusOr<ReportResult> ApplyReport(int p, const std::string& id,
                                            int attempt, bool delivered);
