@@ -49,6 +49,9 @@ class OtpRole : public RoleInstance {
       absl::StatusOr<std::string> dlr_key = SecretPath(ctx, "sms_dlr_key");
       if (!dlr_key.ok()) return dlr_key.status();
       options.kannel.dlr_key_file = *dlr_key;
+      absl::StatusOr<std::string> accepted = SecretPath(ctx, "sms_dlr_key_accepted");
+      if (!accepted.ok()) return accepted.status();
+      options.kannel.dlr_key_accepted_file = *accepted;
       absl::StatusOr<std::unique_ptr<audit::AuditClient>> audit =
           AuditClientFor(ctx, "otp");
       if (!audit.ok()) return audit.status();

@@ -306,6 +306,42 @@ TEST_F(DlrReceiverTest, AFailureThatOvertakesTheSendOfACodeDeadLettersIt) {
   EXPECT_EQ(MetricValue(metrics, "otp_sms_operator_failures_total"), 1);
 }
 
+TEST(DlrAuthenticatorTest, TheAcceptedKeyVerifiesButNeverSigns) {
+  const std::string old_key(32, 'o'), new_key(32, 'n'), other(32, 'x');
+  const DlrAuthenticator rotating(new_key, old_key);
+  // Signs with the key only.
+  EXPECT_EQ(rotating.Token("m0-ab", 1), DlrAuthenticator(new_key).Token("m0-ab", 1));
+  // Verifies a token under either key, for its message and attempt only.
+  EXPECT_TRUE(rotating.Verify("m0-ab", 1, DlrAuthenticator(old_key).Token("m0-ab", 1)));
+  EXPECT_TRUE(rotating.Verify("m0-ab", 1, DlrAuthenticator(new_key).Token("m0-ab", 1)));
+  EXPECT_FALSE(rotating.Verify("m0-ab", 2, DlrAuthenticator(old_key).Token("m0-ab", 1)));
+  EXPECT_FALSE(rotating.Verify("m0-ab", 1, DlrAuthenticator(other).Token("m0-ab", 1)));
+  // Without an accepted key, the old key's tokens are forged.
+  EXPECT_FALSE(DlrAuthenticator(new_key).Verify("m0-ab", 1,
+                                                DlrAuthenticator(old_key).Token("m0-ab", 1)));
+}
+
+TEST(DlrAuthenticatorTest, AnEmptyOrAbsentAcceptedFileMeansNone) {
+  const std::string key_file = PrivateFile("dlr_key_rot", std::string(32, 'k'));
+  const std::string empty = PrivateFile("dlr_key_accepted_empty", "");
+  const std::string old_key(32, 'o');
+  const std::string accepted = PrivateFile("dlr_key_accepted", old_key);
+  const std::string old_token = DlrAuthenticator(old_key).Token("m0-ab", 1);
+  absl::StatusOr<DlrAuthenticator> none = DlrAuthenticator::FromFile(key_file, empty);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->Verify("m0-ab", 1, old_token));
+  absl::StatusOr<DlrAuthenticator> absent =
+      DlrAuthenticator::FromFile(key_file, key_file + ".nonexistent");
+  ASSERT_TRUE(absent.ok()) << absent.status();
+  absl::StatusOr<DlrAuthenticator> rotating = DlrAuthenticator::FromFile(key_file, accepted);
+  ASSERT_TRUE(rotating.ok()) << rotating.status();
+  EXPECT_TRUE(rotating->Verify("m0-ab", 1, old_token));
+  // A short accepted key is refused, as the key itself would be.
+  const std::string short_key = PrivateFile("dlr_key_accepted_short", "short");
+  EXPECT_TRUE(absl::IsFailedPrecondition(
+      DlrAuthenticator::FromFile(key_file, short_key).status()));
+}
+
 TEST_F(DlrReceiverTest, ForgedReportIsRefusedAuditedAndChangesNothing) {
   const std::string id = QueueAndSend();
   DlrQuery forged = Query(id, 1, kDlrDelivered);

@@ -45,20 +45,29 @@ inline constexpr char kDlrPath[] = "/kannel/dlr";
 // Makes and checks dlr-url tokens. Copyable, thread-safe.
 class DlrAuthenticator {
  public:
-  // `key`: at least 32 bytes.
-  explicit DlrAuthenticator(std::string key) : key_(std::move(key)) {}
+  // `key` signs and verifies; `accepted`, if not empty, only verifies: the
+  // other key while the key is rotated (docs/operations.md). Each at least
+  // 32 bytes.
+  explicit DlrAuthenticator(std::string key, std::string accepted = "")
+      : key_(std::move(key)), accepted_(std::move(accepted)) {}
   // Reads the key from a secret file (secrets.h rules: mode 0600, >= 32
-  // bytes). FAILED_PRECONDITION otherwise.
-  static absl::StatusOr<DlrAuthenticator> FromFile(const std::string& path);
+  // bytes), and the accepted one from `accepted_path` if that file exists
+  // and is not empty. FAILED_PRECONDITION otherwise.
+  static absl::StatusOr<DlrAuthenticator> FromFile(
+      const std::string& path, const std::string& accepted_path = "");
 
-  // 64 lowercase hex digits.
+  // 64 lowercase hex digits, under the key.
   std::string Token(absl::string_view message_id, int attempt) const;
-  // Whether `token` is Token(message_id, attempt), in constant time.
+  // Whether `token` is Token(message_id, attempt) under the key or the
+  // accepted one, in constant time.
   bool Verify(absl::string_view message_id, int attempt,
               absl::string_view token) const;
 
  private:
+  static std::string TokenUnder(const std::string& key, absl::string_view message_id,
+                                int attempt);
   std::string key_;
+  std::string accepted_;
 };
 
 // The dlr-url for one attempt at `message_id`: `base` (e.g.

@@ -23,7 +23,7 @@ absl::StatusOr<std::unique_ptr<KannelSmsSender>> KannelSmsSender::Create(
   std::optional<DlrAuthenticator> dlr;
   if (!options.dlr_url.empty()) {
     absl::StatusOr<DlrAuthenticator> auth =
-        DlrAuthenticator::FromFile(options.dlr_key_file);
+        DlrAuthenticator::FromFile(options.dlr_key_file, options.dlr_key_accepted_file);
     if (!auth.ok()) return auth.status();
     dlr = *std::move(auth);
   }

@@ -39,8 +39,11 @@ class KannelSmsSender : public SmsSender {
     // Where smsbox sends delivery reports, as smsbox reaches it (e.g.
     // "http://otp.eid.svc:8082/kannel/dlr"); "" = none asked for.
     std::string dlr_url;
-    // The key of the dlr-url tokens (needed with dlr_url).
+    // The key of the dlr-url tokens (needed with dlr_url), and a second
+    // key reports may be signed with while it is rotated (optional: empty
+    // or absent file = none).
     std::string dlr_key_file;
+    std::string dlr_key_accepted_file;
   };
 
   // Reads the credentials (and the DLR key). FAILED_PRECONDITION if a file

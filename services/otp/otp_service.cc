@@ -91,7 +91,8 @@ absl::StatusOr<std::unique_ptr<OtpServiceImpl>> OtpServiceImpl::Create(
   std::unique_ptr<DlrReceiver> dlr_receiver;
   if (dlr_server != nullptr) {
     absl::StatusOr<DlrAuthenticator> auth =
-        DlrAuthenticator::FromFile(kannel_options.dlr_key_file);
+        DlrAuthenticator::FromFile(kannel_options.dlr_key_file,
+                                   kannel_options.dlr_key_accepted_file);
     if (!auth.ok()) return auth.status();
     dlr_receiver = std::make_unique<DlrReceiver>(
         *queue, *std::move(auth), options.dlr_audit, clock, metrics);

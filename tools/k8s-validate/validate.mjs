@@ -537,8 +537,8 @@ for (const s of of("Secret")) {
     const values = { ...(s.stringData ?? {}) };
     for (const [k, v] of Object.entries(s.data ?? {})) values[k] = Buffer.from(v, "base64").toString("latin1");
     for (const [k, v] of Object.entries(values)) {
-      // Empty means "none": a second token only while one is rotated.
-      if (s.metadata.name === "eid-keys" && k === "internal_token_accepted" && v === "") continue;
+      // Empty means "none": a second key only while one is rotated.
+      if (s.metadata.name === "eid-keys" && k.endsWith("_accepted") && v === "") continue;
       if (v.includes("REPLACE_ME")) fail(id(s), `${k} is still a placeholder`);
       if (s.metadata.name === "eid-keys" && v.length < 32) fail(id(s), `${k} is shorter than 32 bytes`);
       if (s.metadata.name === "eid-keys" && !v.startsWith("DEV-ONLY")) fail(id(s), `${k} must be marked DEV-ONLY`);
