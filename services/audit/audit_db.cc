@@ -2,7 +2,9 @@
 
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "services/audit/audit_keys.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
@@ -10,6 +12,8 @@
 
 namespace eid::audit {
 namespace {
+
+constexpr char kPartitionsKey[] = "M/partitions";
 
 rocksdb::DBOptions DbOptions() {
   rocksdb::DBOptions o;
@@ -34,9 +38,15 @@ rocksdb::ColumnFamilyOptions Common(size_t write_buffer) {
 }
 
 rocksdb::ColumnFamilyOptions RecordsOptions() {
-  // Keys in order, values of ~400 bytes; no filters (no lookup of an absent
-  // key), so a flush builds none.
-  return Common(64 << 20);
+  // Subtree hashes, checkpoints: read by seeks; no filters (no lookup of an
+  // absent key), so a flush builds none.
+  return Common(16 << 20);
+}
+
+rocksdb::ColumnFamilyOptions LeavesOptions() {
+  // One partition's leaves, values of ~400 bytes, each key after the last:
+  // no filters either.
+  return Common(32 << 20);
 }
 
 rocksdb::ColumnFamilyOptions IdsOptions() {
@@ -63,12 +73,24 @@ rocksdb::ColumnFamilyOptions IndexOptions() {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<AuditDb>> AuditDb::Open(const std::string& path) {
+std::string AuditDb::LeavesFamily(uint32_t partition) {
+  return absl::StrCat("leaves-", partition);
+}
+
+absl::StatusOr<std::unique_ptr<AuditDb>> AuditDb::Open(const std::string& path,
+                                                        uint32_t partitions) {
+  // The families a store has already (none for a new one), so that a store
+  // opened with the wrong partition count is refused before any is added.
+  std::vector<std::string> existing;
+  rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &existing).PermitUncheckedError();
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, RecordsOptions()},
       {kIds, IdsOptions()},
       {kIndex, IndexOptions()},
   };
+  for (const std::string& name : existing) {
+    if (absl::StartsWith(name, "leaves-")) families.push_back({name, LeavesOptions()});
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(DbOptions(), path, families, &handles, &db);
@@ -78,48 +100,91 @@ absl::StatusOr<std::unique_ptr<AuditDb>> AuditDb::Open(const std::string& path) 
   }
   std::unique_ptr<AuditDb> out(new AuditDb());
   out->db_.reset(db);
+  out->handles_ = handles;  // Destroyed with `out`, whatever happens next.
   out->records_ = handles[0];
   out->ids_ = handles[1];
   out->index_ = handles[2];
-  if (absl::Status moved = out->MoveLegacyIndex(); !moved.ok()) return moved;
+
+  std::string stored;
+  s = db->Get(rocksdb::ReadOptions(), kPartitionsKey, &stored);
+  if (!s.ok() && !s.IsNotFound()) {
+    return absl::UnavailableError(absl::StrCat("cannot read the audit log: ", s.ToString()));
+  }
+  const std::string want = absl::StrCat(partitions);
+  if (s.ok() && stored != want) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the audit log at ", path, " has ", stored, " partitions, not ", want,
+        "; partitions cannot change"));
+  }
+  out->leaves_.assign(partitions, nullptr);
+  for (uint32_t p = 0; p < partitions; ++p) {
+    for (rocksdb::ColumnFamilyHandle* h : handles) {
+      if (h->GetName() == LeavesFamily(p)) out->leaves_[p] = h;
+    }
+    if (out->leaves_[p] != nullptr) continue;
+    rocksdb::Status created =
+        db->CreateColumnFamily(LeavesOptions(), LeavesFamily(p), &out->leaves_[p]);
+    if (!created.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot add the audit log's leaves family: ", created.ToString()));
+    }
+    out->handles_.push_back(out->leaves_[p]);
+  }
+  if (s.IsNotFound()) {
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    s = db->Put(sync, kPartitionsKey, want);
+    if (!s.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot initialise the audit log: ", s.ToString()));
+    }
+  }
+  if (absl::Status moved = out->MoveLegacyEntries(); !moved.ok()) return moved;
   return out;
 }
 
 AuditDb::~AuditDb() {
   if (db_ == nullptr) return;
-  for (auto* h : {records_, ids_, index_}) {
-    if (h != nullptr) db_->DestroyColumnFamilyHandle(h);
-  }
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   db_.reset();
 }
 
-absl::Status AuditDb::MoveLegacyIndex() {
-  const std::pair<char, rocksdb::ColumnFamilyHandle*> moves[] = {
-      {'A', index_}, {'E', ids_}, {'S', index_}};
+absl::Status AuditDb::MoveLegacyEntries() {
+  // [begin, end) of the default family, and where its entries belong.
+  struct Move {
+    std::string begin, end;
+    rocksdb::ColumnFamilyHandle* to;
+  };
+  std::vector<Move> moves = {{"A", "B", index_}, {"E", "F", ids_}, {"S", "T", index_}};
+  for (uint32_t p = 0; p < leaves_.size(); ++p) {
+    // LeafKey(p, i) is 'L' then p (4 bytes, big-endian) then i.
+    std::string begin = LeafKey(p, 0).substr(0, 5);
+    std::string end = p + 1 < leaves_.size() ? LeafKey(p + 1, 0).substr(0, 5) : "M";
+    moves.push_back({std::move(begin), std::move(end), leaves_[p]});
+  }
   rocksdb::WriteOptions sync;
   sync.sync = true;  // The entries leave the default family only once safe.
-  for (const auto& [kind, to] : moves) {
-    const std::string begin(1, kind), end(1, kind + 1);
+  for (const Move& move : moves) {
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions(), records_));
-    it->Seek(begin);
-    while (it->Valid() && it->key().compare(end) < 0) {
+    it->Seek(move.begin);
+    while (it->Valid() && it->key().compare(move.end) < 0) {
       rocksdb::WriteBatch batch;
-      for (int n = 0; n < 4096 && it->Valid() && it->key().compare(end) < 0;
+      for (int n = 0; n < 4096 && it->Valid() && it->key().compare(move.end) < 0;
            ++n, it->Next()) {
-        batch.Put(to, it->key(), it->value());
+        batch.Put(move.to, it->key(), it->value());
         batch.Delete(records_, it->key());
       }
       if (!it->status().ok()) break;
       rocksdb::Status s = db_->Write(sync, &batch);
       if (!s.ok()) {
         return absl::UnavailableError(
-            absl::StrCat("cannot move the audit log's old index: ", s.ToString()));
+            absl::StrCat("cannot move the audit log's old entries: ", s.ToString()));
       }
     }
     if (!it->status().ok()) {
       return absl::UnavailableError(absl::StrCat(
-          "cannot read the audit log's old index: ", it->status().ToString()));
+          "cannot read the audit log's old entries: ", it->status().ToString()));
     }
   }
   return absl::OkStatus();

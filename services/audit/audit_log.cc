@@ -24,7 +24,6 @@
 namespace eid::audit {
 namespace {
 
-constexpr char kPartitionsKey[] = "M/partitions";
 constexpr size_t kMaxEventIdBytes = 128;
 
 // Event i of the group, for messages: "events[3]".
@@ -75,33 +74,19 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const Options& options,
     return absl::InvalidArgumentError("the audit log needs a partition");
   }
   std::unique_ptr<AuditLog> log(new AuditLog(options, clock));
-  absl::StatusOr<std::unique_ptr<AuditDb>> store = AuditDb::Open(options.path);
+  absl::StatusOr<std::unique_ptr<AuditDb>> store =
+      AuditDb::Open(options.path, options.partitions);
   if (!store.ok()) return store.status();
   log->store_ = std::move(*store);
   log->db_ = log->store_->db();
   rocksdb::DB* db = log->db_;
 
-  std::string stored;
-  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), kPartitionsKey, &stored);
-  const std::string want = absl::StrCat(options.partitions);
-  if (s.IsNotFound()) {
-    rocksdb::WriteOptions sync;
-    sync.sync = true;
-    s = db->Put(sync, kPartitionsKey, want);
-    if (!s.ok()) return DbError(s, "cannot initialise the audit log");
-  } else if (!s.ok()) {
-    return DbError(s, "cannot read the audit log");
-  } else if (stored != want) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the audit log at ", options.path, " has ", stored,
-        " partitions, not ", want, "; partitions cannot change"));
-  }
-
   // Rebuild each frontier: the size from the last leaf, then the perfect
   // subtrees that size is made of, largest first.
   std::vector<CompactRange> trees(options.partitions);
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   for (uint32_t p = 0; p < options.partitions; ++p) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), log->store_->leaves(p)));
     const std::string first = LeafKey(p, 0);
     it->SeekForPrev(LeafKey(p, UINT64_MAX));
     uint64_t last = 0, size = 0;
@@ -385,9 +370,8 @@ absl::Status AuditLog::WriteGroup(uint32_t partition,
   std::sort(actors.begin(), actors.end(), by_key);
   rocksdb::WriteBatch batch(bytes + 64 * nodes.size());
   // Each column family's keys in order (audit_db.h says which holds what).
-  for (const auto* kind : {&leaves, &nodes}) {
-    for (const Write& w : *kind) batch.Put(w.first, w.second);
-  }
+  for (const Write& w : leaves) batch.Put(store_->leaves(partition), w.first, w.second);
+  for (const Write& w : nodes) batch.Put(w.first, w.second);
   for (const Write& w : ids) batch.Put(store_->ids(), w.first, w.second);
   for (const auto* kind : {&actors, &subjects}) {
     for (const Write& w : *kind) batch.Put(store_->index(), w.first, w.second);
@@ -529,7 +513,8 @@ absl::StatusOr<std::vector<v1::AuditRecord>> AuditLog::ReadLeaves(
   }
   if (absl::Status s = CheckRange(partition, end); !s.ok()) return s;
   std::vector<v1::AuditRecord> out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), store_->leaves(partition)));
   uint64_t expected = begin;
   for (it->Seek(LeafKey(partition, begin)); expected < end; it->Next(), ++expected) {
     if (!it->Valid() || it->key() != LeafKey(partition, expected)) {
@@ -620,7 +605,9 @@ absl::StatusOr<std::vector<v1::AuditRecord>> AuditLog::Query(
     }
     std::string leaf;
     v1::AuditRecord record;
-    if (!db_->Get(rocksdb::ReadOptions(), LeafKey(partition, index), &leaf).ok() ||
+    if (partition >= options_.partitions ||
+        !db_->Get(rocksdb::ReadOptions(), store_->leaves(partition), LeafKey(partition, index),
+                  &leaf).ok() ||
         !record.ParseFromString(leaf)) {
       return absl::DataLossError(absl::StrCat("audit partition ", partition, ": leaf ",
                                               index, " is missing or unreadable"));

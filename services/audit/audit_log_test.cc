@@ -1,5 +1,6 @@
 #include "services/audit/audit_log.h"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <set>
@@ -9,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
+#include "services/audit/audit_db.h"
 #include "services/audit/audit_keys.h"
 #include "services/audit/audit_server.h"
 #include "services/audit/checkpoint_signer.h"
@@ -347,7 +349,7 @@ TEST_F(AuditLogTest, QueriesBySubjectOrActorNewestFirstInPages) {
 }
 
 // Puts a store in the layout written before the column families: every
-// index entry back in the default family, the other families dropped.
+// index entry and leaf back in the default family, the others dropped.
 void ToOneColumnFamily(const std::string& path) {
   absl::StatusOr<std::unique_ptr<RawAuditDb>> raw = RawAuditDb::Open(path);
   ASSERT_TRUE(raw.ok()) << raw.status();
@@ -387,12 +389,55 @@ TEST_F(AuditLogTest, AStoreWrittenWithOneColumnFamilyIsMovedAndStillFound) {
   auto found = log_->Query(filter, 10, "", &next);
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_EQ(found->size(), 3u);
+  // Its leaves still prove it: the roots are theirs.
+  for (uint32_t p = 0; p < log_->partitions(); ++p) {
+    EXPECT_EQ(log_->Root(p), RootFromLeafHashes(LeafHashes(p))) << p;
+  }
   // And nothing of it is left where it was.
   std::unique_ptr<rocksdb::Iterator> it(log_->db()->NewIterator(rocksdb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const char kind = it->key()[0];
-    EXPECT_TRUE(kind != 'A' && kind != 'E' && kind != 'S') << it->key().ToString();
+    EXPECT_TRUE(kind != 'A' && kind != 'E' && kind != 'S' && kind != 'L')
+        << it->key().ToString();
   }
+}
+
+TEST_F(AuditLogTest, EachPartitionsLeavesHaveAFamilyOfTheirOwn) {
+  std::vector<v1::AuditEvent> events;
+  for (int i = 0; i < 40; ++i) {
+    events.push_back(Event(absl::StrCat("f", i), std::string(32, 'a' + i % 7)));
+  }
+  ASSERT_TRUE(log_->Append(events).ok());
+  log_.reset();
+  absl::StatusOr<std::unique_ptr<RawAuditDb>> raw = RawAuditDb::Open(options_.path);
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  uint64_t total = 0;
+  for (uint32_t p = 0; p < options_.partitions; ++p) {
+    rocksdb::ColumnFamilyHandle* family = (*raw)->family(AuditDb::LeavesFamily(p));
+    ASSERT_NE(family, nullptr) << p;
+    std::unique_ptr<rocksdb::Iterator> it((*raw)->db().NewIterator(rocksdb::ReadOptions(), family));
+    uint64_t expected = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected, ++total) {
+      EXPECT_EQ(it->key().ToString(), LeafKey(p, expected));  // Its own, in order.
+    }
+  }
+  EXPECT_EQ(total, 40u);
+}
+
+TEST_F(AuditLogTest, AnotherPartitionCountIsRefusedAndAddsNothing) {
+  ASSERT_TRUE(log_->Append({Event("p1", std::string(32, 'p'))}).ok());
+  log_.reset();
+  AuditLog::Options other = options_;
+  other.partitions = options_.partitions + 2;
+  absl::StatusOr<std::unique_ptr<AuditLog>> refused = AuditLog::Open(other, clock_);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  std::vector<std::string> families;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), options_.path, &families).ok());
+  EXPECT_EQ(std::count(families.begin(), families.end(),
+                       AuditDb::LeavesFamily(options_.partitions)),
+            0);
+  Open();  // The right count still opens it.
+  EXPECT_EQ(log_->TreeSize(0) + log_->TreeSize(1) + log_->TreeSize(2) + log_->TreeSize(3), 1u);
 }
 
 TEST(CheckpointSignerTest, SignedCheckpointsVerifyAndAnyChangeIsCaught) {

@@ -20,6 +20,13 @@ absl::StatusOr<std::unique_ptr<RawAuditDb>> RawAuditDb::Open(const std::string& 
   return out;
 }
 
+rocksdb::ColumnFamilyHandle* RawAuditDb::family(const std::string& name) const {
+  for (rocksdb::ColumnFamilyHandle* h : families_) {
+    if (h->GetName() == name) return h;
+  }
+  return nullptr;
+}
+
 RawAuditDb::~RawAuditDb() {
   for (rocksdb::ColumnFamilyHandle* h : families_) db_->DestroyColumnFamilyHandle(h);
 }

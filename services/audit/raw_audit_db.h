@@ -21,6 +21,8 @@ class RawAuditDb {
   rocksdb::DB& db() { return *db_; }
   // Every column family, the default one included.
   const std::vector<rocksdb::ColumnFamilyHandle*>& families() const { return families_; }
+  // The family of that name (null if none), e.g. "leaves-2".
+  rocksdb::ColumnFamilyHandle* family(const std::string& name) const;
 
  private:
   RawAuditDb() = default;

@@ -16,6 +16,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "services/audit/audit_db.h"
 #include "services/audit/audit_keys.h"
 #include "services/audit/raw_audit_db.h"
 #include "services/common/internal_auth.h"
@@ -132,17 +133,19 @@ TEST_F(AuditProcessTest, ARecordAlteredOnDiskIsFoundAndNamedByAuditVerify) {
   // An operator edits leaf 17 in RocksDB: "SUCCESS" becomes something else.
   {
     // As RocksDB's own tools would: every column family (audit_db.h), the
-    // leaves in the default one.
+    // partition's leaves in their own.
     absl::StatusOr<std::unique_ptr<audit::RawAuditDb>> raw =
         audit::RawAuditDb::Open(dir_ + "/audit");
     ASSERT_TRUE(raw.ok()) << raw.status();
     rocksdb::DB* db = &(*raw)->db();
+    rocksdb::ColumnFamilyHandle* leaves = (*raw)->family(audit::AuditDb::LeavesFamily(p));
+    ASSERT_NE(leaves, nullptr);
     std::string leaf;
-    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), audit::LeafKey(p, 17), &leaf).ok());
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), leaves, audit::LeafKey(p, 17), &leaf).ok());
     v1::AuditRecord record;
     ASSERT_TRUE(record.ParseFromString(leaf));
     record.mutable_event()->set_outcome(v1::AUDIT_OUTCOME_REJECTED);
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), audit::LeafKey(p, 17),
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), leaves, audit::LeafKey(p, 17),
                         record.SerializeAsString()).ok());
   }
 
