@@ -77,6 +77,10 @@ std::string AuditDb::LeavesFamily(uint32_t partition) {
   return absl::StrCat("leaves-", partition);
 }
 
+std::string AuditDb::LeafHashesFamily(uint32_t partition) {
+  return absl::StrCat("leaf-hashes-", partition);
+}
+
 absl::StatusOr<std::unique_ptr<AuditDb>> AuditDb::Open(const std::string& path,
                                                         uint32_t partitions) {
   // The families a store has already (none for a new one), so that a store
@@ -89,7 +93,9 @@ absl::StatusOr<std::unique_ptr<AuditDb>> AuditDb::Open(const std::string& path,
       {kIndex, IndexOptions()},
   };
   for (const std::string& name : existing) {
-    if (absl::StartsWith(name, "leaves-")) families.push_back({name, LeavesOptions()});
+    if (absl::StartsWith(name, "leaves-") || absl::StartsWith(name, "leaf-hashes-")) {
+      families.push_back({name, LeavesOptions()});
+    }
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
@@ -116,19 +122,27 @@ absl::StatusOr<std::unique_ptr<AuditDb>> AuditDb::Open(const std::string& path,
         "the audit log at ", path, " has ", stored, " partitions, not ", want,
         "; partitions cannot change"));
   }
-  out->leaves_.assign(partitions, nullptr);
-  for (uint32_t p = 0; p < partitions; ++p) {
+  // Each partition's families, opened above or added now.
+  auto family = [&](const std::string& name) -> absl::StatusOr<rocksdb::ColumnFamilyHandle*> {
     for (rocksdb::ColumnFamilyHandle* h : handles) {
-      if (h->GetName() == LeavesFamily(p)) out->leaves_[p] = h;
+      if (h->GetName() == name) return h;
     }
-    if (out->leaves_[p] != nullptr) continue;
-    rocksdb::Status created =
-        db->CreateColumnFamily(LeavesOptions(), LeavesFamily(p), &out->leaves_[p]);
+    rocksdb::ColumnFamilyHandle* added = nullptr;
+    rocksdb::Status created = db->CreateColumnFamily(LeavesOptions(), name, &added);
     if (!created.ok()) {
       return absl::UnavailableError(
-          absl::StrCat("cannot add the audit log's leaves family: ", created.ToString()));
+          absl::StrCat("cannot add the audit log's family ", name, ": ", created.ToString()));
     }
-    out->handles_.push_back(out->leaves_[p]);
+    out->handles_.push_back(added);
+    return added;
+  };
+  for (uint32_t p = 0; p < partitions; ++p) {
+    absl::StatusOr<rocksdb::ColumnFamilyHandle*> leaves = family(LeavesFamily(p));
+    if (!leaves.ok()) return leaves.status();
+    absl::StatusOr<rocksdb::ColumnFamilyHandle*> hashes = family(LeafHashesFamily(p));
+    if (!hashes.ok()) return hashes.status();
+    out->leaves_.push_back(*leaves);
+    out->leaf_hashes_.push_back(*hashes);
   }
   if (s.IsNotFound()) {
     rocksdb::WriteOptions sync;
@@ -157,10 +171,13 @@ absl::Status AuditDb::MoveLegacyEntries() {
   };
   std::vector<Move> moves = {{"A", "B", index_}, {"E", "F", ids_}, {"S", "T", index_}};
   for (uint32_t p = 0; p < leaves_.size(); ++p) {
-    // LeafKey(p, i) is 'L' then p (4 bytes, big-endian) then i.
+    // LeafKey(p, i) is 'L' then p (4 bytes, big-endian) then i; NodeKey(p,
+    // 0, i) the same after 'N', then the level, 0.
     std::string begin = LeafKey(p, 0).substr(0, 5);
     std::string end = p + 1 < leaves_.size() ? LeafKey(p + 1, 0).substr(0, 5) : "M";
     moves.push_back({std::move(begin), std::move(end), leaves_[p]});
+    moves.push_back({NodeKey(p, 0, 0).substr(0, 6), NodeKey(p, 1, 0).substr(0, 6),
+                     leaf_hashes_[p]});
   }
   rocksdb::WriteOptions sync;
   sync.sync = true;  // The entries leave the default family only once safe.

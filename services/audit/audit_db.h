@@ -2,11 +2,12 @@
 // options that suit what it holds (layout: audit_keys.h,
 // docs/audit-format.md):
 //
-//   default  'M' 'N' 'C' 'K'  partition count, subtree hashes, checkpoints,
+//   default  'M' 'N' 'C' 'K'  partition count, subtree hashes (levels 4, 8...), checkpoints,
 //                             signing keys: read by seeks and ranges, so no
 //                             bloom filters
-//   leaves-<p> 'L'            partition p's leaves, one family each: every
-//                             flush of one holds the leaves after the last
+//   leaves-<p> 'L'            partition p's leaves, and
+//   leaf-hashes-<p> 'N' level 0  their hashes, one family each: every flush
+//                             of one holds the entries after the last
 //                             flush's, so compactions move its files down
 //                             instead of merging them (all partitions'
 //                             leaves in one family overlapped every file)
@@ -21,7 +22,7 @@
 //
 // A store written before the column families existed (every key in the
 // default one), or before the leaves had theirs, is still read: Open moves
-// its 'E', 'S', 'A' and 'L' entries once.
+// its 'E', 'S', 'A', 'L' and level-0 'N' entries once.
 #ifndef EID_SERVICES_AUDIT_AUDIT_DB_H_
 #define EID_SERVICES_AUDIT_AUDIT_DB_H_
 
@@ -50,24 +51,29 @@ class AuditDb {
   rocksdb::ColumnFamilyHandle* records() const { return records_; }
   rocksdb::ColumnFamilyHandle* ids() const { return ids_; }
   rocksdb::ColumnFamilyHandle* index() const { return index_; }
-  // Partition p's leaves (p < the partitions Open was given).
+  // Partition p's leaves and their hashes (p < the partitions Open was
+  // given).
   rocksdb::ColumnFamilyHandle* leaves(uint32_t p) const { return leaves_[p]; }
+  rocksdb::ColumnFamilyHandle* leaf_hashes(uint32_t p) const { return leaf_hashes_[p]; }
 
   static constexpr char kIds[] = "ids";
   static constexpr char kIndex[] = "index";
   static std::string LeavesFamily(uint32_t partition);
+  static std::string LeafHashesFamily(uint32_t partition);
 
  private:
   AuditDb() = default;
-  // Moves the 'E', 'S', 'A' and 'L' keys an older store has in the default
-  // family to theirs; a no-op once done, safe to redo if interrupted.
+  // Moves the 'E', 'S', 'A', 'L' and level-0 'N' keys an older store has in
+  // the default family to theirs; a no-op once done, safe to redo if
+  // interrupted.
   absl::Status MoveLegacyEntries();
 
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* records_ = nullptr;
   rocksdb::ColumnFamilyHandle* ids_ = nullptr;
   rocksdb::ColumnFamilyHandle* index_ = nullptr;
-  std::vector<rocksdb::ColumnFamilyHandle*> leaves_;   // By partition.
+  std::vector<rocksdb::ColumnFamilyHandle*> leaves_;       // By partition.
+  std::vector<rocksdb::ColumnFamilyHandle*> leaf_hashes_;  // By partition.
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // All of the above.
 };
 

@@ -310,8 +310,9 @@ absl::Status AuditLog::WriteGroup(uint32_t partition,
   // ended is what makes a large batch cheap (unsorted, the skip-list searches
   // were most of a commit's CPU). Leaves and nodes come in order already.
   using Write = std::pair<std::string, std::string>;
-  std::vector<Write> leaves, nodes, ids, subjects, actors;
+  std::vector<Write> leaves, leaf_hashes, nodes, ids, subjects, actors;
   leaves.reserve(events.size());
+  leaf_hashes.reserve(events.size());
   ids.reserve(events.size());
   actors.reserve(events.size());
   size_t bytes = 0;
@@ -343,9 +344,9 @@ absl::Status AuditLog::WriteGroup(uint32_t partition,
     absl::Status appended =
         tree.Append(LeafHash(data), [&](int level, uint64_t index, const Hash& h) {
           if (level % kNodeLevelStep != 0) return;  // Computed when read.
-          nodes.emplace_back(NodeKey(partition, level, index),
-                             std::string(reinterpret_cast<const char*>(h.data()),
-                                         h.size()));
+          (level == 0 ? leaf_hashes : nodes)
+              .emplace_back(NodeKey(partition, level, index),
+                            std::string(reinterpret_cast<const char*>(h.data()), h.size()));
         });
     if (!appended.ok()) return appended;
     bytes += data.size() + 160 + id.size() + e.event->actor().size();
@@ -372,6 +373,7 @@ absl::Status AuditLog::WriteGroup(uint32_t partition,
   // Each column family's keys in order (audit_db.h says which holds what).
   for (const Write& w : leaves) batch.Put(store_->leaves(partition), w.first, w.second);
   for (const Write& w : nodes) batch.Put(w.first, w.second);
+  for (const Write& w : leaf_hashes) batch.Put(store_->leaf_hashes(partition), w.first, w.second);
   for (const Write& w : ids) batch.Put(store_->ids(), w.first, w.second);
   for (const auto* kind : {&actors, &subjects}) {
     for (const Write& w : *kind) batch.Put(store_->index(), w.first, w.second);
@@ -447,7 +449,9 @@ absl::StatusOr<Hash> AuditLog::PerfectSubtreeHash(uint32_t partition, int level,
   const uint64_t from = index << (level - stored);
   std::vector<Hash> hashes;
   hashes.reserve(count);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(
+      rocksdb::ReadOptions(),
+      stored == 0 ? store_->leaf_hashes(partition) : store_->records()));
   it->Seek(NodeKey(partition, stored, from));
   for (uint64_t i = 0; i < count; ++i, it->Next()) {
     if (!it->Valid() || it->key() != NodeKey(partition, stored, from + i) ||

@@ -399,10 +399,11 @@ TEST_F(AuditLogTest, AStoreWrittenWithOneColumnFamilyIsMovedAndStillFound) {
     const char kind = it->key()[0];
     EXPECT_TRUE(kind != 'A' && kind != 'E' && kind != 'S' && kind != 'L')
         << it->key().ToString();
+    if (kind == 'N') EXPECT_NE(it->key()[5], 0) << "a leaf hash left in default";
   }
 }
 
-TEST_F(AuditLogTest, EachPartitionsLeavesHaveAFamilyOfTheirOwn) {
+TEST_F(AuditLogTest, EachPartitionsLeavesAndTheirHashesHaveFamiliesOfTheirOwn) {
   std::vector<v1::AuditEvent> events;
   for (int i = 0; i < 40; ++i) {
     events.push_back(Event(absl::StrCat("f", i), std::string(32, 'a' + i % 7)));
@@ -420,6 +421,14 @@ TEST_F(AuditLogTest, EachPartitionsLeavesHaveAFamilyOfTheirOwn) {
     for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected, ++total) {
       EXPECT_EQ(it->key().ToString(), LeafKey(p, expected));  // Its own, in order.
     }
+    rocksdb::ColumnFamilyHandle* hashes = (*raw)->family(AuditDb::LeafHashesFamily(p));
+    ASSERT_NE(hashes, nullptr) << p;
+    it.reset((*raw)->db().NewIterator(rocksdb::ReadOptions(), hashes));
+    uint64_t hashed = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++hashed) {
+      EXPECT_EQ(it->key().ToString(), NodeKey(p, 0, hashed));
+    }
+    EXPECT_EQ(hashed, expected);
   }
   EXPECT_EQ(total, 40u);
 }
