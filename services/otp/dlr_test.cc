@@ -129,7 +129,7 @@ TEST(KannelDlrTest, SenderAsksForFinalReportsAtTheEncodedUrl) {
 }
 
 class DlrReceiverTest : public ::testing::Test {
- protected:
+ public:  // Also for InstantReportRig.
   DlrReceiverTest() {
     kv_ = testing::OpenStore("dlr", clock_);
     queue_ = std::make_unique<SmsQueue>(options_, *kv_, sender_, clock_,
@@ -209,8 +209,8 @@ TEST_F(DlrReceiverTest, DeliveredReportMarksDeliveredOnceAndIsIdempotent) {
   EXPECT_EQ(StatusOf(id).state(), v1::DELIVERY_STATE_DELIVERED);
 }
 
-// An SmsSender whose operator reports delivery before Send returns, as
-// Kannel's fake SMSC (and a fast operator) does.
+// An SmsSender whose operator reports before Send returns, as Kannel's fake
+// SMSC (and a fast operator) does.
 class InstantReportSender : public SmsSender {
  public:
   std::function<DlrReply(const Sms&)> report;
@@ -222,88 +222,90 @@ class InstantReportSender : public SmsSender {
   std::string name() const override { return "instant"; }
 };
 
+// A queue over the fixture's store whose sender gets the report of type
+// `report_type(n)` on its n-th send (1-based) inside Send, through a
+// receiver of its own.
+class InstantReportRig {
+ public:
+  InstantReportRig(DlrReceiverTest& t, std::function<int(int)> report_type)
+      : test_(t),
+        queue_(t.options_, *t.kv_, sender_, t.clock_, t.random_, metrics_),
+        receiver_(queue_, DlrAuthenticator(kKey), &t.audit_, t.clock_, metrics_) {
+    sender_.report = [this, report_type](const Sms& sms) {
+      ++sends;
+      return receiver_.Handle(test_.Query(sms.message_id, sms.attempt, report_type(sends)),
+                              "127.0.0.1");
+    };
+  }
+  // Queues `text` and runs the queue once, 2 s later: the first send.
+  std::string QueueAndSend(const std::string& text, bool sensitive) {
+    SmsQueue::Outgoing sms;
+    sms.phone = "+84912345678";
+    sms.text = text;
+    sms.sensitive = sensitive;
+    absl::StatusOr<std::string> id = queue_.Enqueue(sms);
+    EXPECT_TRUE(id.ok()) << id.status();
+    test_.clock_.Advance(absl::Seconds(2));
+    EXPECT_TRUE(queue_.RunOnce().ok());
+    return id.value_or("");
+  }
+  v1::GetDeliveryStatusResponse StatusOf(const std::string& id) {
+    return queue_.Status(id).value_or(v1::GetDeliveryStatusResponse());
+  }
+
+  SmsQueue& queue() { return queue_; }
+  const DlrReply& reply() const { return sender_.reply; }
+  prometheus::Registry& metrics() { return metrics_; }
+  int sends = 0;
+
+ private:
+  DlrReceiverTest& test_;
+  InstantReportSender sender_;
+  prometheus::Registry metrics_;
+  SmsQueue queue_;
+  DlrReceiver receiver_;
+};
+
 TEST_F(DlrReceiverTest, AReportThatOvertakesTheSendStillMarksDelivered) {
-  InstantReportSender sender;
-  prometheus::Registry metrics;
-  SmsQueue queue(options_, *kv_, sender, clock_, random_, metrics);
-  DlrReceiver receiver(queue, DlrAuthenticator(kKey), &audit_, clock_, metrics);
-  sender.report = [&](const Sms& sms) {
-    return receiver.Handle(Query(sms.message_id, sms.attempt, kDlrDelivered), "127.0.0.1");
-  };
-  SmsQueue::Outgoing sms;
-  sms.phone = "+84912345678";
-  sms.text = "hello";
-  absl::StatusOr<std::string> id = queue.Enqueue(sms);
-  ASSERT_TRUE(id.ok()) << id.status();
-  clock_.Advance(absl::Seconds(2));
-  ASSERT_TRUE(queue.RunOnce().ok());
-  EXPECT_EQ(sender.reply.status, 200);
-  EXPECT_EQ(sender.reply.body, "delivered\n");
-  absl::StatusOr<v1::GetDeliveryStatusResponse> s = queue.Status(*id);
-  ASSERT_TRUE(s.ok()) << s.status();
-  EXPECT_EQ(s->state(), v1::DELIVERY_STATE_DELIVERED);  // Not overwritten by SENT.
-  EXPECT_EQ(s->attempts(), 1);
+  InstantReportRig rig(*this, [](int) { return kDlrDelivered; });
+  const std::string id = rig.QueueAndSend("hello", false);
+  EXPECT_EQ(rig.reply().status, 200);
+  EXPECT_EQ(rig.reply().body, "delivered\n");
+  EXPECT_EQ(rig.StatusOf(id).state(), v1::DELIVERY_STATE_DELIVERED);  // Not overwritten by SENT.
+  EXPECT_EQ(rig.StatusOf(id).attempts(), 1);
   // Nothing is left due: no second send.
   clock_.Advance(absl::Hours(1));
-  ASSERT_TRUE(queue.RunOnce().ok());
-  EXPECT_EQ(queue.Status(*id)->state(), v1::DELIVERY_STATE_DELIVERED);
+  ASSERT_TRUE(rig.queue().RunOnce().ok());
+  EXPECT_EQ(rig.StatusOf(id).state(), v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(rig.sends, 1);
 }
 
 TEST_F(DlrReceiverTest, AFailureThatOvertakesTheSendOfANoticeIsRetried) {
-  InstantReportSender sender;
-  prometheus::Registry metrics;
-  SmsQueue queue(options_, *kv_, sender, clock_, random_, metrics);
-  DlrReceiver receiver(queue, DlrAuthenticator(kKey), &audit_, clock_, metrics);
-  int sends = 0;
-  sender.report = [&](const Sms& sms) {
-    ++sends;
-    return receiver.Handle(
-        Query(sms.message_id, sms.attempt, sends == 1 ? kDlrFailed : kDlrDelivered),
-        "127.0.0.1");
-  };
-  SmsQueue::Outgoing sms;
-  sms.phone = "+84912345678";
-  sms.text = "your account is approved";
-  absl::StatusOr<std::string> id = queue.Enqueue(sms);
-  ASSERT_TRUE(id.ok()) << id.status();
-  clock_.Advance(absl::Seconds(2));
-  ASSERT_TRUE(queue.RunOnce().ok());
-  EXPECT_EQ(sender.reply.status, 200);  // Not 409: the failure is not lost.
-  EXPECT_EQ(sender.reply.body, "noted\n");
-  EXPECT_EQ(queue.Status(*id)->state(), v1::DELIVERY_STATE_FAILED);
+  InstantReportRig rig(*this, [](int n) { return n == 1 ? kDlrFailed : kDlrDelivered; });
+  const std::string id = rig.QueueAndSend("your account is approved", false);
+  EXPECT_EQ(rig.reply().status, 200);  // Not 409: the failure is not lost.
+  EXPECT_EQ(rig.reply().body, "noted\n");
+  EXPECT_EQ(rig.StatusOf(id).state(), v1::DELIVERY_STATE_FAILED);
   ASSERT_EQ(audit_.events().size(), 1u);
   EXPECT_EQ(audit_.events()[0].action(), "otp.delivery_failed");
   // Retried after the backoff, and delivered then.
   clock_.Advance(options_.initial_backoff);
-  ASSERT_TRUE(queue.RunOnce().ok());
-  EXPECT_EQ(sends, 2);
-  EXPECT_EQ(queue.Status(*id)->state(), v1::DELIVERY_STATE_DELIVERED);
-  EXPECT_EQ(queue.Status(*id)->attempts(), 2);
+  ASSERT_TRUE(rig.queue().RunOnce().ok());
+  EXPECT_EQ(rig.sends, 2);
+  EXPECT_EQ(rig.StatusOf(id).state(), v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(rig.StatusOf(id).attempts(), 2);
 }
 
 TEST_F(DlrReceiverTest, AFailureThatOvertakesTheSendOfACodeDeadLettersIt) {
-  InstantReportSender sender;
-  prometheus::Registry metrics;
-  SmsQueue queue(options_, *kv_, sender, clock_, random_, metrics);
-  DlrReceiver receiver(queue, DlrAuthenticator(kKey), &audit_, clock_, metrics);
-  sender.report = [&](const Sms& sms) {
-    return receiver.Handle(Query(sms.message_id, sms.attempt, kDlrFailed), "127.0.0.1");
-  };
-  SmsQueue::Outgoing sms;
-  sms.phone = "+84912345678";
-  sms.text = "code 123456";
-  sms.sensitive = true;
-  absl::StatusOr<std::string> id = queue.Enqueue(sms);
-  ASSERT_TRUE(id.ok()) << id.status();
-  clock_.Advance(absl::Seconds(2));
-  ASSERT_TRUE(queue.RunOnce().ok());
-  EXPECT_EQ(sender.reply.body, "noted\n");
+  InstantReportRig rig(*this, [](int) { return kDlrFailed; });
+  const std::string id = rig.QueueAndSend("code 123456", true);
+  EXPECT_EQ(rig.reply().body, "noted\n");
   // A code went out once: it is never sent again, the citizen asks anew.
-  EXPECT_EQ(queue.Status(*id)->state(), v1::DELIVERY_STATE_DEAD_LETTERED);
+  EXPECT_EQ(rig.StatusOf(id).state(), v1::DELIVERY_STATE_DEAD_LETTERED);
   clock_.Advance(absl::Hours(1));
-  ASSERT_TRUE(queue.RunOnce().ok());
-  EXPECT_EQ(queue.Status(*id)->attempts(), 1);
-  EXPECT_EQ(MetricValue(metrics, "otp_sms_operator_failures_total"), 1);
+  ASSERT_TRUE(rig.queue().RunOnce().ok());
+  EXPECT_EQ(rig.sends, 1);
+  EXPECT_EQ(MetricValue(rig.metrics(), "otp_sms_operator_failures_total"), 1);
 }
 
 TEST(DlrAuthenticatorTest, TheAcceptedKeyVerifiesButNeverSigns) {

@@ -6,7 +6,8 @@
 
 namespace eid::storage {
 
-CoalescingStore::CoalescingStore(ShardRouter& router, size_t max_batch) : router_(router) {
+CoalescingStore::CoalescingStore(ShardRouter& router, size_t max_batch)
+    : ForwardingKvStore(router), router_(router) {
   for (uint32_t s = 0; s < router.shard_count(); ++s) {
     gets_.push_back(std::make_unique<GetLane>(
         max_batch, [this](std::vector<v1::GetRequest>& gets) { return SendGets(gets); }));

@@ -19,35 +19,19 @@
 
 #include "services/common/coalescer.h"
 #include "storage/router/shard_router.h"
-#include "storage/shard/kv_store.h"
+#include "storage/shard/forwarding_kv_store.h"
 
 namespace eid::storage {
 
-class CoalescingStore : public KvStore {
+class CoalescingStore : public ForwardingKvStore {
  public:
   // `router` must outlive the store. `max_batch`: records per call (at most
   // the shards' max_batch_items).
   explicit CoalescingStore(ShardRouter& router, size_t max_batch = 128);
 
+  // Coalesced; every other call goes to the router as it is.
   absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& r) override;
   absl::StatusOr<v1::PutResponse> Put(const v1::PutRequest& r) override;
-
-  absl::StatusOr<v1::MultiGetResponse> MultiGet(const v1::MultiGetRequest& r) override {
-    return router_.MultiGet(r);
-  }
-  absl::StatusOr<v1::DeleteResponse> Delete(const v1::DeleteRequest& r) override {
-    return router_.Delete(r);
-  }
-  absl::StatusOr<v1::CompareAndSwapResponse> CompareAndSwap(
-      const v1::CompareAndSwapRequest& r) override {
-    return router_.CompareAndSwap(r);
-  }
-  absl::StatusOr<v1::BatchResponse> Batch(const v1::BatchRequest& r) override {
-    return router_.Batch(r);
-  }
-  absl::StatusOr<v1::ScanResponse> Scan(const v1::ScanRequest& r) override {
-    return router_.Scan(r);
-  }
 
  private:
   using GetLane = Coalescer<v1::GetRequest, v1::GetResponse>;

@@ -1,5 +1,6 @@
-// ForwardingKvStore: a KvStore that passes every call to another one. Tests
-// derive from it to change or watch one kind of call and leave the rest.
+// ForwardingKvStore: a KvStore that passes every call to another one. A
+// store that changes one kind of call (CoalescingStore, or a test's that
+// fails or watches it) derives from it and leaves the rest.
 #ifndef EID_STORAGE_SHARD_FORWARDING_KV_STORE_H_
 #define EID_STORAGE_SHARD_FORWARDING_KV_STORE_H_
 
