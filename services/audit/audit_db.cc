@@ -25,6 +25,12 @@ rocksdb::DBOptions DbOptions() {
   // acknowledged is readable at once (proofs need that; unordered_write
   // would break it).
   o.enable_pipelined_write = true;
+  // Bounds, with two families a partition: all memtables together (the
+  // largest is flushed past it; the audit pod's memory limit is 1 GiB),
+  // and the open table files (moved down whole, the partitions' files are
+  // never merged, so there are many).
+  o.db_write_buffer_size = size_t{512} << 20;
+  o.max_open_files = 4096;
   return o;
 }
 
@@ -47,6 +53,12 @@ rocksdb::ColumnFamilyOptions LeavesOptions() {
   // One partition's leaves, values of ~400 bytes, each key after the last:
   // no filters either.
   return Common(32 << 20);
+}
+
+rocksdb::ColumnFamilyOptions LeafHashesOptions() {
+  // The same, 32-byte values: a tenth of the bytes, so smaller memtables
+  // (a memtable not yet flushed keeps its WAL files).
+  return Common(8 << 20);
 }
 
 rocksdb::ColumnFamilyOptions IdsOptions() {
@@ -93,9 +105,8 @@ absl::StatusOr<std::unique_ptr<AuditDb>> AuditDb::Open(const std::string& path,
       {kIndex, IndexOptions()},
   };
   for (const std::string& name : existing) {
-    if (absl::StartsWith(name, "leaves-") || absl::StartsWith(name, "leaf-hashes-")) {
-      families.push_back({name, LeavesOptions()});
-    }
+    if (absl::StartsWith(name, "leaves-")) families.push_back({name, LeavesOptions()});
+    if (absl::StartsWith(name, "leaf-hashes-")) families.push_back({name, LeafHashesOptions()});
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
@@ -123,12 +134,13 @@ absl::StatusOr<std::unique_ptr<AuditDb>> AuditDb::Open(const std::string& path,
         "; partitions cannot change"));
   }
   // Each partition's families, opened above or added now.
-  auto family = [&](const std::string& name) -> absl::StatusOr<rocksdb::ColumnFamilyHandle*> {
+  auto family = [&](const std::string& name, const rocksdb::ColumnFamilyOptions& options)
+      -> absl::StatusOr<rocksdb::ColumnFamilyHandle*> {
     for (rocksdb::ColumnFamilyHandle* h : handles) {
       if (h->GetName() == name) return h;
     }
     rocksdb::ColumnFamilyHandle* added = nullptr;
-    rocksdb::Status created = db->CreateColumnFamily(LeavesOptions(), name, &added);
+    rocksdb::Status created = db->CreateColumnFamily(options, name, &added);
     if (!created.ok()) {
       return absl::UnavailableError(
           absl::StrCat("cannot add the audit log's family ", name, ": ", created.ToString()));
@@ -137,9 +149,10 @@ absl::StatusOr<std::unique_ptr<AuditDb>> AuditDb::Open(const std::string& path,
     return added;
   };
   for (uint32_t p = 0; p < partitions; ++p) {
-    absl::StatusOr<rocksdb::ColumnFamilyHandle*> leaves = family(LeavesFamily(p));
+    absl::StatusOr<rocksdb::ColumnFamilyHandle*> leaves = family(LeavesFamily(p), LeavesOptions());
     if (!leaves.ok()) return leaves.status();
-    absl::StatusOr<rocksdb::ColumnFamilyHandle*> hashes = family(LeafHashesFamily(p));
+    absl::StatusOr<rocksdb::ColumnFamilyHandle*> hashes =
+        family(LeafHashesFamily(p), LeafHashesOptions());
     if (!hashes.ok()) return hashes.status();
     out->leaves_.push_back(*leaves);
     out->leaf_hashes_.push_back(*hashes);

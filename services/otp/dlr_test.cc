@@ -215,8 +215,11 @@ class InstantReportSender : public SmsSender {
  public:
   std::function<DlrReply(const Sms&)> report;
   DlrReply reply;
+  // The call fails after the report (smsbox took it; sendsms timed out).
+  bool fail_after_report = false;
   absl::Status Send(const Sms& sms) override {
     reply = report(sms);
+    if (fail_after_report) return absl::DeadlineExceededError("sendsms timed out");
     return absl::OkStatus();
   }
   std::string name() const override { return "instant"; }
@@ -254,6 +257,7 @@ class InstantReportRig {
   }
 
   SmsQueue& queue() { return queue_; }
+  InstantReportSender& sender() { return sender_; }
   const DlrReply& reply() const { return sender_.reply; }
   prometheus::Registry& metrics() { return metrics_; }
   int sends = 0;
@@ -294,6 +298,22 @@ TEST_F(DlrReceiverTest, AFailureThatOvertakesTheSendOfANoticeIsRetried) {
   EXPECT_EQ(rig.sends, 2);
   EXPECT_EQ(rig.StatusOf(id).state(), v1::DELIVERY_STATE_DELIVERED);
   EXPECT_EQ(rig.StatusOf(id).attempts(), 2);
+}
+
+TEST_F(DlrReceiverTest, AFailureReportBeforeAFailedSendStillSchedulesTheRetry) {
+  InstantReportRig rig(*this, [](int n) { return n == 1 ? kDlrFailed : kDlrDelivered; });
+  rig.sender().fail_after_report = true;
+  const std::string id = rig.QueueAndSend("your account is approved", false);
+  EXPECT_EQ(rig.reply().body, "noted\n");
+  v1::GetDeliveryStatusResponse s = rig.StatusOf(id);
+  EXPECT_EQ(s.state(), v1::DELIVERY_STATE_FAILED);
+  // Due after the backoff, not only when the 30 s lease runs out.
+  EXPECT_EQ(FromProtoTime(s.next_attempt_at()), clock_.Now() + options_.initial_backoff);
+  rig.sender().fail_after_report = false;
+  clock_.Advance(options_.initial_backoff);
+  ASSERT_TRUE(rig.queue().RunOnce().ok());
+  EXPECT_EQ(rig.sends, 2);
+  EXPECT_EQ(rig.StatusOf(id).state(), v1::DELIVERY_STATE_DELIVERED);
 }
 
 TEST_F(DlrReceiverTest, AFailureThatOvertakesTheSendOfACodeDeadLettersIt) {

@@ -224,9 +224,18 @@ absl::StatusOr<bool> SmsQueue::ProcessPartition(int p, absl::Time from,
   if (!page.ok()) return page.status();
   bool all_handled = true;
   for (const v1::Record& entry : page->records()) {
+    // Checked here too: a shard that predates stop_before returns entries
+    // not yet due (a message leased by another sender among them).
+    std::optional<absl::Time> at = DueTimeOfKey(entry.key());
+    if (at.has_value() && *at > now) break;
     absl::Status s = ProcessDue(p, entry, stats);
     if (!s.ok()) {
-      log::Warning("otp.sms_queue.process_failed").With("partition", p).With(s);
+      // A lost race (another sender, or a delivery report, wrote the record
+      // first) leaves the entry to the next pass, which must not start
+      // after it.
+      if (!IsVersionMismatch(s)) {
+        log::Warning("otp.sms_queue.process_failed").With("partition", p).With(s);
+      }
       all_handled = false;
     }
   }
@@ -304,10 +313,7 @@ absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
   AddDelete(batch, due.key(), due.version());
   AddPutBytes(batch, leased_key, id, expires, 0);
   absl::StatusOr<v1::BatchResponse> claimed = kv_.Batch(batch);
-  if (!claimed.ok()) {
-    return IsVersionMismatch(claimed.status()) ? absl::OkStatus()
-                                               : claimed.status();
-  }
+  if (!claimed.ok()) return claimed.status();  // ABORTED: lost the race.
   uint64_t version = claimed->versions(0);
   const uint64_t leased_version = claimed->versions(2);
 
@@ -338,23 +344,28 @@ absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
       .With("message_id", id)
       .With("attempts", m.attempts())
       .With(sent);
+  absl::Status recorded;
   if (m.attempts() >= options_.max_attempts) {
-    ++stats.dead_lettered;
     const std::string why = m.last_error();
-    return DeadLetter(p, std::move(m), version, leased_key, leased_version,
-                      why);
+    recorded = WriteDeadLetter(p, std::move(m), version, leased_key, leased_version, why);
+    if (recorded.ok()) ++stats.dead_lettered;
+  } else {
+    const absl::Time next = done + Backoff(m.attempts());
+    m.set_state(v1::DELIVERY_STATE_FAILED);
+    m.set_next_attempt_us(ToMicros(next));
+    v1::BatchRequest retry;
+    AddPut(retry, key, m, expires, version);
+    const std::string next_key = DueKey(p, next, id);
+    if (next_key != leased_key) {
+      AddDelete(retry, leased_key, leased_version);
+      AddPutBytes(retry, next_key, id, expires, 0);
+    }
+    recorded = kv_.Batch(retry).status();
   }
-  const absl::Time next = done + Backoff(m.attempts());
-  m.set_state(v1::DELIVERY_STATE_FAILED);
-  m.set_next_attempt_us(ToMicros(next));
-  v1::BatchRequest retry;
-  AddPut(retry, key, m, expires, version);
-  const std::string next_key = DueKey(p, next, id);
-  if (next_key != leased_key) {
-    AddDelete(retry, leased_key, leased_version);
-    AddPutBytes(retry, next_key, id, expires, 0);
-  }
-  return kv_.Batch(retry).status();
+  // The record changed during the send: smsbox took the message after all
+  // and its failure report came first. Apply that report.
+  if (IsVersionMismatch(recorded)) recorded = FinishOvertaken(p, id, leased_key, leased_version);
+  return recorded;
 }
 
 absl::Status SmsQueue::FinishOvertaken(int p, const std::string& id,

@@ -326,6 +326,36 @@ TEST_F(SmsQueueTest, AMessageQueuedBehindThePassStartIsSentByTheNextFullPass) {
   EXPECT_EQ(StatusOf(id).state(), v1::DELIVERY_STATE_SENT);
 }
 
+// A shard from before ScanRequest's range: it ignores start_at/stop_before.
+class RangeBlindStore : public storage::ForwardingKvStore {
+ public:
+  using ForwardingKvStore::ForwardingKvStore;
+  absl::StatusOr<v1::ScanResponse> Scan(const v1::ScanRequest& r) override {
+    v1::ScanRequest whole = r;
+    whole.clear_start_at();
+    whole.clear_stop_before();
+    return store_.Scan(whole);
+  }
+};
+
+TEST_F(SmsQueueTest, AMessageNotYetDueIsLeftAloneEvenByAShardThatReturnsIt) {
+  RangeBlindStore old_shard(*kv_);
+  SmsQueue queue(options_, old_shard, sender_, clock_, random_, metrics_);
+  sender_.FailAlways(true);
+  SmsQueue::Outgoing sms;
+  sms.phone = "+84912345678";
+  sms.text = "x";
+  ASSERT_TRUE(queue.Enqueue(sms).ok());
+  ASSERT_TRUE(queue.RunOnce().ok());  // Fails: due again after the backoff.
+  sender_.FailAlways(false);
+  clock_.Advance(options_.initial_backoff - absl::Seconds(1));
+  ASSERT_TRUE(queue.RunOnce().ok());
+  EXPECT_EQ(sender_.calls(), 1);  // Not before its backoff.
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(queue.RunOnce().ok());
+  EXPECT_EQ(sender_.calls(), 2);
+}
+
 TEST_F(SmsQueueTest, TheSenderThreadDeliversWithoutBeingDriven) {
   Queue().Start();
   const std::string id = Enqueue();
