@@ -19,6 +19,7 @@
 #include <regex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -48,17 +49,25 @@ constexpr char kFakeSmsc[] = "/usr/lib/kannel/test/fakesmsc";
 
 std::string TmpDir() { return getenv("TEST_TMPDIR"); }
 
-// A loopback port nobody listens on now.
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
+// `n` distinct loopback ports nobody listens on now: each socket stays
+// bound until all are chosen, or the kernel may hand out one port twice
+// (seen: bearerbox's admin and smsbox ports the same, "Address already in
+// use").
+std::vector<int> FreePorts(int n) {
+  std::vector<int> fds, ports;
+  for (int i = 0; i < n; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    socklen_t len = sizeof(addr);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    fds.push_back(fd);
+    ports.push_back(ntohs(addr.sin_port));
+  }
+  for (int fd : fds) close(fd);
+  return ports;
 }
 
 bool Accepts(int port) {
@@ -89,10 +98,11 @@ class KannelTest : public ::testing::Test {
       ASSERT_EQ(access(binary, X_OK), 0)
           << binary << " is missing: apt-get install kannel kannel-extras";
     }
-    admin_port_ = FreePort();
-    smsbox_port_ = FreePort();
-    smsc_port_ = FreePort();
-    sendsms_port_ = FreePort();
+    const std::vector<int> ports = FreePorts(4);
+    admin_port_ = ports[0];
+    smsbox_port_ = ports[1];
+    smsc_port_ = ports[2];
+    sendsms_port_ = ports[3];
     const std::string dir = TmpDir();
     conf_ = dir + "/kannel.conf";
     std::ofstream(conf_) << absl::StrCat(
