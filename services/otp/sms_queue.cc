@@ -522,8 +522,11 @@ absl::StatusOr<bool> SmsQueue::FailByOperator(int p, SmsRecord m, uint64_t versi
   m.set_next_attempt_us(ToMicros(next));
   v1::BatchRequest batch;
   AddPut(batch, SmsKey(p, id), m, expires, version);
-  if (!due_key.empty()) AddDelete(batch, due_key, due_version);
-  AddPutBytes(batch, DueKey(p, next, id), id, expires, 0);
+  const std::string next_key = DueKey(p, next, id);
+  if (next_key != due_key) {  // Equal: the entry already says when.
+    if (!due_key.empty()) AddDelete(batch, due_key, due_version);
+    AddPutBytes(batch, next_key, id, expires, 0);
+  }
   absl::Status s = kv_.Batch(batch).status();
   if (!s.ok()) return s;
   operator_failures_.Increment();
