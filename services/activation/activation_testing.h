@@ -17,6 +17,7 @@
 #include "services/activation/hash_gate.h"
 #include "services/common/clock.h"
 #include "services/common/internal_auth.h"
+#include "services/audit/recording_audit_sink.h"
 #include "services/common/random.h"
 #include "services/otp/grpc_otp_client.h"
 #include "storage/shard/forwarding_kv_store.h"
@@ -24,17 +25,7 @@
 
 namespace eid::activation {
 
-class RecordingAuditSink : public audit::AuditSink {
- public:
-  absl::Status Record(v1::AuditEvent event) override;
-  std::vector<v1::AuditEvent> events() const;
-  // The events with `action`.
-  std::vector<v1::AuditEvent> WithAction(absl::string_view action) const;
-
- private:
-  mutable absl::Mutex mu_;
-  std::vector<v1::AuditEvent> events_ ABSL_GUARDED_BY(mu_);
-};
+using audit::RecordingAuditSink;
 
 // An OTP service that remembers the codes it "sent", so a test can type
 // them. Codes are consumed once; a resend supersedes; idempotent by

@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
+#include "services/audit/recording_audit_sink.h"
 #include "services/common/clock.h"
 #include "services/common/proto_time.h"
 #include "services/common/random.h"
@@ -46,22 +47,6 @@ double MetricValue(prometheus::Registry& registry, const std::string& name,
   return total;
 }
 
-class RecordingAudit : public audit::AuditSink {
- public:
-  absl::Status Record(v1::AuditEvent event) override {
-    absl::MutexLock lock(&mu_);
-    events_.push_back(std::move(event));
-    return absl::OkStatus();
-  }
-  std::vector<v1::AuditEvent> events() const {
-    absl::MutexLock lock(&mu_);
-    return events_;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::vector<v1::AuditEvent> events_ ABSL_GUARDED_BY(mu_);
-};
 
 TEST(KannelDlrTest, TypesMapToOutcomes) {
   EXPECT_EQ(DlrOutcomeOf(1), DlrOutcome::kDelivered);
@@ -169,7 +154,7 @@ class DlrReceiverTest : public ::testing::Test {
   DeterministicRandom random_{5};
   prometheus::Registry metrics_;
   SmsQueue::Options options_;
-  RecordingAudit audit_;
+  audit::RecordingAuditSink audit_;
   std::unique_ptr<SmsQueue> queue_;
   std::unique_ptr<DlrReceiver> receiver_;
 };
