@@ -52,12 +52,12 @@ class OtpRole : public RoleInstance {
       absl::StatusOr<std::string> accepted = SecretPath(ctx, "sms_dlr_key_accepted");
       if (!accepted.ok()) return accepted.status();
       options.kannel.dlr_key_accepted_file = *accepted;
-      absl::StatusOr<std::unique_ptr<audit::AuditClient>> audit =
-          AuditClientFor(ctx, "otp");
-      if (!audit.ok()) return audit.status();
-      role->audit_ = std::move(*audit);
-      options.dlr_audit = role->audit_.get();
     }
+    // Delivery reports and messages given up are audited.
+    absl::StatusOr<std::unique_ptr<audit::AuditClient>> audit = AuditClientFor(ctx, "otp");
+    if (!audit.ok()) return audit.status();
+    role->audit_ = std::move(*audit);
+    options.audit = role->audit_.get();
     activation::AccountStore* accounts = role->accounts_.get();
     Clock* clock = ctx.clock;
     // No code goes to a locked or revoked account: the OTP service reads the

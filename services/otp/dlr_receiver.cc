@@ -74,8 +74,7 @@ DlrReply DlrReceiver::Handle(const DlrQuery& q, absl::string_view remote) {
       Audit("otp.delivery_failed", "", q, remote);
       return Reply(200, "retrying");
     case SmsQueue::ReportResult::kDeadLettered:
-      Audit("otp.delivery_failed", "", q, remote);
-      Audit("otp.dead_lettered", "", q, remote);
+      Audit("otp.delivery_failed", "", q, remote);  // The queue audits the dead letter.
       return Reply(200, "dead_lettered");
     case SmsQueue::ReportResult::kNotedForSender:
       Audit("otp.delivery_failed", "", q, remote);

@@ -17,8 +17,8 @@
 //   503 "unavailable" the store failed; smsbox may try again
 //
 // Audited (service "otp", actor "service:otp"): otp.delivered,
-// otp.delivery_failed (attributes message_id, attempt, dlr_type) and, when a
-// failure used up the message, otp.dead_lettered.
+// otp.delivery_failed (attributes message_id, attempt, dlr_type); when a
+// failure used up the message, the queue audits otp.dead_lettered.
 //
 // Metrics: otp_sms_delivery_reports_total{result} with result one of
 // delivered, retrying, dead_lettered, duplicate, interim, malformed, forged,

@@ -117,6 +117,7 @@ class DlrReceiverTest : public ::testing::Test {
  public:  // Also for InstantReportRig.
   DlrReceiverTest() {
     kv_ = testing::OpenStore("dlr", clock_);
+    options_.audit = &audit_;  // The queue audits what it gives up.
     queue_ = std::make_unique<SmsQueue>(options_, *kv_, sender_, clock_,
                                         random_, metrics_);
     receiver_ = std::make_unique<DlrReceiver>(*queue_, DlrAuthenticator(kKey),
@@ -307,6 +308,9 @@ TEST_F(DlrReceiverTest, AFailureThatOvertakesTheSendOfACodeDeadLettersIt) {
   EXPECT_EQ(rig.reply().body, "noted\n");
   // A code went out once: it is never sent again, the citizen asks anew.
   EXPECT_EQ(rig.StatusOf(id).state(), v1::DELIVERY_STATE_DEAD_LETTERED);
+  // Audited: the report, and the dead letter its sender wrote.
+  EXPECT_EQ(audit_.WithAction("otp.delivery_failed").size(), 1u);
+  EXPECT_EQ(audit_.WithAction("otp.dead_lettered").size(), 1u);
   clock_.Advance(absl::Hours(1));
   ASSERT_TRUE(rig.queue().RunOnce().ok());
   EXPECT_EQ(rig.sends, 1);
@@ -444,7 +448,13 @@ TEST_F(DlrReceiverTest, OperatorFailureOfACodeIsDeadLettered) {
   ASSERT_TRUE(queue_->RunOnce().ok());
   EXPECT_EQ(sender_.calls(), 1);
   ASSERT_EQ(audit_.events().size(), 2u);
-  EXPECT_EQ(audit_.events()[1].action(), "otp.dead_lettered");
+  EXPECT_EQ(audit_.WithAction("otp.delivery_failed").size(), 1u);
+  const std::vector<v1::AuditEvent> given_up = audit_.WithAction("otp.dead_lettered");
+  ASSERT_EQ(given_up.size(), 1u);
+  EXPECT_EQ(given_up[0].reason(), "OPERATOR_FAILED");
+  EXPECT_EQ(given_up[0].outcome(), v1::AUDIT_OUTCOME_ERROR);
+  EXPECT_EQ(given_up[0].attributes().at("message_id"), id);
+  EXPECT_EQ(given_up[0].attributes().at("phone"), "+84******678");  // Masked.
 }
 
 TEST_F(DlrReceiverTest, ALateDeliveryOfAnEarlierAttemptEndsTheRetries) {

@@ -83,7 +83,9 @@ absl::StatusOr<std::unique_ptr<OtpServiceImpl>> OtpServiceImpl::Create(
     return absl::InvalidArgumentError(
         "otp: transport must be \"outbox\" or \"kannel\"");
   }
-  auto queue = std::make_unique<SmsQueue>(options.queue, kv, *sender, clock,
+  SmsQueue::Options queue_options = options.queue;
+  queue_options.audit = options.audit;
+  auto queue = std::make_unique<SmsQueue>(queue_options, kv, *sender, clock,
                                           random, metrics);
   absl::StatusOr<std::unique_ptr<OtpEngine>> engine = OtpEngine::Create(
       options.engine, kv, *queue, clock, random, std::move(account_state));
@@ -95,7 +97,7 @@ absl::StatusOr<std::unique_ptr<OtpServiceImpl>> OtpServiceImpl::Create(
                                    kannel_options.dlr_key_accepted_file);
     if (!auth.ok()) return auth.status();
     dlr_receiver = std::make_unique<DlrReceiver>(
-        *queue, *std::move(auth), options.dlr_audit, clock, metrics);
+        *queue, *std::move(auth), options.audit, clock, metrics);
     log::Info("otp.dlr.listening")
         .With("port", dlr_server->port())
         .With("dlr_url", kannel_options.dlr_url);

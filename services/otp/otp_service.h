@@ -65,9 +65,9 @@ class OtpServiceImpl final : public v1::OtpService::Service, public OtpClient {
     // (which then must name a host, not 0.0.0.0). kannel.dlr_key_file holds
     // the token key.
     std::string dlr_address;
-    // Where delivery-report events are audited (null: not audited). Must
-    // outlive the service.
-    audit::AuditSink* dlr_audit = nullptr;
+    // Where the role's events are audited: delivery reports and messages
+    // given up (null: not audited). Must outlive the service.
+    audit::AuditSink* audit = nullptr;
   };
 
   // Builds the transport, queue and engine it owns. INVALID_ARGUMENT for an

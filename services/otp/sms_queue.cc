@@ -285,14 +285,14 @@ absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
       now >= FromMicros(m.content_expires_us())) {
     ++stats.dropped;
     return DeadLetter(p, std::move(m), read->version, due.key(), due.version(),
-                      "expired before delivery");
+                      "expired before delivery", "CODE_EXPIRED");
   }
   absl::StatusOr<Guard> guard = CheckGuard(m, now);
   if (!guard.ok()) return guard.status();
   if (*guard == Guard::kGone) {
     ++stats.dropped;
     return DeadLetter(p, std::move(m), read->version, due.key(), due.version(),
-                      "code superseded, used or not stored before delivery");
+                      "code superseded, used or not stored before delivery", "CODE_GONE");
   }
   if (*guard == Guard::kPending) {
     const absl::Time later =
@@ -347,7 +347,8 @@ absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
   absl::Status recorded;
   if (m.attempts() >= options_.max_attempts) {
     const std::string why = m.last_error();
-    recorded = WriteDeadLetter(p, std::move(m), version, leased_key, leased_version, why);
+    recorded = WriteDeadLetter(p, std::move(m), version, leased_key, leased_version, why,
+                               "SEND_FAILED");
     if (recorded.ok()) ++stats.dead_lettered;
   } else {
     const absl::Time next = done + Backoff(m.attempts());
@@ -396,16 +397,18 @@ absl::Status SmsQueue::FinishOvertaken(int p, const std::string& id,
 
 absl::Status SmsQueue::DeadLetter(int p, SmsRecord m, uint64_t version,
                                   const std::string& due_key,
-                                  uint64_t due_version, absl::string_view why) {
+                                  uint64_t due_version, absl::string_view why,
+                                  absl::string_view reason) {
   absl::Status s = WriteDeadLetter(p, std::move(m), version, due_key,
-                                   due_version, why);
+                                   due_version, why, reason);
   return IsVersionMismatch(s) ? absl::OkStatus() : s;
 }
 
 absl::Status SmsQueue::WriteDeadLetter(int p, SmsRecord m, uint64_t version,
                                        const std::string& due_key,
                                        uint64_t due_version,
-                                       absl::string_view why) {
+                                       absl::string_view why,
+                                       absl::string_view reason) {
   const absl::Time expires = FromMicros(m.queued_us()) + options_.retention;
   m.set_state(v1::DELIVERY_STATE_DEAD_LETTERED);
   m.set_last_error(std::string(why));
@@ -422,6 +425,24 @@ absl::Status SmsQueue::WriteDeadLetter(int p, SmsRecord m, uint64_t version,
       .With("message_id", m.message_id())
       .With("attempts", m.attempts())
       .With("reason", m.last_error());
+  if (options_.audit != nullptr) {
+    // A message given up: for a code, an OTP that never reached its phone.
+    v1::AuditEvent event;
+    ToProtoTime(clock_.Now(), event.mutable_time());
+    event.set_service("otp");
+    event.set_actor("service:otp");
+    event.set_action("otp.dead_lettered");
+    event.set_outcome(v1::AUDIT_OUTCOME_ERROR);
+    event.set_reason(std::string(reason));
+    auto& attributes = *event.mutable_attributes();
+    attributes["message_id"] = m.message_id();
+    attributes["attempts"] = absl::StrCat(m.attempts());
+    attributes["phone"] = MaskedPhone(m.phone());
+    if (!m.guard_otp_id().empty()) attributes["otp_id"] = m.guard_otp_id();
+    // The spool is local and durable; a failure there is the client's to
+    // count and log, not the queue's.
+    options_.audit->Record(std::move(event)).IgnoreError();
+  }
   return absl::OkStatus();
 }
 
@@ -512,7 +533,8 @@ absl::StatusOr<bool> SmsQueue::FailByOperator(int p, SmsRecord m, uint64_t versi
                       now < FromMicros(m.content_expires_us()));
   if (!retry) {
     const std::string why = m.last_error();
-    absl::Status s = WriteDeadLetter(p, std::move(m), version, due_key, due_version, why);
+    absl::Status s =
+        WriteDeadLetter(p, std::move(m), version, due_key, due_version, why, "OPERATOR_FAILED");
     if (!s.ok()) return s;
     operator_failures_.Increment();
     return false;

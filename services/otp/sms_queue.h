@@ -46,6 +46,9 @@
 //             A report already applied is a duplicate and changes nothing;
 //             so does one that contradicts the message's state (stale).
 //
+// Audited (Options::audit): every message given up, otp.dead_lettered with
+// a stable reason (DeadLetter below).
+//
 // Metrics (in the registry passed in):
 //   otp_sms_sent_total{transport}            SMS accepted by the transport
 //   otp_sms_delivered_total{transport}       SMS the operator's delivery
@@ -82,6 +85,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "services/audit/audit_client.h"
 #include "services/common/clock.h"
 #include "services/common/random.h"
 #include "services/otp/sms_sender.h"
@@ -124,6 +128,9 @@ class SmsQueue {
     // And every this often a pass starts at the beginning of the due index,
     // for an entry behind that (a sender whose clock lags more).
     absl::Duration full_pass_interval = absl::Minutes(1);
+    // Where each message given up is audited (otp.dead_lettered); null:
+    // not audited. Must outlive the queue.
+    audit::AuditSink* audit = nullptr;
   };
 
   // One SMS to queue.
@@ -215,13 +222,16 @@ class SmsQueue {
   // came first): OK if it is now DELIVERED (the lease is dropped).
   absl::Status FinishOvertaken(int p, const std::string& id, const std::string& leased_key,
                                uint64_t leased_version);
+  // `why` goes to the record's last_error; `reason`, a stable code, to the
+  // audit event (CODE_EXPIRED, CODE_GONE, SEND_FAILED, OPERATOR_FAILED).
   absl::Status DeadLetter(int p, SmsRecord m, uint64_t version,
                           const std::string& due_key, uint64_t due_version,
-                          absl::string_view why);
+                          absl::string_view why, absl::string_view reason);
   // The same, but a lost race is ABORTED rather than OK.
   absl::Status WriteDeadLetter(int p, SmsRecord m, uint64_t version,
                                const std::string& due_key,
-                               uint64_t due_version, absl::string_view why);
+                               uint64_t due_version, absl::string_view why,
+                               absl::string_view reason);
   // The wait before the attempt after `attempts` failed ones.
   absl::Duration Backoff(int attempts) const;
   // The operator could not deliver m's latest attempt: FAILED and due

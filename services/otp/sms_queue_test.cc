@@ -6,6 +6,7 @@
 #include "prometheus/registry.h"
 #include "services/common/proto_time.h"
 #include "services/common/status.h"
+#include "services/audit/recording_audit_sink.h"
 #include "services/otp/otp_keys.h"
 #include "services/otp/otp_testing.h"
 #include "services/otp/record_io.h"
@@ -242,6 +243,37 @@ TEST_F(SmsQueueTest, UnknownMessageIsNotFound) {
   EXPECT_EQ(ReasonOf(Queue().Status("m0-" + std::string(32, '0')).status()),
             "MESSAGE_NOT_FOUND");
   EXPECT_EQ(ReasonOf(Queue().Status("garbage").status()), "MESSAGE_NOT_FOUND");
+}
+
+TEST_F(SmsQueueTest, EachMessageGivenUpIsAuditedWithAStableReason) {
+  audit::RecordingAuditSink audit;
+  options_.audit = &audit;
+  options_.max_attempts = 2;
+  options_.initial_backoff = absl::Seconds(5);
+  sender_.FailAlways(true);
+  const std::string failed = Enqueue("notice");
+  Run();
+  clock_.Advance(absl::Seconds(5));
+  Run();
+  SmsQueue::Outgoing code;
+  code.phone = "+84912345678";
+  code.text = "code";
+  code.content_expires_at = clock_.Now() + absl::Minutes(5);
+  const std::string expired = *Queue().Enqueue(code);
+  clock_.Advance(absl::Minutes(5));
+  Run();
+  const std::vector<v1::AuditEvent> events = audit.WithAction("otp.dead_lettered");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].attributes().at("message_id"), failed);
+  EXPECT_EQ(events[0].reason(), "SEND_FAILED");
+  EXPECT_EQ(events[0].attributes().at("attempts"), "2");
+  EXPECT_EQ(events[1].attributes().at("message_id"), expired);
+  EXPECT_EQ(events[1].reason(), "CODE_EXPIRED");
+  for (const v1::AuditEvent& e : events) {
+    EXPECT_EQ(e.service(), "otp");
+    EXPECT_EQ(e.outcome(), v1::AUDIT_OUTCOME_ERROR);
+    EXPECT_EQ(e.attributes().at("phone"), "+84******678");
+  }
 }
 
 TEST_F(SmsQueueTest, ExpiredContentIsNotSent) {
