@@ -56,6 +56,13 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
   return data;
 }
 
+absl::StatusOr<std::string> ReadOptionalSecretFile(const std::string& path,
+                                                   size_t min_bytes) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || st.st_size == 0) return std::string();
+  return ReadSecretFile(path, min_bytes);
+}
+
 absl::Status EnsureDevSecretFile(const std::string& path, size_t bytes,
                                  RandomSource& random) {
   const size_t slash = path.rfind('/');

@@ -16,6 +16,11 @@ namespace eid {
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
                                            size_t min_bytes = 32);
 
+// A second secret accepted while one is rotated: "" if `path` is absent
+// or empty (no rotation under way), else as ReadSecretFile.
+absl::StatusOr<std::string> ReadOptionalSecretFile(const std::string& path,
+                                                   size_t min_bytes = 32);
+
 // For development only: creates `path` (mode 0600, parent directories 0700)
 // with `bytes` fresh random bytes if it does not exist yet. An existing file
 // is left alone, so restarts keep their keys.

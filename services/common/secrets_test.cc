@@ -45,5 +45,19 @@ TEST(SecretsTest, RefusesMissingShortOrWorldReadableFiles) {
   EXPECT_EQ(std::string(s.message()).find("kkkk"), std::string::npos);
 }
 
+TEST(SecretsTest, AnOptionalSecretIsNoneWhenAbsentOrEmptyAndCheckedOtherwise) {
+  EXPECT_EQ(*ReadOptionalSecretFile(TempPath("no_such")), "");
+  const std::string empty = TempPath("empty");
+  std::ofstream(empty).flush();
+  chmod(empty.c_str(), 0600);
+  EXPECT_EQ(*ReadOptionalSecretFile(empty), "");
+  const std::string key = TempPath("accepted");
+  std::ofstream(key) << std::string(32, 'a');
+  chmod(key.c_str(), 0600);
+  EXPECT_EQ(*ReadOptionalSecretFile(key), std::string(32, 'a'));
+  chmod(key.c_str(), 0644);  // Present, so the usual rules hold.
+  EXPECT_EQ(ReadOptionalSecretFile(key).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace eid

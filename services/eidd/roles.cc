@@ -1,7 +1,5 @@
 #include "services/eidd/roles.h"
 
-#include <sys/stat.h>
-
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -220,14 +218,9 @@ absl::StatusOr<std::unique_ptr<InternalAuth>> InternalAuthOf(const RoleContext& 
   if (!token.ok()) return token.status();
   absl::StatusOr<std::string> accepted_path = SecretPath(ctx, "internal_token_accepted");
   if (!accepted_path.ok()) return accepted_path.status();
-  std::string accepted;
-  struct stat st;
-  if (stat(accepted_path->c_str(), &st) == 0 && st.st_size > 0) {
-    absl::StatusOr<std::string> read = ReadSecretFile(*accepted_path);
-    if (!read.ok()) return WithContext(read.status(), "--keys_dir");
-    accepted = std::move(*read);
-  }
-  return std::make_unique<InternalAuth>(std::move(*token), std::move(accepted));
+  absl::StatusOr<std::string> accepted = ReadOptionalSecretFile(*accepted_path);
+  if (!accepted.ok()) return WithContext(accepted.status(), "--keys_dir");
+  return std::make_unique<InternalAuth>(std::move(*token), std::move(*accepted));
 }
 
 absl::StatusOr<std::vector<const Role*>> ParseServices(absl::string_view flag) {

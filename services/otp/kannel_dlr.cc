@@ -1,7 +1,5 @@
 #include "services/otp/kannel_dlr.h"
 
-#include <sys/stat.h>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/keyed_hash.h"
@@ -28,15 +26,10 @@ absl::StatusOr<DlrAuthenticator> DlrAuthenticator::FromFile(
     const std::string& path, const std::string& accepted_path) {
   absl::StatusOr<std::string> key = ReadSecretFile(path, 32);
   if (!key.ok()) return key.status();
-  std::string accepted;
-  struct stat st;
-  if (!accepted_path.empty() && stat(accepted_path.c_str(), &st) == 0 &&
-      st.st_size > 0) {
-    absl::StatusOr<std::string> read = ReadSecretFile(accepted_path, 32);
-    if (!read.ok()) return read.status();
-    accepted = *std::move(read);
-  }
-  return DlrAuthenticator(*std::move(key), std::move(accepted));
+  absl::StatusOr<std::string> accepted =
+      accepted_path.empty() ? std::string() : ReadOptionalSecretFile(accepted_path, 32);
+  if (!accepted.ok()) return accepted.status();
+  return DlrAuthenticator(*std::move(key), *std::move(accepted));
 }
 
 std::string DlrAuthenticator::TokenUnder(const std::string& key,
