@@ -287,7 +287,7 @@ absl::StatusOr<v1::SendOtpResponse> OtpEngine::TrySendOtp(
   AddPut(batch, day_key, counted, now + absl::Hours(48), sent_today->version);
   absl::StatusOr<v1::BatchResponse> stored = kv_.Batch(batch);
   if (!stored.ok()) return stored.status();
-  queue_.Wake();  // Its SMS may have found the code not yet stored.
+  queue_.Wake();  // Its SMS can go now (Enqueue left a guarded SMS asleep).
 
   log::Info("otp.sent")
       .With("otp_id", otp_id)

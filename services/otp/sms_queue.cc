@@ -131,7 +131,9 @@ absl::StatusOr<std::string> SmsQueue::Enqueue(const Outgoing& sms) {
     if (IsVersionMismatch(written.status())) return id;  // Queued before.
     return written.status();
   }
-  Wake();
+  // A guarded SMS would find its code not yet stored and be put off: its
+  // code's owner wakes the queue once the code is stored.
+  if (sms.guard_key.empty()) Wake();
   return id;
 }
 
@@ -276,6 +278,7 @@ absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
   if (!read->found() || IsFinal(read->value.state())) {
     // A stale index entry (its message is done or purged).
     AddDelete(batch, due.key(), due.version());
+    batch.set_defer_sync(true);
     return kv_.Batch(batch).status();
   }
   SmsRecord m = read->value;
@@ -300,6 +303,7 @@ absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
                  FromMicros(m.queued_us()) + options_.commit_grace);
     AddDelete(batch, due.key(), due.version());
     AddPutBytes(batch, DueKey(p, later, id), id, expires, 0);
+    batch.set_defer_sync(true);
     return kv_.Batch(batch).status();
   }
 
@@ -312,6 +316,7 @@ absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
   AddPut(batch, key, m, expires, read->version);
   AddDelete(batch, due.key(), due.version());
   AddPutBytes(batch, leased_key, id, expires, 0);
+  batch.set_defer_sync(true);
   absl::StatusOr<v1::BatchResponse> claimed = kv_.Batch(batch);
   if (!claimed.ok()) return claimed.status();  // ABORTED: lost the race.
   uint64_t version = claimed->versions(0);
@@ -328,6 +333,7 @@ absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
     v1::BatchRequest finish;
     AddPut(finish, key, m, expires, version);
     AddDelete(finish, leased_key, leased_version);
+    finish.set_defer_sync(true);
     absl::Status s = kv_.Batch(finish).status();
     if (IsVersionMismatch(s)) s = FinishOvertaken(p, id, leased_key, leased_version);
     if (!s.ok()) return s;  // Sent again after the lease: at least once.
@@ -361,6 +367,7 @@ absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
       AddDelete(retry, leased_key, leased_version);
       AddPutBytes(retry, next_key, id, expires, 0);
     }
+    retry.set_defer_sync(true);
     recorded = kv_.Batch(retry).status();
   }
   // The record changed during the send: smsbox took the message after all

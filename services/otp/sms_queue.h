@@ -23,9 +23,16 @@
 //             for a code not yet stored. Such a message ends DEAD_LETTERED with
 //             last_error saying why, without an attempt.
 //   Start     runs RunOnce on a thread every poll_interval, and at once after
-//             an Enqueue; tests call RunOnce directly with a FakeClock.
+//             an Enqueue (of a guarded SMS: after Wake(), which its code's
+//             owner calls once the code is stored); tests call RunOnce
+//             directly with a FakeClock.
 // Delivery is at least once: a sender crash between the transport's
-// acceptance and the SENT record repeats the SMS after the lease.
+// acceptance and the SENT record repeats the SMS after the lease. The
+// sender's own steps (claim, SENT, FAILED, a due entry moved or dropped) are
+// written with defer_sync (storage.proto): nobody is told of them and each
+// can be made again, so they do not wait for an fsync. A power loss that
+// takes them back repeats the SMS, as a crash would. Enqueue and the final
+// DEAD_LETTERED wait for theirs.
 //   RecordDeliveryReport  the operator's delivery report (Kannel DLR, via
 //             DlrReceiver) on one attempt:
 //               delivered -> DELIVERED with delivered_at (from SENT, or from

@@ -358,6 +358,44 @@ TEST_F(SmsQueueTest, AMessageQueuedBehindThePassStartIsSentByTheNextFullPass) {
   EXPECT_EQ(StatusOf(id).state(), v1::DELIVERY_STATE_SENT);
 }
 
+// Records whether each Batch waits for its fsync.
+class SyncRecorder : public storage::ForwardingKvStore {
+ public:
+  using ForwardingKvStore::ForwardingKvStore;
+  absl::StatusOr<v1::BatchResponse> Batch(const v1::BatchRequest& r) override {
+    (r.defer_sync() ? deferred : synced)++;
+    return store_.Batch(r);
+  }
+  int synced = 0;
+  int deferred = 0;
+};
+
+// What a caller is told of (the message queued, a message given up) waits
+// for the fsync; the sender's own steps, which it can make again, do not.
+TEST_F(SmsQueueTest, OnlyTheQueueingAndTheDeadLetterWaitForAnFsync) {
+  options_.max_attempts = 2;
+  SyncRecorder recorder(*kv_);
+  SmsQueue queue(options_, recorder, sender_, clock_, random_, metrics_);
+  SmsQueue::Outgoing sms;
+  sms.phone = "+84912345678";
+  sms.text = "x";
+  ASSERT_TRUE(queue.Enqueue(sms).ok());
+  EXPECT_EQ(recorder.synced, 1);
+  ASSERT_TRUE(queue.RunOnce().ok());  // Claimed, sent.
+  EXPECT_EQ(recorder.synced, 1);
+  EXPECT_EQ(recorder.deferred, 2);
+
+  sender_.FailAlways(true);
+  ASSERT_TRUE(queue.Enqueue(sms).ok());
+  ASSERT_TRUE(queue.RunOnce().ok());  // Claimed, failed: retried later.
+  EXPECT_EQ(recorder.synced, 2);
+  EXPECT_EQ(recorder.deferred, 4);
+  clock_.Advance(absl::Hours(1));
+  ASSERT_TRUE(queue.RunOnce().ok());  // Claimed, failed: dead-lettered.
+  EXPECT_EQ(recorder.synced, 3);
+  EXPECT_EQ(recorder.deferred, 5);
+}
+
 // A shard from before ScanRequest's range: it ignores start_at/stop_before.
 class RangeBlindStore : public storage::ForwardingKvStore {
  public:

@@ -459,6 +459,7 @@ absl::StatusOr<v1::BatchResponse> RocksDbKvStore::Batch(const v1::BatchRequest& 
     const v1::Mutation& m = r.mutations(i);
     Write w{};
     auto cf = Family(m.namespace_(), &w.synced);
+    w.synced = w.synced && !r.defer_sync();
     absl::Status s = cf.ok() ? CheckKey(m.key()) : cf.status();
     w.is_delete = m.op_case() == v1::Mutation::kDeleteRecord;
     if (s.ok() && !w.is_delete) s = CheckValue(m.put_value());

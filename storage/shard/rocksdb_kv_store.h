@@ -10,7 +10,7 @@
 // - Expired records are invisible to reads at once and dropped from disk by
 //   a compaction filter.
 // - A write touching a synced namespace is acknowledged only after the WAL
-//   is fsync'd.
+//   is fsync'd, unless it is a batch with defer_sync (storage.proto).
 // - Point lookups: 10-bit bloom filters, a shared LRU block cache.
 // - RocksDB statistics are exported as Prometheus metrics (rocksdb_*).
 //
