@@ -186,19 +186,28 @@ absl::StatusOr<bool> Activation::ReplayedResponse(
   return true;
 }
 
+v1::Mutation Activation::ResponseMemory(absl::string_view account_id,
+                                       absl::string_view request_id,
+                                       const google::protobuf::Message& request,
+                                       const google::protobuf::Message& response) {
+  internal::RequestRecord seen;
+  seen.set_request_hash(Sha256(request.SerializeAsString()));
+  seen.set_response(response.SerializeAsString());
+  v1::Mutation m;
+  m.set_namespace_(kFlowsNamespace);
+  m.set_key(absl::StrCat(account_id, "|request|", request_id));
+  m.set_put_value(seen.SerializeAsString());
+  *m.mutable_expires_at() = ToProtoTime(clock_.Now() + options_.request_memory);
+  return m;
+}
+
 absl::Status Activation::RememberResponse(
     absl::string_view account_id, absl::string_view request_id,
     const google::protobuf::Message& request,
     const google::protobuf::Message& response) {
-  internal::RequestRecord seen;
-  seen.set_request_hash(Sha256(request.SerializeAsString()));
-  seen.set_response(response.SerializeAsString());
-  v1::PutRequest put;
-  put.set_namespace_(kFlowsNamespace);
-  put.set_key(absl::StrCat(account_id, "|request|", request_id));
-  put.set_value(seen.SerializeAsString());
-  *put.mutable_expires_at() = ToProtoTime(clock_.Now() + options_.request_memory);
-  return accounts_.kv().Put(put).status();
+  v1::BatchRequest batch;
+  *batch.add_mutations() = ResponseMemory(account_id, request_id, request, response);
+  return accounts_.kv().Batch(batch).status();
 }
 
 absl::StatusOr<StoredAccount> Activation::FindByIdAndPhone(

@@ -208,6 +208,14 @@ class Activation {
                                         absl::string_view request_id,
                                         const google::protobuf::Message& request,
                                         google::protobuf::Message* response);
+  // The record that answers a retry of `request_id` with `response`. A step
+  // that writes a flow puts it in the same batch (one write, and the answer
+  // is remembered exactly when the change is made); RememberResponse writes
+  // it alone.
+  v1::Mutation ResponseMemory(absl::string_view account_id,
+                              absl::string_view request_id,
+                              const google::protobuf::Message& request,
+                              const google::protobuf::Message& response);
   absl::Status RememberResponse(absl::string_view account_id,
                                 absl::string_view request_id,
                                 const google::protobuf::Message& request,

@@ -65,22 +65,19 @@ absl::StatusOr<v1::StartActivationResponse> Activation::StartActivation(
     record.set_kind(internal::FLOW_KIND_ACTIVATION);
     record.set_otp_id(otp->otp_id());
     *record.mutable_started_at() = ToProtoTime(clock_.Now());
-    v1::BatchRequest batch;
-    *batch.add_mutations() = FlowPut(flow, record);
-    status = accounts_.kv().Batch(batch).status();
     response.set_activation_id(flow_id);
     *response.mutable_otp_expires_at() = otp->expires_at();
     *response.mutable_resend_available_at() = otp->resend_available_at();
     response.set_masked_phone(MaskPhone(account.account().phone()));
     response.set_next_step(v1::ACTIVATION_STEP_VERIFY_OTP);
+    v1::BatchRequest batch;
+    *batch.add_mutations() = FlowPut(flow, record);
+    *batch.add_mutations() = ResponseMemory(account_id, r.request_id(), r, response);
+    status = accounts_.kv().Batch(batch).status();
   }
   Audit("activation.started", status, "anonymous", &account, r.request_id(),
         {{"masked_phone", MaskPhone(account.account().phone())}});
   if (!status.ok()) return status;
-  if (absl::Status s = RememberResponse(account_id, r.request_id(), r, response);
-      !s.ok()) {
-    return s;
-  }
   return response;
 }
 
@@ -110,18 +107,15 @@ absl::StatusOr<v1::ResendActivationOtpResponse> Activation::ResendActivationOtp(
   if (status.ok()) {
     internal::FlowRecord record = flow->record;
     record.set_otp_id(otp->otp_id());
-    v1::BatchRequest batch;
-    *batch.add_mutations() = FlowPut(*flow, record);
-    status = accounts_.kv().Batch(batch).status();
     *response.mutable_otp_expires_at() = otp->expires_at();
     *response.mutable_resend_available_at() = otp->resend_available_at();
+    v1::BatchRequest batch;
+    *batch.add_mutations() = FlowPut(*flow, record);
+    *batch.add_mutations() = ResponseMemory(flow->account_id, r.request_id(), r, response);
+    status = accounts_.kv().Batch(batch).status();
   }
   Audit("activation.otp_resent", status, "anonymous", &account->record, r.request_id());
   if (!status.ok()) return status;
-  if (absl::Status s = RememberResponse(flow->account_id, r.request_id(), r, response);
-      !s.ok()) {
-    return s;
-  }
   return response;
 }
 

@@ -63,9 +63,6 @@ absl::StatusOr<v1::StartRecoveryResponse> Activation::StartRecovery(
     record.set_kind(internal::FLOW_KIND_RECOVERY);
     record.set_otp_id(otp->otp_id());
     *record.mutable_started_at() = ToProtoTime(clock_.Now());
-    v1::BatchRequest batch;
-    *batch.add_mutations() = FlowPut(flow, record);
-    status = accounts_.kv().Batch(batch).status();
     response.set_recovery_id(flow_id);
     *response.mutable_otp_expires_at() = otp->expires_at();
     *response.mutable_resend_available_at() = otp->resend_available_at();
@@ -78,13 +75,13 @@ absl::StatusOr<v1::StartRecoveryResponse> Activation::StartRecovery(
       }
     }
     response.set_next_step(v1::RECOVERY_STEP_ANSWER_QUESTIONS);
+    v1::BatchRequest batch;
+    *batch.add_mutations() = FlowPut(flow, record);
+    *batch.add_mutations() = ResponseMemory(account_id, r.request_id(), r, response);
+    status = accounts_.kv().Batch(batch).status();
   }
   Audit("recovery.started", status, "anonymous", &account, r.request_id());
   if (!status.ok()) return status;
-  if (absl::Status s = RememberResponse(account_id, r.request_id(), r, response);
-      !s.ok()) {
-    return s;
-  }
   return response;
 }
 
@@ -113,18 +110,15 @@ absl::StatusOr<v1::ResendRecoveryOtpResponse> Activation::ResendRecoveryOtp(
   if (status.ok()) {
     internal::FlowRecord record = flow->record;
     record.set_otp_id(otp->otp_id());
-    v1::BatchRequest batch;
-    *batch.add_mutations() = FlowPut(*flow, record);
-    status = accounts_.kv().Batch(batch).status();
     *response.mutable_otp_expires_at() = otp->expires_at();
     *response.mutable_resend_available_at() = otp->resend_available_at();
+    v1::BatchRequest batch;
+    *batch.add_mutations() = FlowPut(*flow, record);
+    *batch.add_mutations() = ResponseMemory(flow->account_id, r.request_id(), r, response);
+    status = accounts_.kv().Batch(batch).status();
   }
   Audit("recovery.otp_resent", status, "anonymous", &account->record, r.request_id());
   if (!status.ok()) return status;
-  if (absl::Status s = RememberResponse(flow->account_id, r.request_id(), r, response);
-      !s.ok()) {
-    return s;
-  }
   return response;
 }
 
