@@ -179,6 +179,13 @@ void AuditClient::SendLoop() {
     if (pending_.load() > 0) {
       if (SendBatch()) {
         backoff = options_.initial_backoff;
+        // Under a steady trickle, send at most once a linger: each Append
+        // costs the audit service a commit. A full batch goes at once.
+        if (pending_.load() < options_.max_batch && options_.linger > absl::ZeroDuration()) {
+          absl::MutexLock lock(&mu_);
+          const auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+          mu_.AwaitWithTimeout(absl::Condition(&stop), options_.linger);
+        }
         continue;
       }
       // The audit service is down or slow: wait, then try again.

@@ -50,11 +50,12 @@ class AuditClient : public AuditSink {
   struct Options {
     std::string spool_dir;               // The spool's RocksDB (created).
     int max_batch = 500;                 // Events per Append call.
-    // After idling, how long the sender waits for more events before it
-    // sends: events come a few at a time (one per step of a flow), and each
-    // Append costs the audit service a commit with an fsync. The events wait
-    // in the durable spool meanwhile; zero sends at once.
-    absl::Duration linger = absl::Milliseconds(5);
+    // How long the sender lets events gather before it sends, after idling
+    // and between two batches that were not full: events come a few at a
+    // time (one per step of a flow), and each Append costs the audit
+    // service a commit with an fsync. The events wait in the spool
+    // meanwhile; zero sends at once.
+    absl::Duration linger = absl::Milliseconds(20);
     absl::Duration deadline = absl::Seconds(5);      // Of each Append.
     absl::Duration initial_backoff = absl::Milliseconds(100);
     absl::Duration max_backoff = absl::Seconds(5);   // After failures.

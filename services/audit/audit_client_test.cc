@@ -70,9 +70,10 @@ class AuditClientTest : public ::testing::Test {
     audit_.reset();
   }
 
-  void StartClient() {
+  void StartClient(absl::Duration linger = AuditClient::Options().linger) {
     client_.reset();
     AuditClient::Options options;
+    options.linger = linger;
     options.spool_dir = dir_ + "/spool";
     options.deadline = absl::Seconds(2);
     options.initial_backoff = absl::Milliseconds(10);
@@ -80,6 +81,19 @@ class AuditClientTest : public ::testing::Test {
     auto client = AuditClient::Create(options, channel_, SystemRandom::Get(), metrics_);
     ASSERT_TRUE(client.ok()) << client.status();
     client_ = std::move(*client);
+  }
+
+  // Append calls the audit service has started.
+  double Appends() {
+    for (const prometheus::MetricFamily& f : server_registry_.Collect()) {
+      if (f.name != "grpc_server_started_total") continue;
+      for (const prometheus::ClientMetric& m : f.metric) {
+        for (const prometheus::ClientMetric::Label& l : m.label) {
+          if (l.name == "grpc_method" && l.value == "Append") return m.counter.value;
+        }
+      }
+    }
+    return 0;
   }
 
   // Every event id in the log, with how often it is there.
@@ -151,6 +165,24 @@ TEST_F(AuditClientTest, EventsRecordedConcurrentlyWhileSendingAreAllSent) {
   const std::multiset<std::string> ids = LoggedIds();
   EXPECT_EQ(ids.size(), 800u);
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 800u);
+}
+
+// Events that keep coming a few at a time (one step of a flow after
+// another) go out at most about once a linger, not one Append (one commit
+// and fsync of the audit service) per event or two.
+TEST_F(AuditClientTest, ASteadyTrickleIsSentAboutOnceALinger) {
+  StartAudit();
+  const absl::Duration linger = absl::Milliseconds(50);
+  StartClient(linger);
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_TRUE(client_->Record(Event(i)).ok());
+    absl::SleepFor(absl::Microseconds(750));  // The trickle's pace, not a wait.
+  }
+  ASSERT_TRUE(client_->Flush(absl::Seconds(30))) << client_->pending() << " left";
+  const double lingers = (absl::Now() - start) / linger;
+  EXPECT_LE(Appends(), lingers + 3);
+  EXPECT_EQ(LoggedIds().size(), 400u);
 }
 
 TEST_F(AuditClientTest, AResentBatchIsRecordedOnce) {
