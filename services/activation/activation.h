@@ -165,7 +165,9 @@ class Activation {
   // device plus the passcode, with `state_check` on the account. Wrong
   // passcodes are counted (and lock) in the same batch; then `refused` is
   // set and the account as written returned. On success `on_success` edits
-  // the account and adds mutations to the batch. A passcode that could not
+  // the account and adds mutations to the batch (if it leaves the account
+  // unchanged, the batch is not fsync'd: only mutations a power loss may
+  // lose). A passcode that could not
   // be checked by `deadline` (PASSCODE_HASHING_BUSY) changes nothing.
   using HolderSuccess =
       std::function<void(internal::AccountRecord&, std::vector<v1::Mutation>&)>;

@@ -89,7 +89,7 @@ class ActivationHarness {
   FakeClock& clock() { return clock_; }
   ScriptedOtpService& otp() { return scripted_otp_; }
   RecordingAuditSink& audit() { return audit_; }
-  storage::KvStore& kv() { return *kv_; }
+  storage::RocksDbKvStore& kv() { return *kv_; }
   // Gets in `name_space` fail UNAVAILABLE until SetDown("").
   void SetDown(std::string name_space) { downable_->SetDown(std::move(name_space)); }
   AccountStore& accounts() { return *accounts_; }

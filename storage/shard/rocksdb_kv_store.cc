@@ -443,6 +443,10 @@ absl::StatusOr<v1::CompareAndSwapResponse> RocksDbKvStore::CompareAndSwap(
   return response;
 }
 
+uint64_t RocksDbKvStore::wal_syncs() const {
+  return statistics_->getTickerCount(rocksdb::WAL_FILE_SYNCED);
+}
+
 absl::StatusOr<v1::BatchResponse> RocksDbKvStore::Batch(const v1::BatchRequest& r) {
   const int n = r.mutations_size();
   if (n == 0) return v1::BatchResponse();

@@ -73,6 +73,8 @@ class RocksDbKvStore : public KvStore {
   const Options& options() const { return options_; }
   // The RocksDB statistics as Prometheus metrics, for a metrics endpoint.
   std::shared_ptr<prometheus::Collectable> metrics() const { return metrics_; }
+  // WAL fsyncs since open (rocksdb_wal_synced_total).
+  uint64_t wal_syncs() const;
 
  private:
   class ExpiryFilter;
