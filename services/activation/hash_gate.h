@@ -13,6 +13,10 @@
 //   passcode_hash_waiting            callers waiting for a slot (queue depth)
 //   passcode_hash_wait_seconds       time from asking to getting a slot
 //   passcode_hash_gate_timeouts_total  callers whose deadline passed first
+//   passcode_hash_cpu_seconds        CPU time of each hash while it held its
+//                                    slot (the thread's, kernel included);
+//                                    against a lone hash's, what sharing
+//                                    the machine costs each hash
 //
 // Deadlines are real time (they come from gRPC), hence absl::Now here and not
 // the injected Clock that expiries use. Thread-safe.
@@ -33,19 +37,23 @@ namespace eid::activation {
 
 class HashGate {
  public:
-  // A held slot; released when destroyed. Movable.
+  // A held slot; released when destroyed, on the thread that entered (its
+  // CPU time is the hash's). Movable.
   class Slot {
    public:
-    Slot(Slot&& other) noexcept : gate_(other.gate_) { other.gate_ = nullptr; }
+    Slot(Slot&& other) noexcept : gate_(other.gate_), cpu_start_(other.cpu_start_) {
+      other.gate_ = nullptr;
+    }
     Slot& operator=(Slot&&) = delete;
     ~Slot() {
-      if (gate_ != nullptr) gate_->Release();
+      if (gate_ != nullptr) gate_->Release(ThreadCpuSeconds() - cpu_start_);
     }
 
    private:
     friend class HashGate;
-    explicit Slot(HashGate* gate) : gate_(gate) {}
+    explicit Slot(HashGate* gate) : gate_(gate), cpu_start_(ThreadCpuSeconds()) {}
     HashGate* gate_;
+    double cpu_start_;
   };
 
   // `slots` (at least 1) hashes at once.
@@ -73,7 +81,8 @@ class HashGate {
   static int CpusOfQuota(absl::string_view cpu_max);
 
  private:
-  void Release();
+  static double ThreadCpuSeconds();
+  void Release(double cpu_seconds);
   bool HasFreeSlot() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_ < slots_; }
 
   const int slots_;
@@ -84,6 +93,7 @@ class HashGate {
   prometheus::Gauge& waiting_gauge_;
   prometheus::Histogram& wait_seconds_;
   prometheus::Counter& timeouts_;
+  prometheus::Histogram& cpu_seconds_;
 };
 
 }  // namespace eid::activation

@@ -1,5 +1,7 @@
 #include "services/activation/hash_gate.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <optional>
@@ -140,6 +142,30 @@ TEST(HashGateTest, AFreeSlotIsTakenWhateverTheDeadline) {
   // The slot above was released when its StatusOr went away.
   EXPECT_TRUE(gate.Enter(absl::Now() - absl::Seconds(1)).ok());
   EXPECT_EQ(MetricValue(registry, "passcode_hash_gate_timeouts_total"), 0);
+}
+
+// Each slot observes the CPU its thread spent while holding it.
+TEST(HashGateTest, ASlotRecordsTheCpuItsHolderSpent) {
+  prometheus::Registry registry;
+  HashGate gate(1, registry);
+  {
+    absl::StatusOr<HashGate::Slot> slot = gate.Enter(absl::InfiniteFuture());
+    ASSERT_TRUE(slot.ok());
+    timespec start, now;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+    do {  // Spends 20 ms of CPU (not of sleep).
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    } while ((now.tv_sec - start.tv_sec) * 1e9 + (now.tv_nsec - start.tv_nsec) < 20e6);
+  }
+  for (const prometheus::MetricFamily& f : registry.Collect()) {
+    if (f.name != "passcode_hash_cpu_seconds") continue;
+    ASSERT_EQ(f.metric.size(), 1u);
+    EXPECT_EQ(f.metric[0].histogram.sample_count, 1u);
+    EXPECT_GE(f.metric[0].histogram.sample_sum, 0.020);
+    EXPECT_LT(f.metric[0].histogram.sample_sum, 0.5);
+    return;
+  }
+  ADD_FAILURE() << "no passcode_hash_cpu_seconds";
 }
 
 TEST(HashGateTest, AtLeastOneSlotAndOneCpu) {
