@@ -75,7 +75,7 @@ absl::Status AccountStore::Create(const internal::AccountRecord& record,
 }
 
 absl::StatusOr<internal::AccountRecord> AccountStore::Update(
-    absl::string_view account_id, const Change& change, bool defer_sync_if_unchanged) {
+    absl::string_view account_id, const Change& change) {
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     absl::StatusOr<StoredAccount> current = Get(account_id);
     if (!current.ok()) return current.status();
@@ -90,8 +90,6 @@ absl::StatusOr<internal::AccountRecord> AccountStore::Update(
     *batch.add_mutations() = AccountPut(after, current->version);
     for (v1::Mutation& m : *counters) *batch.add_mutations() = std::move(m);
     for (v1::Mutation& m : *extra) *batch.add_mutations() = std::move(m);
-    batch.set_defer_sync(defer_sync_if_unchanged && counters->empty() &&
-                         after.SerializeAsString() == current->record.SerializeAsString());
     absl::StatusOr<v1::BatchResponse> done = kv_.Batch(batch);
     if (done.ok()) return after;
     if (!LostRace(done.status())) return done.status();

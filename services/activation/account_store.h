@@ -51,15 +51,10 @@ class AccountStore {
   // when another writer got there first (up to a few times, then ABORTED
   // CONCURRENT_MODIFICATION). An error from `change` ends it with nothing
   // written. Returns the account as written.
-  // With `defer_sync_if_unchanged`, a change that leaves the account as it
-  // was (its put then only checks the version) is acknowledged without an
-  // fsync (storage.proto defer_sync): for extra mutations a power loss may
-  // lose, like a login's session.
   using Change = std::function<absl::StatusOr<std::vector<v1::Mutation>>(
       const internal::AccountRecord& before, internal::AccountRecord& after)>;
   absl::StatusOr<internal::AccountRecord> Update(absl::string_view account_id,
-                                                 const Change& change,
-                                                 bool defer_sync_if_unchanged = false);
+                                                 const Change& change);
 
   storage::KvStore& kv() { return kv_; }
   const ReportIndex& index() const { return index_; }

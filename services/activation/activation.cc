@@ -205,7 +205,25 @@ absl::Status Activation::RememberResponse(
     absl::string_view account_id, absl::string_view request_id,
     const google::protobuf::Message& request,
     const google::protobuf::Message& response) {
+  v1::Mutation memory = ResponseMemory(account_id, request_id, request, response);
+  // A Put, not a one-mutation Batch: the router retries a Put on a shard
+  // that is briefly unavailable (it sets no version, so it is idempotent).
+  v1::PutRequest put;
+  put.set_namespace_(memory.namespace_());
+  put.set_key(memory.key());
+  put.set_value(memory.put_value());
+  *put.mutable_expires_at() = memory.expires_at();
+  return accounts_.kv().Put(put).status();
+}
+
+absl::Status Activation::WriteFlowAnswering(const Flow& flow,
+                                            const internal::FlowRecord& record,
+                                            absl::string_view account_id,
+                                            absl::string_view request_id,
+                                            const google::protobuf::Message& request,
+                                            const google::protobuf::Message& response) {
   v1::BatchRequest batch;
+  *batch.add_mutations() = FlowPut(flow, record);
   *batch.add_mutations() = ResponseMemory(account_id, request_id, request, response);
   return accounts_.kv().Batch(batch).status();
 }

@@ -165,9 +165,7 @@ class Activation {
   // device plus the passcode, with `state_check` on the account. Wrong
   // passcodes are counted (and lock) in the same batch; then `refused` is
   // set and the account as written returned. On success `on_success` edits
-  // the account and adds mutations to the batch (if it leaves the account
-  // unchanged, the batch is not fsync'd: only mutations a power loss may
-  // lose). A passcode that could not
+  // the account and adds mutations to the batch. A passcode that could not
   // be checked by `deadline` (PASSCODE_HASHING_BUSY) changes nothing.
   using HolderSuccess =
       std::function<void(internal::AccountRecord&, std::vector<v1::Mutation>&)>;
@@ -210,14 +208,19 @@ class Activation {
                                         absl::string_view request_id,
                                         const google::protobuf::Message& request,
                                         google::protobuf::Message* response);
-  // The record that answers a retry of `request_id` with `response`. A step
-  // that writes a flow puts it in the same batch (one write, and the answer
-  // is remembered exactly when the change is made); RememberResponse writes
-  // it alone.
+  // The record that answers a retry of `request_id` with `response`.
   v1::Mutation ResponseMemory(absl::string_view account_id,
                               absl::string_view request_id,
                               const google::protobuf::Message& request,
                               const google::protobuf::Message& response);
+  // Writes `record` to `flow` and remembers `response` to the request that
+  // made it, in one batch: one write, and the answer is remembered exactly
+  // when the change is made.
+  absl::Status WriteFlowAnswering(const Flow& flow, const internal::FlowRecord& record,
+                                  absl::string_view account_id,
+                                  absl::string_view request_id,
+                                  const google::protobuf::Message& request,
+                                  const google::protobuf::Message& response);
   absl::Status RememberResponse(absl::string_view account_id,
                                 absl::string_view request_id,
                                 const google::protobuf::Message& request,

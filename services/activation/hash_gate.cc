@@ -1,7 +1,6 @@
 #include "services/activation/hash_gate.h"
 
 #include <sched.h>
-#include <time.h>
 
 #include <algorithm>
 #include <fstream>
@@ -102,14 +101,10 @@ absl::StatusOr<HashGate::Slot> HashGate::Enter(absl::Time deadline) {
   return Slot(this);
 }
 
-double HashGate::ThreadCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 void HashGate::Release(double cpu_seconds) {
-  cpu_seconds_.Observe(cpu_seconds);
+  // Negative only if the slot was released on another thread than it was
+  // taken on (its CPU clock is another's): not a hash's cost, not counted.
+  if (cpu_seconds >= 0) cpu_seconds_.Observe(cpu_seconds);
   absl::MutexLock lock(&mu_);
   --running_;
   running_gauge_.Decrement();

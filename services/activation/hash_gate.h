@@ -32,6 +32,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "services/common/thread_cpu.h"
 
 namespace eid::activation {
 
@@ -46,12 +47,12 @@ class HashGate {
     }
     Slot& operator=(Slot&&) = delete;
     ~Slot() {
-      if (gate_ != nullptr) gate_->Release(ThreadCpuSeconds() - cpu_start_);
+      if (gate_ != nullptr) gate_->Release(eid::ThreadCpuSeconds() - cpu_start_);
     }
 
    private:
     friend class HashGate;
-    explicit Slot(HashGate* gate) : gate_(gate), cpu_start_(ThreadCpuSeconds()) {}
+    explicit Slot(HashGate* gate) : gate_(gate), cpu_start_(eid::ThreadCpuSeconds()) {}
     HashGate* gate_;
     double cpu_start_;
   };
@@ -81,7 +82,6 @@ class HashGate {
   static int CpusOfQuota(absl::string_view cpu_max);
 
  private:
-  static double ThreadCpuSeconds();
   void Release(double cpu_seconds);
   bool HasFreeSlot() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_ < slots_; }
 

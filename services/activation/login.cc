@@ -172,11 +172,7 @@ absl::StatusOr<internal::AccountRecord> Activation::ProveHolder(
         out.set_wrong_passcodes(0);
         on_success(out, mutations);
         return mutations;
-      },
-      // A right passcode that changes nothing on the account (the usual
-      // login) writes only what the sessions namespace holds, which is not
-      // fsync'd either: no need to wait for the account's unchanged put.
-      /*defer_sync_if_unchanged=*/true);
+      });
 }
 
 absl::StatusOr<v1::LoginResponse> Activation::Login(const v1::LoginRequest& r,

@@ -180,12 +180,8 @@ void AuditClient::SendLoop() {
       if (SendBatch()) {
         backoff = options_.initial_backoff;
         // Under a steady trickle, send at most once a linger: each Append
-        // costs the audit service a commit. A full batch goes at once.
-        if (pending_.load() < options_.max_batch && options_.linger > absl::ZeroDuration()) {
-          absl::MutexLock lock(&mu_);
-          const auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-          mu_.AwaitWithTimeout(absl::Condition(&stop), options_.linger);
-        }
+        // costs the audit service a commit.
+        Linger();
         continue;
       }
       // The audit service is down or slow: wait, then try again.
@@ -195,18 +191,25 @@ void AuditClient::SendLoop() {
       backoff = std::min(backoff * 2, options_.max_backoff);
       continue;
     }
-    // Idle until Record() adds something (or shutdown).
-    absl::MutexLock lock(&mu_);
-    const auto woken = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return stopping_ || wakeups_ != seen;
-    };
-    mu_.Await(absl::Condition(&woken));
-    // Let the events that follow this one join its batch.
-    const auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-    if (options_.linger > absl::ZeroDuration()) {
-      mu_.AwaitWithTimeout(absl::Condition(&stop), options_.linger);
+    {  // Idle until Record() adds something (or shutdown).
+      absl::MutexLock lock(&mu_);
+      const auto woken = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || wakeups_ != seen;
+      };
+      mu_.Await(absl::Condition(&woken));
     }
+    Linger();  // Lets the events that follow this one join its batch.
   }
+}
+
+void AuditClient::Linger() {
+  if (options_.linger <= absl::ZeroDuration()) return;
+  // A full batch goes at once; so does everything at shutdown.
+  const auto stop_or_full = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || pending_.load() >= options_.max_batch;
+  };
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&stop_or_full), options_.linger);
 }
 
 bool AuditClient::Flush(absl::Duration timeout) {

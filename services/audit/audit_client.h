@@ -91,6 +91,9 @@ class AuditClient : public AuditSink {
   AuditClient(const Options& options, Connect audit,
               RandomSource& random, prometheus::Registry& metrics);
   void SendLoop();
+  // Waits up to the linger for more events (not for a full batch, nor at
+  // shutdown).
+  void Linger();
   // Sends one batch from the head of the spool; false if it failed.
   bool SendBatch();
 

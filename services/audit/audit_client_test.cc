@@ -185,6 +185,22 @@ TEST_F(AuditClientTest, ASteadyTrickleIsSentAboutOnceALinger) {
   EXPECT_EQ(LoggedIds().size(), 400u);
 }
 
+// However long the linger, a full batch does not wait for it.
+TEST_F(AuditClientTest, AFullBatchGoesAtOnce) {
+  StartAudit();
+  client_.reset();
+  AuditClient::Options options;
+  options.spool_dir = dir_ + "/spool";
+  options.max_batch = 10;
+  options.linger = absl::Hours(1);
+  auto client = AuditClient::Create(options, channel_, SystemRandom::Get(), metrics_);
+  ASSERT_TRUE(client.ok()) << client.status();
+  client_ = std::move(*client);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(client_->Record(Event(i)).ok());
+  ASSERT_TRUE(client_->Flush(absl::Seconds(20))) << client_->pending() << " left";
+  EXPECT_EQ(LoggedIds().size(), 20u);
+}
+
 TEST_F(AuditClientTest, AResentBatchIsRecordedOnce) {
   StartAudit();
   StartClient();

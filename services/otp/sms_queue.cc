@@ -316,7 +316,9 @@ absl::Status SmsQueue::ProcessDue(int p, const v1::Record& due,
   AddPut(batch, key, m, expires, read->version);
   AddDelete(batch, due.key(), due.version());
   AddPutBytes(batch, leased_key, id, expires, 0);
-  batch.set_defer_sync(true);
+  // Synced: the attempt number goes out with the SMS (in Kannel's dlr-url)
+  // and must never be used twice, or a late report on a lost attempt would
+  // be taken for the next one.
   absl::StatusOr<v1::BatchResponse> claimed = kv_.Batch(batch);
   if (!claimed.ok()) return claimed.status();  // ABORTED: lost the race.
   uint64_t version = claimed->versions(0);
@@ -389,6 +391,7 @@ absl::Status SmsQueue::FinishOvertaken(int p, const std::string& id,
   if (read->found() && m.state() == v1::DELIVERY_STATE_DELIVERED) {
     v1::BatchRequest drop;
     AddDelete(drop, leased_key, leased_version);
+    drop.set_defer_sync(true);
     return kv_.Batch(drop).status();
   }
   if (read->found() && !IsFinal(m.state()) && m.attempts() > 0 &&

@@ -28,11 +28,12 @@
 //             directly with a FakeClock.
 // Delivery is at least once: a sender crash between the transport's
 // acceptance and the SENT record repeats the SMS after the lease. The
-// sender's own steps (claim, SENT, FAILED, a due entry moved or dropped) are
-// written with defer_sync (storage.proto): nobody is told of them and each
-// can be made again, so they do not wait for an fsync. A power loss that
-// takes them back repeats the SMS, as a crash would. Enqueue and the final
-// DEAD_LETTERED wait for theirs.
+// outcome of a send (SENT, FAILED) and a due entry moved or dropped are
+// written with defer_sync (storage.proto): a power loss that takes one back
+// leaves the message claimed, and it is sent again after the lease, as after
+// a crash. Enqueue, the claim (its attempt number goes out with the SMS, in
+// the delivery-report URL, and must never be reused) and DEAD_LETTERED wait
+// for their fsync.
 //   RecordDeliveryReport  the operator's delivery report (Kannel DLR, via
 //             DlrReceiver) on one attempt:
 //               delivered -> DELIVERED with delivered_at (from SENT, or from

@@ -221,8 +221,9 @@ class Benchmark {
     if (!cpu.ok()) return cpu.status();
     absl::StatusOr<std::pair<double, double>> hashes_after = ServerHashCpu();
     if (!hashes_after.ok()) return hashes_after.status();
-    const double server_hash = (hashes_after->second - hashes_before->second) /
-                               (hashes_after->first - hashes_before->first);
+    const double hash_cpu = hashes_after->first - hashes_before->first;
+    if (hash_cpu <= 0) return absl::InternalError("eidd counted no hash CPU in the phase");
+    const double server_hash = (hashes_after->second - hashes_before->second) / hash_cpu;
     const double activation = a / *cpu;
     const double activation_wall = a / phase_seconds_;
     if (absl::Status s = raw_hash.Hash(*hasher_, k - k / 2); !s.ok()) return s;

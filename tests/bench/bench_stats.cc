@@ -1,19 +1,11 @@
 #include "tests/bench/bench_stats.h"
 
-#include <time.h>
-
 #include <algorithm>
 
 #include "absl/time/clock.h"
 #include "tests/util/proc_stat.h"
 
 namespace eid::bench {
-
-double ThreadCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 double CpuOf(const std::vector<pid_t>& pids) {
   double sum = 0;

@@ -7,13 +7,14 @@
 
 #include <vector>
 
+#include "services/common/thread_cpu.h"
+
 namespace eid::bench {
 
 // The median of `v` (0 if empty).
 double Median(std::vector<double> v);
 
-// CPU seconds the calling thread has used.
-double ThreadCpuSeconds();
+using eid::ThreadCpuSeconds;  // services/common/thread_cpu.h
 
 // utime + stime of `pids` together, in seconds.
 double CpuOf(const std::vector<pid_t>& pids);
