@@ -39,7 +39,13 @@ AuditClient::AuditClient(const Options& options, Connect audit,
                     .Name("audit_client_send_failures_total")
                     .Help("Append calls to the audit service that failed.")
                     .Register(metrics)
-                    .Add({})) {}
+                    .Add({})),
+      spool_fsyncs_(prometheus::BuildCounter()
+                        .Name("audit_client_spool_fsyncs_total")
+                        .Help("Fsyncs of the audit spool, made while the audit "
+                              "service does not answer.")
+                        .Register(metrics)
+                        .Add({})) {}
 
 absl::StatusOr<std::unique_ptr<AuditClient>> AuditClient::Create(
     const Options& options, std::shared_ptr<grpc::Channel> audit, RandomSource& random,
@@ -98,10 +104,13 @@ absl::Status AuditClient::Record(v1::AuditEvent event) {
     sequence = next_sequence_++;
     writing_.insert(sequence);
   }
-  // Not fsync'd: a process crash keeps it (the OS has it); the cost of an
-  // fsync per event belongs to the audit service's group commit.
-  rocksdb::Status s = spool_->Put(rocksdb::WriteOptions(), SequenceKey(sequence),
-                                  event.SerializeAsString());
+  // Not fsync'd while the audit service answers: a process crash keeps it
+  // (the OS has it), and the audit service's group commit makes it durable
+  // soon. While it does not, the spool is the only copy: fsync'd.
+  rocksdb::WriteOptions write;
+  write.sync = unanswered_.load();
+  rocksdb::Status s = spool_->Put(write, SequenceKey(sequence), event.SerializeAsString());
+  if (write.sync) spool_fsyncs_.Increment();
   if (s.ok()) spool_events_.Set(pending_.fetch_add(1) + 1);
   absl::MutexLock lock(&mu_);
   writing_.erase(sequence);
@@ -154,6 +163,7 @@ bool AuditClient::SendBatch() {
       failures_.Increment();
       return false;
     }
+    unanswered_ = false;  // Before the spool empties: Flush() may return then.
   }
   // Acknowledged (durable on the audit side): drop them here.
   rocksdb::WriteBatch done;
@@ -184,7 +194,12 @@ void AuditClient::SendLoop() {
         Linger();
         continue;
       }
-      // The audit service is down or slow: wait, then try again.
+      // The audit service is down or slow: what waits in the spool is made
+      // durable (once: later events are fsync'd as they come), then the
+      // send is tried again after a wait.
+      if (!unanswered_.exchange(true)) {
+        if (spool_->SyncWAL().ok()) spool_fsyncs_.Increment();
+      }
       absl::MutexLock lock(&mu_);
       const auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
       mu_.AwaitWithTimeout(absl::Condition(&stop), backoff);

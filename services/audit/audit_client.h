@@ -1,7 +1,10 @@
 // AuditClient: how every eid service records its security events. Record()
 // never waits for the audit service: it writes the event to a local durable
-// spool (its own RocksDB; a process crash loses nothing written) and
-// returns. A sender thread sends the spool, oldest first, in batches to
+// spool (its own RocksDB) and returns. A process crash loses nothing
+// written. Against a power loss: while the audit service answers, an event
+// is fsync'd by the audit service's commit within a linger and an Append;
+// once a send has failed, the spool's WAL is fsync'd and so is every event
+// recorded until a send succeeds again (the spool is then their only copy). A sender thread sends the spool, oldest first, in batches to
 // AuditService.Append and deletes what the audit service acknowledged. While
 // the audit service is slow or down the spool grows; when it returns the
 // spool drains. Events carry an event_id, so a batch resent after a lost
@@ -11,6 +14,8 @@
 //   audit_client_spool_events        events waiting in the spool
 //   audit_client_sent_total          events the audit service acknowledged
 //   audit_client_send_failures_total Append calls that failed
+//   audit_client_spool_fsyncs_total  fsyncs of the spool (while the audit
+//                                    service does not answer)
 //
 // Thread-safe.
 #ifndef EID_SERVICES_AUDIT_AUDIT_CLIENT_H_
@@ -103,9 +108,12 @@ class AuditClient : public AuditSink {
   RandomSource& random_;
   std::unique_ptr<rocksdb::DB> spool_;
   std::atomic<int64_t> pending_{0};
+  // The last send failed: Record() fsyncs.
+  std::atomic<bool> unanswered_{false};
   prometheus::Gauge& spool_events_;
   prometheus::Counter& sent_;
   prometheus::Counter& failures_;
+  prometheus::Counter& spool_fsyncs_;
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -149,6 +149,35 @@ TEST_F(AuditClientTest, TheSpoolFillsWhileAuditIsDownAndDrainsWhenItReturns) {
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 350u);  // nothing twice.
 }
 
+double Counter(prometheus::Registry& registry, const std::string& name) {
+  for (const prometheus::MetricFamily& f : registry.Collect()) {
+    if (f.name == name && !f.metric.empty()) return f.metric[0].counter.value;
+  }
+  return -1;
+}
+
+// While the audit service does not answer, the spool is an event's only
+// copy: it is fsync'd, what waited first and each event after. Once the
+// service answers again, events wait for its commit instead.
+TEST_F(AuditClientTest, WhileAuditDoesNotAnswerEachEventIsFsyncedInTheSpool) {
+  StartClient();  // Nothing listens on the port yet.
+  ASSERT_TRUE(client_->Record(Event(0)).ok());  // Not fsync'd: no send failed yet.
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (Counter(metrics_, "audit_client_spool_fsyncs_total") < 1 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));  // Polling for the failed send.
+  }
+  ASSERT_EQ(Counter(metrics_, "audit_client_spool_fsyncs_total"), 1);  // What waited.
+  for (int i = 1; i <= 10; ++i) ASSERT_TRUE(client_->Record(Event(i)).ok());
+  EXPECT_EQ(Counter(metrics_, "audit_client_spool_fsyncs_total"), 11);
+
+  StartAudit();
+  ASSERT_TRUE(client_->Flush(absl::Seconds(30))) << client_->pending() << " left";
+  for (int i = 11; i <= 15; ++i) ASSERT_TRUE(client_->Record(Event(i)).ok());
+  EXPECT_EQ(Counter(metrics_, "audit_client_spool_fsyncs_total"), 11);
+  ASSERT_TRUE(client_->Flush(absl::Seconds(30))) << client_->pending() << " left";
+  EXPECT_EQ(LoggedIds().size(), 16u);
+}
+
 // The sender resumes each batch where the last one ended; an event whose
 // spool write finishes after a later one's is still sent.
 TEST_F(AuditClientTest, EventsRecordedConcurrentlyWhileSendingAreAllSent) {
