@@ -221,11 +221,17 @@ absl::Status Activation::WriteFlowAnswering(const Flow& flow,
                                             absl::string_view account_id,
                                             absl::string_view request_id,
                                             const google::protobuf::Message& request,
-                                            const google::protobuf::Message& response) {
+                                            google::protobuf::Message* response) {
   v1::BatchRequest batch;
   *batch.add_mutations() = FlowPut(flow, record);
-  *batch.add_mutations() = ResponseMemory(account_id, request_id, request, response);
-  return accounts_.kv().Batch(batch).status();
+  v1::Mutation* memory = batch.add_mutations();
+  *memory = ResponseMemory(account_id, request_id, request, *response);
+  memory->set_expected_version(0);  // Remembered once.
+  const absl::Status written = accounts_.kv().Batch(batch).status();
+  if (ReasonOf(written) != "VERSION_MISMATCH") return written;
+  absl::StatusOr<bool> replayed = ReplayedResponse(account_id, request_id, request, response);
+  if (!replayed.ok()) return replayed.status();
+  return *replayed ? absl::OkStatus() : written;
 }
 
 absl::StatusOr<StoredAccount> Activation::FindByIdAndPhone(

@@ -213,14 +213,16 @@ class Activation {
                               absl::string_view request_id,
                               const google::protobuf::Message& request,
                               const google::protobuf::Message& response);
-  // Writes `record` to `flow` and remembers `response` to the request that
+  // Writes `record` to `flow` and remembers `*response` to the request that
   // made it, in one batch: one write, and the answer is remembered exactly
-  // when the change is made.
+  // when the change is made. If the same request got there first (a retry
+  // that ran beside this one), nothing is written and `*response` becomes
+  // the one it got: both callers hear one answer, and one flow exists.
   absl::Status WriteFlowAnswering(const Flow& flow, const internal::FlowRecord& record,
                                   absl::string_view account_id,
                                   absl::string_view request_id,
                                   const google::protobuf::Message& request,
-                                  const google::protobuf::Message& response);
+                                  google::protobuf::Message* response);
   absl::Status RememberResponse(absl::string_view account_id,
                                 absl::string_view request_id,
                                 const google::protobuf::Message& request,

@@ -70,7 +70,7 @@ absl::StatusOr<v1::StartActivationResponse> Activation::StartActivation(
     *response.mutable_resend_available_at() = otp->resend_available_at();
     response.set_masked_phone(MaskPhone(account.account().phone()));
     response.set_next_step(v1::ACTIVATION_STEP_VERIFY_OTP);
-    status = WriteFlowAnswering(flow, record, account_id, r.request_id(), r, response);
+    status = WriteFlowAnswering(flow, record, account_id, r.request_id(), r, &response);
   }
   Audit("activation.started", status, "anonymous", &account, r.request_id(),
         {{"masked_phone", MaskPhone(account.account().phone())}});
@@ -106,7 +106,8 @@ absl::StatusOr<v1::ResendActivationOtpResponse> Activation::ResendActivationOtp(
     record.set_otp_id(otp->otp_id());
     *response.mutable_otp_expires_at() = otp->expires_at();
     *response.mutable_resend_available_at() = otp->resend_available_at();
-    status = WriteFlowAnswering(*flow, record, flow->account_id, r.request_id(), r, response);
+    status = WriteFlowAnswering(*flow, record, flow->account_id, r.request_id(), r,
+                                &response);
   }
   Audit("activation.otp_resent", status, "anonymous", &account->record, r.request_id());
   if (!status.ok()) return status;

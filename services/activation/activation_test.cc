@@ -3,6 +3,7 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "services/activation/activation_testing.h"
@@ -234,6 +235,28 @@ TEST_F(ActivationTest, StartIsIdempotentByRequestId) {
   different.set_id_number(An().id_number());
   different.set_phone("+84912345678");  // Same phone, other spelling: other request.
   EXPECT_EQ(ReasonOf(core().StartActivation(different).status()), "REQUEST_ID_CONFLICT");
+}
+
+// A retry that runs beside the first try (both past the "seen before?"
+// check) gets the same answer, and only one flow is made.
+TEST_F(ActivationTest, TwoCopiesOfOneStartRacingGetOneAnswer) {
+  RegisterAndApprove();
+  absl::StatusOr<v1::StartActivationResponse> rival;
+  // Just before the first copy writes its flow, the second runs whole.
+  h_.BeforeNextBatch([&] { rival = Start("same"); });
+  auto first = Start("same");
+  ASSERT_TRUE(rival.ok()) << rival.status();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->activation_id(), rival->activation_id());
+  v1::ScanRequest flows;
+  flows.set_namespace_("flows");
+  auto scanned = h_.kv().Scan(flows);
+  ASSERT_TRUE(scanned.ok());
+  int n = 0;
+  for (const v1::Record& record : scanned->records()) {
+    n += absl::StrContains(record.key(), "|flow|");
+  }
+  EXPECT_EQ(n, 1);
 }
 
 TEST_F(ActivationTest, WrongOtpIsRefusedAndOpensNoSession) {

@@ -89,6 +89,16 @@ absl::StatusOr<v1::GetResponse> DownableKvStore::Get(const v1::GetRequest& r) {
   return store_.Get(r);
 }
 
+absl::StatusOr<v1::BatchResponse> DownableKvStore::Batch(const v1::BatchRequest& r) {
+  std::function<void()> rival;
+  {
+    absl::MutexLock lock(&mu_);
+    rival.swap(rival_);
+  }
+  if (rival) rival();
+  return store_.Batch(r);
+}
+
 ActivationHarness::ActivationHarness(v1::OtpService::Service* otp)
     : clock_(absl::FromCivil(absl::CivilSecond(2026, 3, 1, 9, 0, 0), absl::UTCTimeZone())) {
   char tmpl[] = "/tmp/activation_test.XXXXXX";

@@ -4,6 +4,7 @@
 #ifndef EID_SERVICES_ACTIVATION_ACTIVATION_TESTING_H_
 #define EID_SERVICES_ACTIVATION_ACTIVATION_TESTING_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -62,7 +63,8 @@ class ScriptedOtpService : public v1::OtpService::Service {
 
 // A KvStore that passes every call through, except Gets in one namespace
 // while that namespace is "down": those fail UNAVAILABLE, as a Get routed
-// to a killed shard does.
+// to a killed shard does. It can also run something just before the next
+// Batch (a rival writer, at the worst moment).
 class DownableKvStore : public storage::ForwardingKvStore {
  public:
   using ForwardingKvStore::ForwardingKvStore;
@@ -71,11 +73,18 @@ class DownableKvStore : public storage::ForwardingKvStore {
     absl::MutexLock lock(&mu_);
     down_ = std::move(name_space);
   }
+  // Runs `rival` once, before the next Batch is applied.
+  void BeforeNextBatch(std::function<void()> rival) {
+    absl::MutexLock lock(&mu_);
+    rival_ = std::move(rival);
+  }
   absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& r) override;
+  absl::StatusOr<v1::BatchResponse> Batch(const v1::BatchRequest& r) override;
 
  private:
   absl::Mutex mu_;
   std::string down_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> rival_ ABSL_GUARDED_BY(mu_);
 };
 
 // Activation over a RocksDB store in a temp dir, the scripted OTP service
@@ -92,6 +101,10 @@ class ActivationHarness {
   storage::RocksDbKvStore& kv() { return *kv_; }
   // Gets in `name_space` fail UNAVAILABLE until SetDown("").
   void SetDown(std::string name_space) { downable_->SetDown(std::move(name_space)); }
+  // Runs `rival` once, just before the next Batch of Activation's.
+  void BeforeNextBatch(std::function<void()> rival) {
+    downable_->BeforeNextBatch(std::move(rival));
+  }
   AccountStore& accounts() { return *accounts_; }
   // One hash at a time; a test holding its slot makes hashes wait.
   HashGate& hash_gate() { return hash_gate_; }

@@ -75,7 +75,7 @@ absl::StatusOr<v1::StartRecoveryResponse> Activation::StartRecovery(
       }
     }
     response.set_next_step(v1::RECOVERY_STEP_ANSWER_QUESTIONS);
-    status = WriteFlowAnswering(flow, record, account_id, r.request_id(), r, response);
+    status = WriteFlowAnswering(flow, record, account_id, r.request_id(), r, &response);
   }
   Audit("recovery.started", status, "anonymous", &account, r.request_id());
   if (!status.ok()) return status;
@@ -109,7 +109,8 @@ absl::StatusOr<v1::ResendRecoveryOtpResponse> Activation::ResendRecoveryOtp(
     record.set_otp_id(otp->otp_id());
     *response.mutable_otp_expires_at() = otp->expires_at();
     *response.mutable_resend_available_at() = otp->resend_available_at();
-    status = WriteFlowAnswering(*flow, record, flow->account_id, r.request_id(), r, response);
+    status = WriteFlowAnswering(*flow, record, flow->account_id, r.request_id(), r,
+                                &response);
   }
   Audit("recovery.otp_resent", status, "anonymous", &account->record, r.request_id());
   if (!status.ok()) return status;
