@@ -7,6 +7,7 @@
 #include "grpcpp/client_context.h"
 #include "rocksdb/write_batch.h"
 #include "services/audit/audit_keys.h"
+#include "services/audit/event_id.h"
 #include "services/common/log.h"
 
 namespace eid::audit {
@@ -96,7 +97,9 @@ void AuditClient::StopSending() {
 
 absl::Status AuditClient::Record(v1::AuditEvent event) {
   if (event.event_id().empty()) {
-    event.set_event_id(absl::BytesToHexString(random_.Bytes(16)));
+    uint64_t bits;
+    random_.Fill(reinterpret_cast<uint8_t*>(&bits), sizeof(bits));
+    event.set_event_id(EventIdAt(absl::Now(), bits));
   }
   uint64_t sequence;
   {

@@ -46,7 +46,7 @@ class AuditSink {
  public:
   virtual ~AuditSink() = default;
   // Records `event` (durably, not necessarily sent yet). Sets event_id if
-  // empty. UNAVAILABLE only if the local spool cannot be written.
+  // empty (EventIdAt: time, then random). UNAVAILABLE only if the local spool cannot be written.
   virtual absl::Status Record(v1::AuditEvent event) = 0;
 };
 

@@ -37,6 +37,7 @@
 #include "absl/time/clock.h"
 #include "rocksdb/db.h"
 #include "services/audit/audit_log.h"
+#include "services/audit/event_id.h"
 #include "services/common/proto_time.h"
 
 ABSL_FLAG(int, runs, 3, "Alternating runs of each side.");
@@ -46,9 +47,9 @@ ABSL_FLAG(int, partitions, 4, "Partitions of the log.");
 ABSL_FLAG(double, seconds, 3, "Length of one group-commit run.");
 ABSL_FLAG(int, baseline_writes, 500, "fsync'd writes in one baseline run.");
 ABSL_FLAG(uint64_t, seed, 1, "Seeds the random event ids.");
-ABSL_FLAG(bool, random_ids, true,
-          "Event ids of 16 random bytes in hex, as AuditClient makes them; "
-          "false: run-producer-call-event, which sort near each other.");
+ABSL_FLAG(bool, random_ids, false,
+          "Event ids of 16 random bytes in hex (AuditClient's until 2026-11-29); "
+          "false: as AuditClient makes them now (EventIdAt: time, then random).");
 
 namespace eid::audit {
 namespace {
@@ -150,7 +151,7 @@ GroupRun GroupCommit(AuditLog& log, int run, int producers, int per_append,
             batch[k].set_event_id(absl::BytesToHexString(
                 absl::string_view(reinterpret_cast<const char*>(id), sizeof(id))));
           } else {
-            batch[k].set_event_id(absl::StrCat(run, "-", t, "-", i, "-", k));
+            batch[k].set_event_id(EventIdAt(absl::Now(), random()));
           }
           const uint64_t n = (uint64_t{1} << 40) * run + (uint64_t{1} << 28) * t +
                              uint64_t{1} * i * per_append + k;
@@ -193,7 +194,7 @@ int Main() {
               "per append, %d partitions, %s ids, vs one fsync'd RocksDB write per "
               "event; load average %.2f\n",
               producers, per_append, options.partitions,
-              absl::GetFlag(FLAGS_random_ids) ? "random" : "sequential", LoadAverage());
+              absl::GetFlag(FLAGS_random_ids) ? "random" : "time-ordered", LoadAverage());
   std::vector<double> base, group, ratio, p50, p99, cpu;
   for (int run = 0; run < absl::GetFlag(FLAGS_runs); ++run) {
     const double b = BaselineWritesPerSecond(absl::StrCat(dir, "/base", run),
