@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/client_context.h"
+#include "rocksdb/statistics.h"
 #include "rocksdb/write_batch.h"
 #include "services/audit/audit_keys.h"
 #include "services/audit/event_id.h"
@@ -61,6 +62,7 @@ absl::StatusOr<std::unique_ptr<AuditClient>> AuditClient::Create(
       new AuditClient(options, std::move(audit), random, metrics));
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
+  db_options.statistics = rocksdb::CreateDBStatistics();  // For spool_wal_syncs().
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.spool_dir, &db);
   if (!s.ok()) {
@@ -107,13 +109,12 @@ absl::Status AuditClient::Record(v1::AuditEvent event) {
     sequence = next_sequence_++;
     writing_.insert(sequence);
   }
-  // Not fsync'd while the audit service answers: a process crash keeps it
-  // (the OS has it), and the audit service's group commit makes it durable
-  // soon. While it does not, the spool is the only copy: fsync'd.
-  rocksdb::WriteOptions write;
-  write.sync = unanswered_.load();
-  rocksdb::Status s = spool_->Put(write, SequenceKey(sequence), event.SerializeAsString());
-  if (write.sync) spool_fsyncs_.Increment();
+  // Not fsync'd here: a process crash keeps it (the OS has it), and within
+  // about a linger either the audit service's group commit or the sender's
+  // sync of the spool (SyncSpool) makes it durable; an fsync per event on
+  // the caller's path would cost every request.
+  rocksdb::Status s = spool_->Put(rocksdb::WriteOptions(), SequenceKey(sequence),
+                                  event.SerializeAsString());
   if (s.ok()) spool_events_.Set(pending_.fetch_add(1) + 1);
   absl::MutexLock lock(&mu_);
   writing_.erase(sequence);
@@ -166,7 +167,6 @@ bool AuditClient::SendBatch() {
       failures_.Increment();
       return false;
     }
-    unanswered_ = false;  // Before the spool empties: Flush() may return then.
   }
   // Acknowledged (durable on the audit side): drop them here.
   rocksdb::WriteBatch done;
@@ -192,20 +192,25 @@ void AuditClient::SendLoop() {
     if (pending_.load() > 0) {
       if (SendBatch()) {
         backoff = options_.initial_backoff;
+        // A backlog of a full batch or more waits longer than a linger for
+        // the audit service: the spool is its only copy meanwhile.
+        if (pending_.load() >= options_.max_batch) SyncSpool();
         // Under a steady trickle, send at most once a linger: each Append
         // costs the audit service a commit.
         Linger();
         continue;
       }
-      // The audit service is down or slow: what waits in the spool is made
-      // durable (once: later events are fsync'd as they come), then the
-      // send is tried again after a wait.
-      if (!unanswered_.exchange(true)) {
-        if (spool_->SyncWAL().ok()) spool_fsyncs_.Increment();
+      // The audit service is down or slow: the spool is the events' only
+      // copy. It is synced now and every linger until the next try.
+      const absl::Time retry = absl::Now() + backoff;
+      for (;;) {
+        SyncSpool();
+        absl::MutexLock lock(&mu_);
+        const auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+        const absl::Duration wait = std::min(options_.linger, retry - absl::Now());
+        if (stopping_ || wait <= absl::ZeroDuration()) break;
+        if (mu_.AwaitWithTimeout(absl::Condition(&stop), wait)) break;
       }
-      absl::MutexLock lock(&mu_);
-      const auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-      mu_.AwaitWithTimeout(absl::Condition(&stop), backoff);
       backoff = std::min(backoff * 2, options_.max_backoff);
       continue;
     }
@@ -218,6 +223,26 @@ void AuditClient::SendLoop() {
     }
     Linger();  // Lets the events that follow this one join its batch.
   }
+}
+
+uint64_t AuditClient::spool_wal_syncs() const {
+  return spool_->GetOptions().statistics->getTickerCount(rocksdb::WAL_FILE_SYNCED);
+}
+
+void AuditClient::SyncSpool() {
+  uint64_t upto;  // Every sequence below it is in the spool.
+  {
+    absl::MutexLock lock(&mu_);
+    upto = writing_.empty() ? next_sequence_ : *writing_.begin();
+  }
+  if (upto == synced_upto_) return;  // Nothing spooled since the last sync.
+  const rocksdb::Status s = spool_->SyncWAL();
+  if (!s.ok()) {
+    log::Error("audit.spool_sync_failed").With("error", s.ToString());
+    return;  // Tried again at the next sync.
+  }
+  synced_upto_ = upto;  // A Record still writing then is the next sync's.
+  spool_fsyncs_.Increment();
 }
 
 void AuditClient::Linger() {

@@ -1,10 +1,13 @@
 // AuditClient: how every eid service records its security events. Record()
 // never waits for the audit service: it writes the event to a local durable
 // spool (its own RocksDB) and returns. A process crash loses nothing
-// written. Against a power loss: while the audit service answers, an event
-// is fsync'd by the audit service's commit within a linger and an Append;
-// once a send has failed, the spool's WAL is fsync'd and so is every event
-// recorded until a send succeeds again (the spool is then their only copy). A sender thread sends the spool, oldest first, in batches to
+// written. Against a power loss, an event is made durable within about a
+// linger: by the audit service's commit while it keeps up; by the sender's
+// fsync of the spool's WAL, once per linger, while it does not answer
+// (after a failed send, until the next try) or while a full batch or more
+// waits. Not per event: that fsync would be on every request's path. Events
+// recorded between the audit service's failing and the sender's noticing
+// (up to a linger and an Append's deadline) are covered by the first sync. A sender thread sends the spool, oldest first, in batches to
 // AuditService.Append and deletes what the audit service acknowledged. While
 // the audit service is slow or down the spool grows; when it returns the
 // spool drains. Events carry an event_id, so a batch resent after a lost
@@ -14,8 +17,9 @@
 //   audit_client_spool_events        events waiting in the spool
 //   audit_client_sent_total          events the audit service acknowledged
 //   audit_client_send_failures_total Append calls that failed
-//   audit_client_spool_fsyncs_total  fsyncs of the spool (while the audit
-//                                    service does not answer)
+//   audit_client_spool_fsyncs_total  fsyncs of the spool (at most one a
+//                                    linger, while the audit service does
+//                                    not answer or keep up)
 //
 // Thread-safe.
 #ifndef EID_SERVICES_AUDIT_AUDIT_CLIENT_H_
@@ -46,7 +50,8 @@ class AuditSink {
  public:
   virtual ~AuditSink() = default;
   // Records `event` (durably, not necessarily sent yet). Sets event_id if
-  // empty (EventIdAt: time, then random). UNAVAILABLE only if the local spool cannot be written.
+  // empty (EventIdAt: time, then random). UNAVAILABLE only if the local
+  // spool cannot be written.
   virtual absl::Status Record(v1::AuditEvent event) = 0;
 };
 
@@ -89,6 +94,8 @@ class AuditClient : public AuditSink {
 
   // Events in the spool, not yet acknowledged.
   int64_t pending() const { return pending_.load(); }
+  // fsyncs of the spool's WAL since it was opened, by RocksDB's count.
+  uint64_t spool_wal_syncs() const;
   // Waits until the spool is empty or `timeout` passes; true if empty.
   bool Flush(absl::Duration timeout);
 
@@ -99,6 +106,8 @@ class AuditClient : public AuditSink {
   // Waits up to the linger for more events (not for a full batch, nor at
   // shutdown).
   void Linger();
+  // Fsyncs the spool's WAL if anything was spooled since the last time.
+  void SyncSpool();
   // Sends one batch from the head of the spool; false if it failed.
   bool SendBatch();
 
@@ -108,8 +117,7 @@ class AuditClient : public AuditSink {
   RandomSource& random_;
   std::unique_ptr<rocksdb::DB> spool_;
   std::atomic<int64_t> pending_{0};
-  // The last send failed: Record() fsyncs.
-  std::atomic<bool> unanswered_{false};
+
   prometheus::Gauge& spool_events_;
   prometheus::Counter& sent_;
   prometheus::Counter& failures_;
@@ -126,6 +134,8 @@ class AuditClient : public AuditSink {
   // deleted. Each batch seeks here instead of iterating from the start over
   // the deleted keys' tombstones (a cost that grew with every event sent).
   uint64_t send_from_ = 0;
+  // Sender thread only: every sequence below this was synced in the spool.
+  uint64_t synced_upto_ = 0;
   std::thread sender_;
 };
 

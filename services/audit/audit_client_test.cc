@@ -156,25 +156,46 @@ double Counter(prometheus::Registry& registry, const std::string& name) {
   return -1;
 }
 
-// While the audit service does not answer, the spool is an event's only
-// copy: it is fsync'd, what waited first and each event after. Once the
-// service answers again, events wait for its commit instead.
-TEST_F(AuditClientTest, WhileAuditDoesNotAnswerEachEventIsFsyncedInTheSpool) {
-  StartClient();  // Nothing listens on the port yet.
-  ASSERT_TRUE(client_->Record(Event(0)).ok());  // Not fsync'd: no send failed yet.
+// Until the RocksDB ticker `sync_count` passes `n` (up to 20 s); its value.
+uint64_t AwaitSyncsAbove(AuditClient& client, uint64_t n) {
   const absl::Time give_up = absl::Now() + absl::Seconds(20);
-  while (Counter(metrics_, "audit_client_spool_fsyncs_total") < 1 && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(5));  // Polling for the failed send.
+  while (client.spool_wal_syncs() <= n && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));  // Polling the sender's progress.
   }
-  ASSERT_EQ(Counter(metrics_, "audit_client_spool_fsyncs_total"), 1);  // What waited.
-  for (int i = 1; i <= 10; ++i) ASSERT_TRUE(client_->Record(Event(i)).ok());
-  EXPECT_EQ(Counter(metrics_, "audit_client_spool_fsyncs_total"), 11);
+  return client.spool_wal_syncs();
+}
 
+// While the audit service does not answer, the spool is the events' only
+// copy: the sender fsyncs it, at once and then every linger that brought
+// events. Once the service answers and keeps up, events wait for its commit
+// instead and the spool is not fsync'd.
+TEST_F(AuditClientTest, WhileAuditDoesNotAnswerTheSpoolIsFsyncedEveryLinger) {
+  // Nothing listens on the port yet; after the first failed send the next
+  // try is an hour away, so only the linger's syncs can follow.
+  AuditClient::Options options;
+  options.spool_dir = dir_ + "/spool";
+  options.initial_backoff = absl::Hours(1);
+  options.max_backoff = absl::Hours(1);
+  auto client = AuditClient::Create(options, channel_, SystemRandom::Get(), metrics_);
+  ASSERT_TRUE(client.ok()) << client.status();
+  client_ = std::move(*client);
+  const uint64_t at_open = client_->spool_wal_syncs();
+  ASSERT_TRUE(client_->Record(Event(0)).ok());
+  const uint64_t first = AwaitSyncsAbove(*client_, at_open);  // After the failed send.
+  ASSERT_GT(first, at_open);
+  for (int i = 1; i <= 10; ++i) ASSERT_TRUE(client_->Record(Event(i)).ok());
+  EXPECT_GT(AwaitSyncsAbove(*client_, first), first);  // Not waiting for the next try.
+  client_->StopSending();  // No sync from here: the counter has caught up.
+  EXPECT_EQ(Counter(metrics_, "audit_client_spool_fsyncs_total"),
+            static_cast<double>(client_->spool_wal_syncs() - at_open));
+
+  StartClient();  // Retries soon; the spool is kept.
   StartAudit();
   ASSERT_TRUE(client_->Flush(absl::Seconds(30))) << client_->pending() << " left";
+  const uint64_t drained = client_->spool_wal_syncs();
   for (int i = 11; i <= 15; ++i) ASSERT_TRUE(client_->Record(Event(i)).ok());
-  EXPECT_EQ(Counter(metrics_, "audit_client_spool_fsyncs_total"), 11);
   ASSERT_TRUE(client_->Flush(absl::Seconds(30))) << client_->pending() << " left";
+  EXPECT_EQ(client_->spool_wal_syncs(), drained);
   EXPECT_EQ(LoggedIds().size(), 16u);
 }
 
