@@ -175,8 +175,10 @@ absl::StatusOr<bool> Activation::ReplayedResponse(
   if (!seen.ParseFromString(got->record().value())) {
     return absl::DataLossError("request record unreadable");
   }
-  if (!ConstantTimeEquals(seen.request_hash(),
-                          Sha256(request.SerializeAsString()))) {
+  const bool other_type = !seen.request_type().empty() &&
+                          seen.request_type() != request.GetDescriptor()->full_name();
+  if (other_type || !ConstantTimeEquals(seen.request_hash(),
+                                        Sha256(request.SerializeAsString()))) {
     return InvalidArgument(v1::REQUEST_ID_CONFLICT,
                            "request_id was used with a different request");
   }
@@ -193,6 +195,7 @@ v1::Mutation Activation::ResponseMemory(absl::string_view account_id,
   internal::RequestRecord seen;
   seen.set_request_hash(Sha256(request.SerializeAsString()));
   seen.set_response(response.SerializeAsString());
+  seen.set_request_type(request.GetDescriptor()->full_name());
   v1::Mutation m;
   m.set_namespace_(kFlowsNamespace);
   m.set_key(absl::StrCat(account_id, "|request|", request_id));
@@ -216,22 +219,22 @@ absl::Status Activation::RememberResponse(
   return accounts_.kv().Put(put).status();
 }
 
-absl::Status Activation::WriteFlowAnswering(const Flow& flow,
-                                            const internal::FlowRecord& record,
-                                            absl::string_view account_id,
-                                            absl::string_view request_id,
-                                            const google::protobuf::Message& request,
-                                            google::protobuf::Message* response) {
+absl::StatusOr<bool> Activation::WriteFlowAnswering(
+    const Flow& flow, const internal::FlowRecord& record, absl::string_view account_id,
+    absl::string_view request_id, const google::protobuf::Message& request,
+    google::protobuf::Message* response) {
   v1::BatchRequest batch;
   *batch.add_mutations() = FlowPut(flow, record);
   v1::Mutation* memory = batch.add_mutations();
   *memory = ResponseMemory(account_id, request_id, request, *response);
   memory->set_expected_version(0);  // Remembered once.
   const absl::Status written = accounts_.kv().Batch(batch).status();
+  if (written.ok()) return false;
   if (ReasonOf(written) != "VERSION_MISMATCH") return written;
   absl::StatusOr<bool> replayed = ReplayedResponse(account_id, request_id, request, response);
   if (!replayed.ok()) return replayed.status();
-  return *replayed ? absl::OkStatus() : written;
+  if (!*replayed) return written;
+  return true;
 }
 
 absl::StatusOr<StoredAccount> Activation::FindByIdAndPhone(

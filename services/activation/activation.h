@@ -217,8 +217,9 @@ class Activation {
   // made it, in one batch: one write, and the answer is remembered exactly
   // when the change is made. If the same request got there first (a retry
   // that ran beside this one), nothing is written and `*response` becomes
-  // the one it got: both callers hear one answer, and one flow exists.
-  absl::Status WriteFlowAnswering(const Flow& flow, const internal::FlowRecord& record,
+  // the one it got: both callers hear one answer, and one flow exists; then
+  // true (the twin audited it).
+  absl::StatusOr<bool> WriteFlowAnswering(const Flow& flow, const internal::FlowRecord& record,
                                   absl::string_view account_id,
                                   absl::string_view request_id,
                                   const google::protobuf::Message& request,

@@ -52,6 +52,7 @@ absl::StatusOr<v1::StartActivationResponse> Activation::StartActivation(
 
   absl::Status status = ActivatableState(account.account());
   absl::StatusOr<v1::SendOtpResponse> otp;
+  bool twin_answered = false;
   if (status.ok()) {
     otp = SendOtp(account, v1::OTP_PURPOSE_ACTIVATION,
                   DerivedRequestId("activation", r.request_id()));
@@ -70,8 +71,12 @@ absl::StatusOr<v1::StartActivationResponse> Activation::StartActivation(
     *response.mutable_resend_available_at() = otp->resend_available_at();
     response.set_masked_phone(MaskPhone(account.account().phone()));
     response.set_next_step(v1::ACTIVATION_STEP_VERIFY_OTP);
-    status = WriteFlowAnswering(flow, record, account_id, r.request_id(), r, &response);
+    absl::StatusOr<bool> written =
+        WriteFlowAnswering(flow, record, account_id, r.request_id(), r, &response);
+    status = written.status();
+    twin_answered = written.value_or(false);
   }
+  if (twin_answered) return response;  // Its twin made the flow and audited it.
   Audit("activation.started", status, "anonymous", &account, r.request_id(),
         {{"masked_phone", MaskPhone(account.account().phone())}});
   if (!status.ok()) return status;
@@ -96,6 +101,7 @@ absl::StatusOr<v1::ResendActivationOtpResponse> Activation::ResendActivationOtp(
                             : FailedPrecondition(v1::STEP_OUT_OF_ORDER,
                                                  "the OTP was already verified");
   absl::StatusOr<v1::SendOtpResponse> otp;
+  bool twin_answered = false;
   if (status.ok()) {
     otp = SendOtp(account->record, v1::OTP_PURPOSE_ACTIVATION,
                   DerivedRequestId("activation", r.request_id()));
@@ -106,9 +112,12 @@ absl::StatusOr<v1::ResendActivationOtpResponse> Activation::ResendActivationOtp(
     record.set_otp_id(otp->otp_id());
     *response.mutable_otp_expires_at() = otp->expires_at();
     *response.mutable_resend_available_at() = otp->resend_available_at();
-    status = WriteFlowAnswering(*flow, record, flow->account_id, r.request_id(), r,
-                                &response);
+    absl::StatusOr<bool> written =
+        WriteFlowAnswering(*flow, record, flow->account_id, r.request_id(), r, &response);
+    status = written.status();
+    twin_answered = written.value_or(false);
   }
+  if (twin_answered) return response;  // Its twin made the flow and audited it.
   Audit("activation.otp_resent", status, "anonymous", &account->record, r.request_id());
   if (!status.ok()) return status;
   return response;

@@ -257,6 +257,55 @@ TEST_F(ActivationTest, TwoCopiesOfOneStartRacingGetOneAnswer) {
     n += absl::StrContains(record.key(), "|flow|");
   }
   EXPECT_EQ(n, 1);
+  EXPECT_EQ(h_.audit().WithAction("activation.started").size(), 1u);
+}
+
+// The same for a resend: the copy that loses finds the flow changed and the
+// answer remembered, and gives that answer.
+TEST_F(ActivationTest, TwoCopiesOfOneResendRacingGetOneAnswer) {
+  RegisterAndApprove();
+  auto started = Start();
+  ASSERT_TRUE(started.ok());
+  v1::ResendActivationOtpRequest resend;
+  resend.set_request_id("resend-1");
+  resend.set_activation_id(started->activation_id());
+  absl::StatusOr<v1::ResendActivationOtpResponse> rival;
+  h_.BeforeNextBatch([&] { rival = core().ResendActivationOtp(resend); });
+  auto first = core().ResendActivationOtp(resend);
+  ASSERT_TRUE(rival.ok()) << rival.status();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->SerializeAsString(), rival->SerializeAsString());
+  EXPECT_EQ(h_.audit().WithAction("activation.otp_resent").size(), 1u);
+}
+
+// Another request under the same request id, racing: a conflict, and the
+// first one's flow and answer stay as they were.
+TEST_F(ActivationTest, AnotherRequestRacingUnderTheSameIdIsAConflict) {
+  RegisterAndApprove();
+  absl::StatusOr<v1::StartActivationResponse> rival;
+  h_.BeforeNextBatch([&] { rival = Start("same"); });
+  v1::StartActivationRequest other;
+  other.set_request_id("same");
+  other.set_id_number(An().id_number());
+  other.set_phone("+84912345678");  // The same phone, spelt otherwise: another request.
+  EXPECT_EQ(ReasonOf(core().StartActivation(other).status()), "REQUEST_ID_CONFLICT");
+  ASSERT_TRUE(rival.ok()) << rival.status();
+  auto again = Start("same");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->activation_id(), rival->activation_id());
+}
+
+// A request id reused by another kind of request whose bytes happen to be
+// the same (StartActivation and StartRecovery with no language) is a
+// conflict, not a replay of the other kind's answer.
+TEST_F(ActivationTest, ARequestIdReusedByAnotherKindOfRequestIsAConflict) {
+  const std::string id = RegisterAndApprove();
+  ASSERT_TRUE(Start("shared").ok());
+  v1::StartRecoveryRequest recovery;
+  recovery.set_request_id("shared");
+  recovery.set_id_number(An().id_number());
+  recovery.set_phone(An().phone());
+  EXPECT_EQ(ReasonOf(core().StartRecovery(recovery).status()), "REQUEST_ID_CONFLICT");
 }
 
 TEST_F(ActivationTest, WrongOtpIsRefusedAndOpensNoSession) {

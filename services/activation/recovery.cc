@@ -50,6 +50,7 @@ absl::StatusOr<v1::StartRecoveryResponse> Activation::StartRecovery(
 
   absl::Status status = RecoverableState(account.account());
   absl::StatusOr<v1::SendOtpResponse> otp;
+  bool twin_answered = false;
   if (status.ok()) {
     otp = SendOtp(account, v1::OTP_PURPOSE_RECOVERY,
                   DerivedRequestId("recovery", r.request_id()));
@@ -75,8 +76,12 @@ absl::StatusOr<v1::StartRecoveryResponse> Activation::StartRecovery(
       }
     }
     response.set_next_step(v1::RECOVERY_STEP_ANSWER_QUESTIONS);
-    status = WriteFlowAnswering(flow, record, account_id, r.request_id(), r, &response);
+    absl::StatusOr<bool> written =
+        WriteFlowAnswering(flow, record, account_id, r.request_id(), r, &response);
+    status = written.status();
+    twin_answered = written.value_or(false);
   }
+  if (twin_answered) return response;  // Its twin made the flow and audited it.
   Audit("recovery.started", status, "anonymous", &account, r.request_id());
   if (!status.ok()) return status;
   return response;
@@ -99,6 +104,7 @@ absl::StatusOr<v1::ResendRecoveryOtpResponse> Activation::ResendRecoveryOtp(
                             : FailedPrecondition(v1::STEP_OUT_OF_ORDER,
                                                  "the OTP was already verified");
   absl::StatusOr<v1::SendOtpResponse> otp;
+  bool twin_answered = false;
   if (status.ok()) {
     otp = SendOtp(account->record, v1::OTP_PURPOSE_RECOVERY,
                   DerivedRequestId("recovery", r.request_id()));
@@ -109,9 +115,12 @@ absl::StatusOr<v1::ResendRecoveryOtpResponse> Activation::ResendRecoveryOtp(
     record.set_otp_id(otp->otp_id());
     *response.mutable_otp_expires_at() = otp->expires_at();
     *response.mutable_resend_available_at() = otp->resend_available_at();
-    status = WriteFlowAnswering(*flow, record, flow->account_id, r.request_id(), r,
-                                &response);
+    absl::StatusOr<bool> written =
+        WriteFlowAnswering(*flow, record, flow->account_id, r.request_id(), r, &response);
+    status = written.status();
+    twin_answered = written.value_or(false);
   }
+  if (twin_answered) return response;  // Its twin made the flow and audited it.
   Audit("recovery.otp_resent", status, "anonymous", &account->record, r.request_id());
   if (!status.ok()) return status;
   return response;
