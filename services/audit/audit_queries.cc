@@ -6,6 +6,8 @@
 #include "google/protobuf/util/json_util.h"
 #include "services/activation/device_signature.h"
 #include "services/audit/audit_service.h"
+#include "services/audit/event_id.h"
+#include "services/common/random.h"
 #include "services/common/proto_time.h"
 #include "services/common/status.h"
 #include "services/validation/id_number.h"
@@ -72,8 +74,11 @@ absl::StatusOr<v1::AuditFilter> AuditServiceImpl::Resolve(
 void AuditServiceImpl::RecordRead(absl::string_view action, const AuditReader& reader,
                                   const v1::AuditFilter& filter) {
   v1::AuditEvent event;
-  event.set_event_id(absl::StrCat(action, "-", absl::ToUnixNanos(absl::Now()), "-",
-                                  reinterpret_cast<uintptr_t>(&event)));
+  // Unguessable, like every producer's: an id known in advance could be
+  // appended first to make this record a "duplicate".
+  uint64_t bits;
+  SystemRandom::Get().Fill(reinterpret_cast<uint8_t*>(&bits), sizeof(bits));
+  event.set_event_id(EventIdAt(absl::Now(), bits));
   *event.mutable_time() = ToProtoTime(absl::Now());
   event.set_service("audit");
   event.set_action(std::string(action));

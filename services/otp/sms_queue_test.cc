@@ -454,14 +454,19 @@ class PowerLossStore : public storage::ForwardingKvStore {
 // 1 (a late report on the first would then be taken for it).
 TEST_F(SmsQueueTest, APowerLossAfterASendResendsItUnderTheNextAttemptNumber) {
   PowerLossStore shard(*kv_);
-  SmsQueue queue(options_, shard, sender_, clock_, random_, metrics_);
-  SmsQueue::Outgoing sms;
-  sms.phone = "+84912345678";
-  sms.text = "x";
-  absl::StatusOr<std::string> id = queue.Enqueue(sms);
-  ASSERT_TRUE(id.ok());
-  ASSERT_TRUE(queue.RunOnce().ok());
+  absl::StatusOr<std::string> id;
+  {
+    SmsQueue queue(options_, shard, sender_, clock_, random_, metrics_);
+    SmsQueue::Outgoing sms;
+    sms.phone = "+84912345678";
+    sms.text = "x";
+    id = queue.Enqueue(sms);
+    ASSERT_TRUE(id.ok());
+    ASSERT_TRUE(queue.RunOnce().ok());
+  }
   shard.PowerLoss();
+  prometheus::Registry after_restart;
+  SmsQueue queue(options_, shard, sender_, clock_, random_, after_restart);
   clock_.Advance(options_.lease + absl::Seconds(1));
   ASSERT_TRUE(queue.RunOnce().ok());
   ASSERT_EQ(sender_.sent().size(), 2u);
