@@ -1,6 +1,8 @@
 #include "services/activation/device_signature.h"
 
 #include <openssl/core_names.h>
+#include <openssl/core.h>
+#include <openssl/params.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -29,11 +31,48 @@ struct PkeyFree {
 struct MdCtxFree {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
+struct PkeyCtxFree {
+  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+};
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+// A P-256 SubjectPublicKeyInfo with an uncompressed point, as phones make
+// them, is exactly these 26 bytes, then the 65-byte point (04 || X || Y).
+constexpr char kP256SpkiPrefix[] =
+    "\x30\x59\x30\x13\x06\x07\x2a\x86\x48\xce\x3d\x02\x01\x06\x08\x2a\x86\x48\xce"
+    "\x3d\x03\x01\x07\x03\x42\x00";
+constexpr size_t kP256SpkiPrefixSize = sizeof(kP256SpkiPrefix) - 1;
+constexpr size_t kP256PointSize = 65;
+
+// The P-256 key whose public point is `point`, or null if it is not one on
+// the curve. A sixth of the CPU of OpenSSL 3's DER decoders, which try
+// every provider's decoder in turn.
+Pkey FromP256Point(absl::string_view point) {
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                       const_cast<char*>("prime256v1"), 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+                                        const_cast<char*>(point.data()), point.size()),
+      OSSL_PARAM_construct_end(),
+  };
+  EVP_PKEY* key = nullptr;
+  if (ctx == nullptr || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+    return nullptr;
+  }
+  return Pkey(key);
+}
 
 // The P-256 key in `der`, or null.
 Pkey DecodeP256(absl::string_view der) {
   if (der.empty() || der.size() > 512) return nullptr;
+  if (der.size() == kP256SpkiPrefixSize + kP256PointSize &&
+      der.substr(0, kP256SpkiPrefixSize) ==
+          absl::string_view(kP256SpkiPrefix, kP256SpkiPrefixSize)) {
+    return FromP256Point(der.substr(kP256SpkiPrefixSize));
+  }
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
   Pkey key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
   if (key == nullptr) return nullptr;

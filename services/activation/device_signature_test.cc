@@ -48,6 +48,25 @@ TEST(DeviceSignatureTest, RejectsKeysThatAreNotP256) {
   EXPECT_FALSE(ValidateDevicePublicKey(trailing).ok());
 }
 
+// The usual form (an uncompressed point) is decoded without OpenSSL's DER
+// decoders; it must refuse what they refuse.
+TEST(DeviceSignatureTest, AnUncompressedPointOffTheCurveIsRefused) {
+  TestDevice device("phone-1");
+  const std::string der = device.public_der();
+  ASSERT_EQ(der.size(), 91u);
+  ASSERT_EQ(der[26], '\x04');  // Uncompressed.
+  std::string off_curve = der;
+  off_curve[60] ^= 1;  // A bit of Y.
+  EXPECT_FALSE(ValidateDevicePublicKey(off_curve).ok());
+  std::string not_a_point = der;
+  not_a_point[26] = '\x05';  // No such point format.
+  EXPECT_FALSE(ValidateDevicePublicKey(not_a_point).ok());
+  std::string other_curve = der;
+  other_curve[25 - 2] ^= 1;  // The curve's OID, last byte.
+  EXPECT_FALSE(ValidateDevicePublicKey(other_curve).ok());
+  EXPECT_TRUE(ValidateDevicePublicKey(der).ok());
+}
+
 TEST(DeviceSignatureTest, RequestDigestIgnoresTheSignatureItself) {
   v1::ActivateDeviceRequest r;
   r.set_device_id("phone-1");
