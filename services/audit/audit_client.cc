@@ -129,11 +129,7 @@ absl::Status AuditClient::Record(v1::AuditEvent event) {
 bool AuditClient::SendBatch() {
   // Every sequence below `written` is in the spool before the iterator is
   // made (or was sent already); one at or above it may still be on its way.
-  uint64_t written;
-  {
-    absl::MutexLock lock(&mu_);
-    written = writing_.empty() ? next_sequence_ : *writing_.begin();
-  }
+  const uint64_t written = WrittenBelow();
   v1::AppendRequest request;
   std::vector<std::string> keys;
   std::unique_ptr<rocksdb::Iterator> it(spool_->NewIterator(rocksdb::ReadOptions()));
@@ -201,13 +197,16 @@ void AuditClient::SendLoop() {
         continue;
       }
       // The audit service is down or slow: the spool is the events' only
-      // copy. It is synced now and every linger until the next try.
+      // copy. It is synced now and every linger (without one: once) until
+      // the next try.
       const absl::Time retry = absl::Now() + backoff;
+      const absl::Duration step =
+          options_.linger > absl::ZeroDuration() ? options_.linger : backoff;
       for (;;) {
         SyncSpool();
         absl::MutexLock lock(&mu_);
         const auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-        const absl::Duration wait = std::min(options_.linger, retry - absl::Now());
+        const absl::Duration wait = std::min(step, retry - absl::Now());
         if (stopping_ || wait <= absl::ZeroDuration()) break;
         if (mu_.AwaitWithTimeout(absl::Condition(&stop), wait)) break;
       }
@@ -225,16 +224,17 @@ void AuditClient::SendLoop() {
   }
 }
 
+uint64_t AuditClient::WrittenBelow() {
+  absl::MutexLock lock(&mu_);
+  return writing_.empty() ? next_sequence_ : *writing_.begin();
+}
+
 uint64_t AuditClient::spool_wal_syncs() const {
   return spool_->GetOptions().statistics->getTickerCount(rocksdb::WAL_FILE_SYNCED);
 }
 
 void AuditClient::SyncSpool() {
-  uint64_t upto;  // Every sequence below it is in the spool.
-  {
-    absl::MutexLock lock(&mu_);
-    upto = writing_.empty() ? next_sequence_ : *writing_.begin();
-  }
+  const uint64_t upto = WrittenBelow();
   if (upto == synced_upto_) return;  // Nothing spooled since the last sync.
   const rocksdb::Status s = spool_->SyncWAL();
   if (!s.ok()) {

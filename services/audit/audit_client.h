@@ -108,6 +108,9 @@ class AuditClient : public AuditSink {
   void Linger();
   // Fsyncs the spool's WAL if anything was spooled since the last time.
   void SyncSpool();
+  // Every sequence below this is in the spool (one at or above it may still
+  // be on its way).
+  uint64_t WrittenBelow();
   // Sends one batch from the head of the spool; false if it failed.
   bool SendBatch();
 

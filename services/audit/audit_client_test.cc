@@ -199,6 +199,16 @@ TEST_F(AuditClientTest, WhileAuditDoesNotAnswerTheSpoolIsFsyncedEveryLinger) {
   EXPECT_EQ(LoggedIds().size(), 16u);
 }
 
+// Without a linger, a sender whose sends fail still waits its backoff
+// between tries (10 ms, doubling to 50 ms here), not none.
+TEST_F(AuditClientTest, WithoutALingerFailedSendsStillBackOff) {
+  StartClient(absl::ZeroDuration());  // Nothing listens on the port.
+  ASSERT_TRUE(client_->Record(Event(0)).ok());
+  EXPECT_FALSE(client_->Flush(absl::Milliseconds(300)));
+  EXPECT_LE(Counter(metrics_, "audit_client_send_failures_total"), 12);
+  EXPECT_GE(Counter(metrics_, "audit_client_send_failures_total"), 1);
+}
+
 // The sender resumes each batch where the last one ended; an event whose
 // spool write finishes after a later one's is still sent.
 TEST_F(AuditClientTest, EventsRecordedConcurrentlyWhileSendingAreAllSent) {
