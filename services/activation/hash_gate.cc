@@ -31,6 +31,12 @@ const prometheus::Histogram::BucketBoundaries& CpuBuckets() {
   return *buckets;
 }
 
+std::vector<std::unique_ptr<Argon2Memory>> MakeMemories(int n) {
+  std::vector<std::unique_ptr<Argon2Memory>> memories;
+  for (int i = 0; i < n; ++i) memories.push_back(std::make_unique<Argon2Memory>());
+  return memories;
+}
+
 // The whole of a small file (a /sys entry); empty if it cannot be read.
 std::string ReadSmallFile(const char* path) {
   std::ifstream in(path);
@@ -43,6 +49,7 @@ std::string ReadSmallFile(const char* path) {
 
 HashGate::HashGate(int slots, prometheus::Registry& metrics)
     : slots_(std::max(slots, 1)),
+      memories_(MakeMemories(slots_)),
       running_gauge_(prometheus::BuildGauge()
                          .Name("passcode_hash_running")
                          .Help("Passcode hashes (Argon2id) holding a slot now.")
@@ -76,6 +83,7 @@ HashGate::HashGate(int slots, prometheus::Registry& metrics)
       .Register(metrics)
       .Add({})
       .Set(slots_);
+  for (const auto& memory : memories_) free_memories_.push_back(memory.get());
 }
 
 absl::StatusOr<HashGate::Slot> HashGate::Enter(absl::Time deadline) {
@@ -98,16 +106,19 @@ absl::StatusOr<HashGate::Slot> HashGate::Enter(absl::Time deadline) {
   ++running_;
   running_gauge_.Increment();
   wait_seconds_.Observe(absl::ToDoubleSeconds(absl::Now() - asked));
-  return Slot(this);
+  Argon2Memory* memory = free_memories_.back();
+  free_memories_.pop_back();
+  return Slot(this, memory);
 }
 
-void HashGate::Release(double cpu_seconds) {
+void HashGate::Release(Argon2Memory* memory, double cpu_seconds) {
   // Negative only if the slot was released on another thread than it was
   // taken on (its CPU clock is another's): not a hash's cost, not counted.
   if (cpu_seconds >= 0) cpu_seconds_.Observe(cpu_seconds);
   absl::MutexLock lock(&mu_);
   --running_;
   running_gauge_.Decrement();
+  free_memories_.push_back(memory);
 }
 
 int HashGate::waiting() const {

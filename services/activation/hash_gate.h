@@ -18,10 +18,16 @@
 //                                    against a lone hash's, what sharing
 //                                    the machine costs each hash
 //
+// Each slot comes with its own Argon2 work memory, kept mapped between
+// hashes (argon2_memory.h): with one per slot, at most `slots` x 19 MiB.
+//
 // Deadlines are real time (they come from gRPC), hence absl::Now here and not
 // the injected Clock that expiries use. Thread-safe.
 #ifndef EID_SERVICES_ACTIVATION_HASH_GATE_H_
 #define EID_SERVICES_ACTIVATION_HASH_GATE_H_
+
+#include <memory>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -32,6 +38,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "services/activation/argon2_memory.h"
 #include "services/common/thread_cpu.h"
 
 namespace eid::activation {
@@ -42,18 +49,25 @@ class HashGate {
   // CPU time is the hash's). Movable.
   class Slot {
    public:
-    Slot(Slot&& other) noexcept : gate_(other.gate_), cpu_start_(other.cpu_start_) {
+    Slot(Slot&& other) noexcept
+        : gate_(other.gate_), memory_(other.memory_), cpu_start_(other.cpu_start_) {
       other.gate_ = nullptr;
     }
     Slot& operator=(Slot&&) = delete;
     ~Slot() {
-      if (gate_ != nullptr) gate_->Release(eid::ThreadCpuSeconds() - cpu_start_);
+      if (gate_ != nullptr) gate_->Release(memory_, eid::ThreadCpuSeconds() - cpu_start_);
     }
+
+    // This slot's Argon2 work memory (argon2_memory.h): the holder's alone
+    // until the slot is released.
+    Argon2Memory* memory() const { return memory_; }
 
    private:
     friend class HashGate;
-    explicit Slot(HashGate* gate) : gate_(gate), cpu_start_(eid::ThreadCpuSeconds()) {}
+    Slot(HashGate* gate, Argon2Memory* memory)
+        : gate_(gate), memory_(memory), cpu_start_(eid::ThreadCpuSeconds()) {}
     HashGate* gate_;
+    Argon2Memory* memory_;
     double cpu_start_;
   };
 
@@ -82,13 +96,16 @@ class HashGate {
   static int CpusOfQuota(absl::string_view cpu_max);
 
  private:
-  void Release(double cpu_seconds);
+  void Release(Argon2Memory* memory, double cpu_seconds);
   bool HasFreeSlot() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_ < slots_; }
 
   const int slots_;
   mutable absl::Mutex mu_;
   int running_ ABSL_GUARDED_BY(mu_) = 0;
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
+  // One work memory per slot; those no slot holds.
+  const std::vector<std::unique_ptr<Argon2Memory>> memories_;
+  std::vector<Argon2Memory*> free_memories_ ABSL_GUARDED_BY(mu_);
   prometheus::Gauge& running_gauge_;
   prometheus::Gauge& waiting_gauge_;
   prometheus::Histogram& wait_seconds_;

@@ -165,6 +165,22 @@ TEST(HashGateTest, ASlotRecordsTheCpuItsHolderSpent) {
   ADD_FAILURE() << "no passcode_hash_cpu_seconds";
 }
 
+TEST(HashGateTest, EachHeldSlotHasWorkMemoryOfItsOwn) {
+  prometheus::Registry registry;
+  HashGate gate(2, registry);
+  absl::StatusOr<HashGate::Slot> a = gate.Enter(absl::InfiniteFuture());
+  absl::StatusOr<HashGate::Slot> b = gate.Enter(absl::InfiniteFuture());
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_NE(a->memory(), nullptr);
+  ASSERT_NE(b->memory(), nullptr);
+  EXPECT_NE(a->memory(), b->memory());
+  Argon2Memory* const a_memory = a->memory();
+  { HashGate::Slot released = *std::move(a); }
+  absl::StatusOr<HashGate::Slot> c = gate.Enter(absl::InfiniteFuture());
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->memory(), a_memory);  // Given back, handed out again.
+}
+
 TEST(HashGateTest, AtLeastOneSlotAndOneCpu) {
   prometheus::Registry registry;
   EXPECT_EQ(HashGate(0, registry).slots(), 1);

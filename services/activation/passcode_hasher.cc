@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "services/activation/argon2_memory.h"
 #include "services/common/keyed_hash.h"
 #include "services/common/sodium.h"
 
@@ -36,6 +37,7 @@ absl::StatusOr<std::string> PasscodeHasher::Hash(absl::string_view passcode,
   std::optional<HashGate::Slot> slot;
   if (absl::Status s = Admit(deadline, slot); !s.ok()) return s;
   const std::string input = Peppered(passcode);
+  Argon2Memory::Lend lend(slot ? slot->memory() : nullptr);
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str_alg(out, input.data(), input.size(),
                             options_.ops_limit, options_.mem_limit_bytes,
@@ -52,6 +54,7 @@ absl::StatusOr<bool> PasscodeHasher::Verify(absl::string_view passcode,
   std::optional<HashGate::Slot> slot;
   if (absl::Status s = Admit(deadline, slot); !s.ok()) return s;
   const std::string input = Peppered(passcode);
+  Argon2Memory::Lend lend(slot ? slot->memory() : nullptr);
   return crypto_pwhash_str_verify(stored.c_str(), input.data(),
                                   input.size()) == 0;
 }

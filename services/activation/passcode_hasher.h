@@ -7,7 +7,8 @@
 // justifies the parameters.
 //
 // With a HashGate, every hash and verify first takes one of its slots, so
-// only that many run at once (hash_gate.h says why).
+// only that many run at once (hash_gate.h says why), each in its slot's
+// work memory, kept mapped between hashes (argon2_memory.h).
 //
 // Thread-safe (stateless apart from the pepper).
 #ifndef EID_SERVICES_ACTIVATION_PASSCODE_HASHER_H_

@@ -55,6 +55,21 @@ TEST(PasscodeHasherTest, GatedHashesReleaseTheirSlot) {
   EXPECT_TRUE(gate.Enter(absl::Now() - absl::Seconds(1)).ok());
 }
 
+// With a gate, hashes work in the slot's memory, kept between them
+// (argon2_memory.h): the second and later ones map nothing.
+TEST(PasscodeHasherTest, GatedHashesReuseTheirSlotsMemory) {
+  prometheus::Registry registry;
+  HashGate gate(1, registry);
+  PasscodeHasher hasher(std::string(32, 'p'), Fast(), &gate);
+  const std::string stored = *hasher.Hash("482913");
+  EXPECT_TRUE(*hasher.Verify("482913", stored));
+  EXPECT_FALSE(*hasher.Verify("482914", stored));
+  absl::StatusOr<HashGate::Slot> slot = gate.Enter(absl::InfiniteFuture());
+  ASSERT_TRUE(slot.ok());
+  EXPECT_EQ(slot->memory()->kernel_mappings(), 1);
+  EXPECT_EQ(slot->memory()->reuses(), 2);
+}
+
 TEST(PasscodeHasherTest, NoSlotBeforeTheDeadlineHashesNothing) {
   prometheus::Registry registry;
   HashGate gate(1, registry);

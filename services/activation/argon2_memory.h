@@ -1,0 +1,66 @@
+// Argon2Memory: the memory an Argon2id hash works in, kept mapped from one
+// hash to the next.
+//
+// libsodium maps a fresh region for every hash (19 MiB, MAP_POPULATE) and
+// unmaps it afterwards, so the kernel allocates, zeroes and frees 4,864
+// pages per hash: about a quarter of the hash's CPU (here, 80 hashes per
+// CPU-second as libsodium ships against 108 in memory kept mapped).
+// libsodium cannot be handed memory, so this library defines mmap and munmap
+// for the process. While a thread holds a Lend, the mapping libsodium asks
+// for on that thread (anonymous, private, read-write, no address) is
+// answered with the lent region, mapped at its first use; the unmapping of it
+// keeps it. Every other call, on any thread, goes straight to the kernel.
+//
+// Argon2 writes every block before it reads it, so what a previous hash left
+// in the region changes nothing (the tests check the hashes are the same).
+// The region is left out of core dumps, as the pepper-derived blocks in it
+// should be.
+//
+// One region serves one hash at a time: HashGate hands one to each slot.
+#ifndef EID_SERVICES_ACTIVATION_ARGON2_MEMORY_H_
+#define EID_SERVICES_ACTIVATION_ARGON2_MEMORY_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace eid::activation {
+
+class Argon2Memory {
+ public:
+  Argon2Memory() = default;
+  Argon2Memory(const Argon2Memory&) = delete;
+  Argon2Memory& operator=(const Argon2Memory&) = delete;
+  ~Argon2Memory();
+
+  // While alive, this thread's Argon2 mappings are answered from `memory`
+  // (nothing if null). Not nested; destroyed on the thread that made it.
+  class Lend {
+   public:
+    explicit Lend(Argon2Memory* memory);
+    Lend(const Lend&) = delete;
+    Lend& operator=(const Lend&) = delete;
+    ~Lend();
+  };
+
+  // Times the kernel mapped this region (1 once it has served, more only if
+  // a larger one was asked for), and mappings answered without the kernel.
+  int kernel_mappings() const { return kernel_mappings_.load(); }
+  int64_t reuses() const { return reuses_.load(); }
+
+  // What this library's mmap and munmap call (argon2_memory.cc); nothing
+  // else should.
+  struct Hooks;
+
+ private:
+
+  void* base_ = nullptr;
+  size_t size_ = 0;
+  bool in_use_ = false;
+  std::atomic<int> kernel_mappings_{0};
+  std::atomic<int64_t> reuses_{0};
+};
+
+}  // namespace eid::activation
+
+#endif  // EID_SERVICES_ACTIVATION_ARGON2_MEMORY_H_
