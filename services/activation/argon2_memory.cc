@@ -4,6 +4,17 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+// SYS_mmap takes its arguments as libc's mmap does only on 64-bit Linux
+// (i386's is old_mmap); and with 64-bit file offsets on a 32-bit build,
+// <sys/mman.h> would rename the mmap defined below to mmap64, leaving libc's
+// in place.
+#if !defined(__x86_64__) && !defined(__aarch64__)
+#error "argon2_memory: 64-bit Linux (x86_64, aarch64) only"
+#endif
+#ifdef __USE_FILE_OFFSET64
+#error "argon2_memory: mmap would be renamed mmap64"
+#endif
+
 namespace eid::activation {
 namespace {
 
@@ -11,20 +22,21 @@ namespace {
 thread_local Argon2Memory* lent_here = nullptr;
 
 void* KernelMmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset) {
-  return reinterpret_cast<void*>(syscall(SYS_mmap, addr, length, prot, flags, fd, offset));
+  return reinterpret_cast<void*>(syscall(SYS_mmap, addr, length, static_cast<long>(prot),
+                                         static_cast<long>(flags), static_cast<long>(fd),
+                                         offset));
 }
 
 int KernelMunmap(void* addr, size_t length) {
   return static_cast<int>(syscall(SYS_munmap, addr, length));
 }
 
-// What libsodium's Argon2 asks for, and nothing else: a private anonymous
-// read-write mapping anywhere (MAP_POPULATE allowed).
-bool IsWorkMemoryRequest(void* addr, int prot, int flags, int fd) {
-  const int allowed = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_NORESERVE;
-  return addr == nullptr && fd == -1 && prot == (PROT_READ | PROT_WRITE) &&
-         (flags & (MAP_PRIVATE | MAP_ANONYMOUS)) == (MAP_PRIVATE | MAP_ANONYMOUS) &&
-         (flags & ~allowed) == 0;
+// Exactly what libsodium's Argon2 asks for (libsodium 1.0.18: only Argon2
+// and scrypt map with MAP_POPULATE; sodium_malloc and allocators such as
+// jemalloc map without it, and must never be handed the region).
+bool IsWorkMemoryRequest(void* addr, size_t length, int prot, int flags, int fd) {
+  return addr == nullptr && length > 0 && fd == -1 && prot == (PROT_READ | PROT_WRITE) &&
+         flags == (MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE);
 }
 
 }  // namespace
@@ -32,7 +44,7 @@ bool IsWorkMemoryRequest(void* addr, int prot, int flags, int fd) {
 struct Argon2Memory::Hooks {
   static void* Map(void* addr, size_t length, int prot, int flags, int fd, off_t offset) {
     Argon2Memory* m = lent_here;
-    if (m == nullptr || m->in_use_ || !IsWorkMemoryRequest(addr, prot, flags, fd)) {
+    if (m == nullptr || m->in_use_ || !IsWorkMemoryRequest(addr, length, prot, flags, fd)) {
       return KernelMmap(addr, length, prot, flags, fd, offset);
     }
     if (m->base_ != nullptr && length <= m->size_) {
@@ -43,10 +55,11 @@ struct Argon2Memory::Hooks {
     if (m->base_ != nullptr) {  // Too small for this hash: trade it for one that fits.
       KernelMunmap(m->base_, m->size_);
       m->base_ = nullptr;
+      m->size_ = 0;
     }
     void* fresh = KernelMmap(nullptr, length, prot, flags, -1, 0);
     if (fresh == MAP_FAILED) return fresh;
-    madvise(fresh, length, MADV_DONTDUMP);
+    madvise(fresh, length, MADV_DONTDUMP);  // Best effort: a dump is rare.
     m->base_ = fresh;
     m->size_ = length;
     m->in_use_ = true;
@@ -62,18 +75,27 @@ struct Argon2Memory::Hooks {
     }
     return KernelMunmap(addr, length);
   }
+
+  // At the end of a Lend: a region still handed out was not given back by
+  // whoever holds it, who may still use it. It is theirs now: forgotten,
+  // never handed out again.
+  static void EndLend(Argon2Memory* m) {
+    if (m == nullptr || !m->in_use_) return;
+    m->base_ = nullptr;
+    m->size_ = 0;
+    m->in_use_ = false;
+  }
 };
 
 Argon2Memory::~Argon2Memory() {
   if (base_ != nullptr) KernelMunmap(base_, size_);
 }
 
-Argon2Memory::Lend::Lend(Argon2Memory* memory) { lent_here = memory; }
+Argon2Memory::Lend::Lend(Argon2Memory* memory) : previous_(lent_here) { lent_here = memory; }
 
 Argon2Memory::Lend::~Lend() {
-  // libsodium always unmaps; if it had not, its region is free all the same.
-  if (lent_here != nullptr) lent_here->in_use_ = false;
-  lent_here = nullptr;
+  Hooks::EndLend(lent_here);
+  lent_here = previous_;
 }
 
 }  // namespace eid::activation

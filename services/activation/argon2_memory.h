@@ -6,15 +6,21 @@
 // pages per hash: about a quarter of the hash's CPU (here, 80 hashes per
 // CPU-second as libsodium ships against 108 in memory kept mapped).
 // libsodium cannot be handed memory, so this library defines mmap and munmap
-// for the process. While a thread holds a Lend, the mapping libsodium asks
-// for on that thread (anonymous, private, read-write, no address) is
-// answered with the lent region, mapped at its first use; the unmapping of it
-// keeps it. Every other call, on any thread, goes straight to the kernel.
+// for the process (the first definition the dynamic linker finds, before
+// libc's). While a thread holds a Lend, the one mapping libsodium's Argon2
+// asks for on that thread (anonymous, private, read-write, MAP_POPULATE, no
+// address) is answered with the lent region, mapped at its first use, or
+// mapped anew if the request is larger (the region keeps the largest size
+// asked for); its unmapping keeps it. Every other call, on any thread, goes
+// straight to the kernel.
 //
 // Argon2 writes every block before it reads it, so what a previous hash left
 // in the region changes nothing (the tests check the hashes are the same).
-// The region is left out of core dumps, as the pepper-derived blocks in it
-// should be.
+// Nothing wipes the region, as libsodium never wiped its own (it only
+// unmapped it, leaving the pages to the kernel): it holds the last hash's
+// final-pass blocks until the next hash overwrites them. It is left out of
+// core dumps. Reading them needs the process's memory, which holds the
+// pepper and the passcodes in flight anyway.
 //
 // One region serves one hash at a time: HashGate hands one to each slot.
 #ifndef EID_SERVICES_ACTIVATION_ARGON2_MEMORY_H_
@@ -33,14 +39,18 @@ class Argon2Memory {
   Argon2Memory& operator=(const Argon2Memory&) = delete;
   ~Argon2Memory();
 
-  // While alive, this thread's Argon2 mappings are answered from `memory`
-  // (nothing if null). Not nested; destroyed on the thread that made it.
+  // While alive, this thread's Argon2 mapping is answered from `memory`
+  // (nothing if null); the Lend before it, if any, applies again after it.
+  // Destroyed on the thread that made it.
   class Lend {
    public:
     explicit Lend(Argon2Memory* memory);
     Lend(const Lend&) = delete;
     Lend& operator=(const Lend&) = delete;
     ~Lend();
+
+   private:
+    Argon2Memory* const previous_;
   };
 
   // Times the kernel mapped this region (1 once it has served, more only if

@@ -3,8 +3,13 @@
 #include <sodium.h>
 #include <sys/mman.h>
 
+#include <cstdint>
+#include <cstdio>
+#include <cctype>
 #include <cstring>
+#include <fstream>
 #include <string>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "services/common/sodium.h"
@@ -14,6 +19,9 @@ namespace {
 
 constexpr unsigned long long kOps = 2;
 constexpr size_t kMiB = size_t{1} << 20;
+// How libsodium 1.0.18's Argon2 maps its memory.
+constexpr int kArgon2Flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE;
+constexpr int kReadWrite = PROT_READ | PROT_WRITE;
 
 // The raw Argon2id key for `password` under a fixed salt, so that two runs
 // can be compared byte for byte.
@@ -25,6 +33,23 @@ std::string RawHash(const std::string& password, size_t memory_bytes) {
                           memory_bytes, crypto_pwhash_ALG_ARGON2ID13),
             0);
   return std::string(reinterpret_cast<char*>(out), sizeof(out));
+}
+
+// Whether a mapping starting at `base` is marked "dd" (not dumped).
+bool LeftOutOfDumps(const void* base) {
+  std::ifstream smaps("/proc/self/smaps");
+  char start[32];
+  std::snprintf(start, sizeof(start), "%lx-", reinterpret_cast<unsigned long>(base));
+  bool in_it = false;
+  for (std::string line; std::getline(smaps, line);) {
+    if (line.find('-') != std::string::npos && line.find(' ') > line.find('-') &&
+        std::isxdigit(static_cast<unsigned char>(line[0]))) {
+      in_it = line.rfind(start, 0) == 0;
+    } else if (in_it && line.rfind("VmFlags:", 0) == 0) {
+      return line.find(" dd") != std::string::npos;
+    }
+  }
+  return false;
 }
 
 class Argon2MemoryTest : public testing::Test {
@@ -42,29 +67,47 @@ TEST_F(Argon2MemoryTest, HashesUnderALendShareOneMapping) {
   EXPECT_EQ(memory.reuses(), 2);
 }
 
-TEST_F(Argon2MemoryTest, WithoutALendNothingIsKept) {
+TEST_F(Argon2MemoryTest, AfterItsLendAThreadsHashMapsItsOwn) {
   Argon2Memory memory;
+  {
+    Argon2Memory::Lend lend(&memory);
+    RawHash("482913", 2 * kMiB);
+  }
   RawHash("482913", 2 * kMiB);
-  EXPECT_EQ(memory.kernel_mappings(), 0);
+  EXPECT_EQ(memory.kernel_mappings(), 1);
   EXPECT_EQ(memory.reuses(), 0);
 }
 
-// Whatever a previous hash left in the region, the result is the one
-// libsodium gives in fresh memory.
-TEST_F(Argon2MemoryTest, TheHashIsTheSameInKeptMemory) {
+// Whatever is in the region, the result is the one libsodium gives in
+// fresh memory.
+TEST_F(Argon2MemoryTest, TheHashIsTheSameInUsedMemory) {
   const std::string fresh = RawHash("482913", 2 * kMiB);
   Argon2Memory memory;
   {
     Argon2Memory::Lend lend(&memory);
-    RawHash("other passcode", 2 * kMiB);
+    void* region = mmap(nullptr, 2 * kMiB, kReadWrite, kArgon2Flags, -1, 0);
+    ASSERT_NE(region, MAP_FAILED);
+    std::memset(region, 0xA5, 2 * kMiB);
+    ASSERT_EQ(munmap(region, 2 * kMiB), 0);
   }
   std::string kept;
   {
     Argon2Memory::Lend lend(&memory);
     kept = RawHash("482913", 2 * kMiB);
   }
-  EXPECT_EQ(memory.reuses(), 1);
+  {
+    Argon2Memory::Lend lend(&memory);
+    RawHash("another passcode", 2 * kMiB);
+  }
+  std::string again;
+  {
+    Argon2Memory::Lend lend(&memory);
+    again = RawHash("482913", 2 * kMiB);
+  }
+  EXPECT_EQ(memory.kernel_mappings(), 1);
+  EXPECT_EQ(memory.reuses(), 3);
   EXPECT_EQ(kept, fresh);
+  EXPECT_EQ(again, fresh);
 }
 
 TEST_F(Argon2MemoryTest, AStringHashMadeInKeptMemoryVerifiesOutsideIt) {
@@ -91,33 +134,122 @@ TEST_F(Argon2MemoryTest, ALargerHashGetsALargerRegion) {
   EXPECT_EQ(memory.reuses(), 1);
 }
 
-// Under a Lend, mappings that are not an Argon2 region's, and a second one
-// while the region is in use, go to the kernel and are really unmapped.
+// Two threads, each with its own region, hashing at once: each result is
+// libsodium's.
+TEST_F(Argon2MemoryTest, ConcurrentHashesInTheirOwnRegions) {
+  const std::string fresh_a = RawHash("482913", kMiB);
+  const std::string fresh_b = RawHash("130572", kMiB);
+  Argon2Memory a, b;
+  int wrong_a = 0, wrong_b = 0;
+  std::thread t1([&] {
+    for (int i = 0; i < 20; ++i) {
+      Argon2Memory::Lend lend(&a);
+      if (RawHash("482913", kMiB) != fresh_a) ++wrong_a;
+    }
+  });
+  std::thread t2([&] {
+    for (int i = 0; i < 20; ++i) {
+      Argon2Memory::Lend lend(&b);
+      if (RawHash("130572", kMiB) != fresh_b) ++wrong_b;
+    }
+  });
+  t1.join();
+  t2.join();
+  EXPECT_EQ(wrong_a, 0);
+  EXPECT_EQ(wrong_b, 0);
+  EXPECT_EQ(a.kernel_mappings(), 1);
+  EXPECT_EQ(b.kernel_mappings(), 1);
+  EXPECT_EQ(a.reuses(), 19);
+  EXPECT_EQ(b.reuses(), 19);
+}
+
+// A Lend is its thread's alone: another thread's Argon2-shaped mapping, at
+// the same time, goes to the kernel.
+TEST_F(Argon2MemoryTest, ALendServesOnlyItsOwnThread) {
+  Argon2Memory memory;
+  Argon2Memory::Lend lend(&memory);
+  void* mine = mmap(nullptr, kMiB, kReadWrite, kArgon2Flags, -1, 0);
+  ASSERT_NE(mine, MAP_FAILED);
+  ASSERT_EQ(munmap(mine, kMiB), 0);  // Kept.
+  void* theirs = MAP_FAILED;
+  std::thread other([&] {
+    theirs = mmap(nullptr, kMiB, kReadWrite, kArgon2Flags, -1, 0);
+  });
+  other.join();
+  ASSERT_NE(theirs, MAP_FAILED);
+  EXPECT_NE(theirs, mine);
+  EXPECT_EQ(memory.kernel_mappings(), 1);
+  EXPECT_EQ(munmap(theirs, kMiB), 0);
+  unsigned char resident[kMiB / 4096];
+  EXPECT_NE(mincore(theirs, kMiB, resident), 0);  // Really unmapped.
+}
+
+// Under a Lend, mappings not shaped like Argon2's (sodium_malloc's and
+// allocators' have no MAP_POPULATE), and a second one while the region is
+// out, go to the kernel and are really unmapped.
 TEST_F(Argon2MemoryTest, OtherMappingsAreLeftToTheKernel) {
   Argon2Memory memory;
+  Argon2Memory::Lend lend(&memory);
+  void* region = mmap(nullptr, kMiB, kReadWrite, kArgon2Flags, -1, 0);
+  ASSERT_NE(region, MAP_FAILED);
+  ASSERT_EQ(munmap(region, kMiB), 0);  // Kept, free.
+  unsigned char resident[kMiB / 4096];
+  const auto to_the_kernel = [&](void* other) {
+    ASSERT_NE(other, MAP_FAILED);
+    EXPECT_NE(other, region);
+    EXPECT_EQ(munmap(other, kMiB), 0);
+    EXPECT_NE(mincore(other, kMiB, resident), 0);  // Really unmapped.
+  };
+  to_the_kernel(mmap(nullptr, kMiB, PROT_READ, kArgon2Flags, -1, 0));
+  to_the_kernel(mmap(nullptr, kMiB, kReadWrite, MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0));
+  to_the_kernel(mmap(nullptr, kMiB, kReadWrite, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  to_the_kernel(
+      mmap(nullptr, kMiB, kReadWrite, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
+  EXPECT_EQ(memory.reuses(), 0);
+
+  void* taken = mmap(nullptr, kMiB, kReadWrite, kArgon2Flags, -1, 0);
+  EXPECT_EQ(taken, region);
+  to_the_kernel(mmap(nullptr, kMiB, kReadWrite, kArgon2Flags, -1, 0));  // The region is out.
+  EXPECT_EQ(memory.kernel_mappings(), 1);
+  EXPECT_EQ(memory.reuses(), 1);
+  EXPECT_EQ(munmap(taken, kMiB), 0);
+  EXPECT_EQ(mincore(region, kMiB, resident), 0);  // Kept.
+  EXPECT_TRUE(LeftOutOfDumps(region));
+}
+
+// A region its taker never gave back may still be in use: it is never handed
+// out again.
+TEST_F(Argon2MemoryTest, ARegionNotGivenBackIsNotHandedOutAgain) {
+  Argon2Memory memory;
+  void* kept_by_taker;
   {
     Argon2Memory::Lend lend(&memory);
+    kept_by_taker = mmap(nullptr, kMiB, kReadWrite, kArgon2Flags, -1, 0);
+    ASSERT_NE(kept_by_taker, MAP_FAILED);
+  }
+  {
+    Argon2Memory::Lend lend(&memory);
+    void* next = mmap(nullptr, kMiB, kReadWrite, kArgon2Flags, -1, 0);
+    ASSERT_NE(next, MAP_FAILED);
+    EXPECT_NE(next, kept_by_taker);
+    EXPECT_EQ(munmap(next, kMiB), 0);
+  }
+  EXPECT_EQ(memory.kernel_mappings(), 2);
+  EXPECT_EQ(munmap(kept_by_taker, kMiB), 0);  // Its taker's to unmap.
+}
+
+TEST_F(Argon2MemoryTest, AnInnerLendGivesWayToTheOuterOneWhenItEnds) {
+  Argon2Memory outer, inner;
+  Argon2Memory::Lend outer_lend(&outer);
+  RawHash("482913", kMiB);
+  {
+    Argon2Memory::Lend inner_lend(&inner);
     RawHash("482913", kMiB);
   }
-  Argon2Memory::Lend lend(&memory);
-  void* read_only = mmap(nullptr, kMiB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  void* shared = mmap(nullptr, kMiB, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  void* first = mmap(nullptr, kMiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  void* second = mmap(nullptr, kMiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(read_only, MAP_FAILED);
-  ASSERT_NE(shared, MAP_FAILED);
-  ASSERT_NE(second, MAP_FAILED);
-  EXPECT_EQ(memory.reuses(), 1);  // `first` only.
-  EXPECT_NE(second, first);
-  EXPECT_EQ(memory.kernel_mappings(), 1);
-  EXPECT_EQ(munmap(read_only, kMiB), 0);
-  EXPECT_EQ(munmap(shared, kMiB), 0);
-  EXPECT_EQ(munmap(second, kMiB), 0);
-  // Really gone: mincore refuses an unmapped range.
-  unsigned char resident[kMiB / 4096];
-  EXPECT_NE(mincore(second, kMiB, resident), 0);
-  EXPECT_EQ(munmap(first, kMiB), 0);
-  EXPECT_EQ(mincore(first, kMiB, resident), 0);  // Kept.
+  RawHash("482913", kMiB);
+  EXPECT_EQ(outer.kernel_mappings(), 1);
+  EXPECT_EQ(outer.reuses(), 1);
+  EXPECT_EQ(inner.kernel_mappings(), 1);
 }
 
 }  // namespace
