@@ -76,7 +76,14 @@ HashGate::HashGate(int slots, prometheus::Registry& metrics)
                        .Help("CPU time of each passcode hash (Argon2id) while it "
                              "held its slot, kernel time included.")
                        .Register(metrics)
-                       .Add({}, CpuBuckets())) {
+                       .Add({}, CpuBuckets())),
+      kept_memory_hashes_(prometheus::BuildCounter()
+                              .Name("passcode_hash_kept_memory_total")
+                              .Help("Passcode hashes that ran in their slot's work memory "
+                                    "kept from an earlier hash (all but the first per slot, "
+                                    "unless libsodium's allocation changed).")
+                              .Register(metrics)
+                              .Add({})) {
   prometheus::BuildGauge()
       .Name("passcode_hash_slots")
       .Help("Passcode hashes (Argon2id, 19 MiB each) allowed at once.")
@@ -111,7 +118,8 @@ absl::StatusOr<HashGate::Slot> HashGate::Enter(absl::Time deadline) {
   return Slot(this, memory);
 }
 
-void HashGate::Release(Argon2Memory* memory, double cpu_seconds) {
+void HashGate::Release(Argon2Memory* memory, double cpu_seconds, int64_t kept_hashes) {
+  if (kept_hashes > 0) kept_memory_hashes_.Increment(static_cast<double>(kept_hashes));
   // Negative only if the slot was released on another thread than it was
   // taken on (its CPU clock is another's): not a hash's cost, not counted.
   if (cpu_seconds >= 0) cpu_seconds_.Observe(cpu_seconds);

@@ -17,6 +17,11 @@
 //                                    slot (the thread's, kernel included);
 //                                    against a lone hash's, what sharing
 //                                    the machine costs each hash
+//   passcode_hash_kept_memory_total  hashes that ran in their slot's kept
+//                                    memory (all but the first per slot; if
+//                                    fewer, libsodium maps its memory some
+//                                    other way now and each hash costs ~1/3
+//                                    more CPU: argon2_memory.h)
 //
 // Each slot comes with its own Argon2 work memory, kept mapped between
 // hashes (argon2_memory.h): with one per slot, at most `slots` x 19 MiB.
@@ -50,13 +55,19 @@ class HashGate {
   class Slot {
    public:
     Slot(Slot&& other) noexcept
-        : gate_(other.gate_), memory_(other.memory_), cpu_start_(other.cpu_start_) {
+        : gate_(other.gate_),
+          memory_(other.memory_),
+          cpu_start_(other.cpu_start_),
+          reuses_at_start_(other.reuses_at_start_) {
       other.gate_ = nullptr;
       other.memory_ = nullptr;
     }
     Slot& operator=(Slot&&) = delete;
     ~Slot() {
-      if (gate_ != nullptr) gate_->Release(memory_, eid::ThreadCpuSeconds() - cpu_start_);
+      if (gate_ != nullptr) {
+        gate_->Release(memory_, eid::ThreadCpuSeconds() - cpu_start_,
+                       memory_->reuses() - reuses_at_start_);
+      }
     }
 
     // This slot's Argon2 work memory (argon2_memory.h): the holder's alone
@@ -66,10 +77,14 @@ class HashGate {
    private:
     friend class HashGate;
     Slot(HashGate* gate, Argon2Memory* memory)
-        : gate_(gate), memory_(memory), cpu_start_(eid::ThreadCpuSeconds()) {}
+        : gate_(gate),
+          memory_(memory),
+          cpu_start_(eid::ThreadCpuSeconds()),
+          reuses_at_start_(memory->reuses()) {}
     HashGate* gate_;
     Argon2Memory* memory_;
     double cpu_start_;
+    int64_t reuses_at_start_;
   };
 
   // `slots` (at least 1) hashes at once.
@@ -97,7 +112,8 @@ class HashGate {
   static int CpusOfQuota(absl::string_view cpu_max);
 
  private:
-  void Release(Argon2Memory* memory, double cpu_seconds);
+  // `kept_hashes`: hashes that ran in the slot's kept memory while it was held.
+  void Release(Argon2Memory* memory, double cpu_seconds, int64_t kept_hashes);
   bool HasFreeSlot() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return running_ < slots_; }
 
   const int slots_;
@@ -112,6 +128,7 @@ class HashGate {
   prometheus::Histogram& wait_seconds_;
   prometheus::Counter& timeouts_;
   prometheus::Histogram& cpu_seconds_;
+  prometheus::Counter& kept_memory_hashes_;
 };
 
 }  // namespace eid::activation

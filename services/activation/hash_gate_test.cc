@@ -1,5 +1,7 @@
 #include "services/activation/hash_gate.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <optional>
@@ -179,6 +181,25 @@ TEST(HashGateTest, EachHeldSlotHasWorkMemoryOfItsOwn) {
   absl::StatusOr<HashGate::Slot> c = gate.Enter(absl::InfiniteFuture());
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->memory(), a_memory);  // Given back, handed out again.
+}
+
+// Counted from the slot's memory: here two Argon2-shaped mappings while the
+// slot is held, the first mapped by the kernel, the second kept.
+TEST(HashGateTest, HashesInKeptMemoryAreCounted) {
+  prometheus::Registry registry;
+  HashGate gate(1, registry);
+  {
+    absl::StatusOr<HashGate::Slot> slot = gate.Enter(absl::InfiniteFuture());
+    ASSERT_TRUE(slot.ok());
+    Argon2Memory::Lend lend(slot->memory());
+    for (int i = 0; i < 2; ++i) {
+      void* region = mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+      ASSERT_NE(region, MAP_FAILED);
+      ASSERT_EQ(munmap(region, 1 << 20), 0);
+    }
+  }
+  EXPECT_EQ(MetricValue(registry, "passcode_hash_kept_memory_total"), 1);
 }
 
 TEST(HashGateTest, AtLeastOneSlotAndOneCpu) {
