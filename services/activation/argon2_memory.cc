@@ -52,13 +52,10 @@ struct Argon2Memory::Hooks {
       m->reuses_.fetch_add(1);
       return m->base_;
     }
-    if (m->base_ != nullptr) {  // Too small for this hash: trade it for one that fits.
-      KernelMunmap(m->base_, m->size_);
-      m->base_ = nullptr;
-      m->size_ = 0;
-    }
     void* fresh = KernelMmap(nullptr, length, prot, flags, -1, 0);
-    if (fresh == MAP_FAILED) return fresh;
+    if (fresh == MAP_FAILED) return fresh;  // The region, if any, stays.
+    // One too small for this hash is traded for the one that fits.
+    if (m->base_ != nullptr) KernelMunmap(m->base_, m->size_);
     madvise(fresh, length, MADV_DONTDUMP);  // Best effort: a dump is rare.
     m->base_ = fresh;
     m->size_ = length;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cctype>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -236,6 +237,24 @@ TEST_F(Argon2MemoryTest, ARegionNotGivenBackIsNotHandedOutAgain) {
   }
   EXPECT_EQ(memory.kernel_mappings(), 2);
   EXPECT_EQ(munmap(kept_by_taker, kMiB), 0);  // Its taker's to unmap.
+}
+
+// A mapping the kernel refuses fails as libc's would, and leaves the region
+// as it was.
+TEST_F(Argon2MemoryTest, AMappingTheKernelRefusesFailsWithItsErrno) {
+  Argon2Memory memory;
+  Argon2Memory::Lend lend(&memory);
+  void* region = mmap(nullptr, kMiB, kReadWrite, kArgon2Flags, -1, 0);
+  ASSERT_NE(region, MAP_FAILED);
+  ASSERT_EQ(munmap(region, kMiB), 0);
+  errno = 0;
+  void* huge = mmap(nullptr, size_t{1} << 50, kReadWrite, kArgon2Flags, -1, 0);
+  EXPECT_EQ(huge, MAP_FAILED);
+  EXPECT_EQ(errno, ENOMEM);
+  // The region was not given up for the mapping that failed.
+  EXPECT_EQ(mmap(nullptr, kMiB, kReadWrite, kArgon2Flags, -1, 0), region);
+  EXPECT_EQ(munmap(region, kMiB), 0);
+  EXPECT_EQ(memory.kernel_mappings(), 1);
 }
 
 TEST_F(Argon2MemoryTest, AnInnerLendGivesWayToTheOuterOneWhenItEnds) {
