@@ -4,6 +4,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 // SYS_mmap takes its arguments as libc's mmap does only on 64-bit Linux
 // (i386's is old_mmap); and with 64-bit file offsets on a 32-bit build,
 // <sys/mman.h> would rename the mmap defined below to mmap64, leaving libc's
@@ -64,6 +66,8 @@ struct Argon2Memory::Hooks {
     return fresh;
   }
 
+  // The whole region is given back at once, whatever `length` says: only its
+  // taker (libsodium, which unmaps what it mapped) ever unmaps it.
   static int Unmap(void* addr, size_t length) {
     Argon2Memory* m = lent_here;
     if (m != nullptr && m->in_use_ && addr == m->base_) {
@@ -88,10 +92,13 @@ Argon2Memory::~Argon2Memory() {
   if (base_ != nullptr) KernelMunmap(base_, size_);
 }
 
-Argon2Memory::Lend::Lend(Argon2Memory* memory) : previous_(lent_here) { lent_here = memory; }
+Argon2Memory::Lend::Lend(Argon2Memory* memory) : memory_(memory), previous_(lent_here) {
+  lent_here = memory;
+}
 
 Argon2Memory::Lend::~Lend() {
-  Hooks::EndLend(lent_here);
+  if (lent_here != memory_) std::abort();  // Lends ended out of order.
+  Hooks::EndLend(memory_);
   lent_here = previous_;
 }
 

@@ -41,7 +41,8 @@ class Argon2Memory {
 
   // While alive, this thread's Argon2 mapping is answered from `memory`
   // (nothing if null); the Lend before it, if any, applies again after it.
-  // Destroyed on the thread that made it.
+  // Destroyed on the thread that made it, innermost first (the process
+  // aborts otherwise: a wrong region lent on would be shared by two hashes).
   class Lend {
    public:
     explicit Lend(Argon2Memory* memory);
@@ -50,11 +51,13 @@ class Argon2Memory {
     ~Lend();
 
    private:
+    Argon2Memory* const memory_;
     Argon2Memory* const previous_;
   };
 
-  // Times the kernel mapped this region (1 once it has served, more only if
-  // a larger one was asked for), and mappings answered without the kernel.
+  // Times the kernel mapped a region for this memory (1 once it has served;
+  // more if a larger one was asked for, or one was not given back), and
+  // mappings answered without the kernel.
   int kernel_mappings() const { return kernel_mappings_.load(); }
   int64_t reuses() const { return reuses_.load(); }
 

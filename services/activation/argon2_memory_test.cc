@@ -135,6 +135,23 @@ TEST_F(Argon2MemoryTest, ALargerHashGetsALargerRegion) {
   EXPECT_EQ(memory.reuses(), 1);
 }
 
+TEST_F(Argon2MemoryTest, ARegionTradedForALargerOneIsUnmapped) {
+  Argon2Memory memory;
+  Argon2Memory::Lend lend(&memory);
+  void* small = mmap(nullptr, kMiB, kReadWrite, kArgon2Flags, -1, 0);
+  ASSERT_NE(small, MAP_FAILED);
+  ASSERT_EQ(munmap(small, kMiB), 0);  // Kept.
+  void* large = mmap(nullptr, 2 * kMiB, kReadWrite, kArgon2Flags, -1, 0);
+  ASSERT_NE(large, MAP_FAILED);
+  ASSERT_EQ(munmap(large, 2 * kMiB), 0);  // Kept instead.
+  unsigned char resident[2 * kMiB / 4096];
+  if (large != small) {
+    EXPECT_NE(mincore(small, kMiB, resident), 0);  // Not leaked.
+  }
+  EXPECT_EQ(mincore(large, 2 * kMiB, resident), 0);
+  EXPECT_EQ(memory.kernel_mappings(), 2);
+}
+
 // Two threads, each with its own region, hashing at once: each result is
 // libsodium's.
 TEST_F(Argon2MemoryTest, ConcurrentHashesInTheirOwnRegions) {
@@ -249,9 +266,13 @@ TEST_F(Argon2MemoryTest, AMappingTheKernelRefusesFailsWithItsErrno) {
   ASSERT_EQ(munmap(region, kMiB), 0);
   errno = 0;
   void* huge = mmap(nullptr, size_t{1} << 50, kReadWrite, kArgon2Flags, -1, 0);
+  const int refused = errno;
   EXPECT_EQ(huge, MAP_FAILED);
-  EXPECT_EQ(errno, ENOMEM);
-  // The region was not given up for the mapping that failed.
+  EXPECT_EQ(refused, ENOMEM);
+  // The region was not given up for the mapping that failed: still mapped,
+  // and handed out again.
+  unsigned char resident[kMiB / 4096];
+  EXPECT_EQ(mincore(region, kMiB, resident), 0);
   EXPECT_EQ(mmap(nullptr, kMiB, kReadWrite, kArgon2Flags, -1, 0), region);
   EXPECT_EQ(munmap(region, kMiB), 0);
   EXPECT_EQ(memory.kernel_mappings(), 1);

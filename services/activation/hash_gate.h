@@ -18,13 +18,16 @@
 //                                    against a lone hash's, what sharing
 //                                    the machine costs each hash
 //   passcode_hash_kept_memory_total  hashes that ran in their slot's kept
-//                                    memory (all but the first per slot; if
-//                                    fewer, libsodium maps its memory some
-//                                    other way now and each hash costs ~1/3
-//                                    more CPU: argon2_memory.h)
+//                                    memory (all but the first in each slot
+//                                    ever used, and one that grows it; if
+//                                    fewer, the memory is not kept and each
+//                                    hash costs ~1/3 more CPU:
+//                                    argon2_memory.h)
 //
 // Each slot comes with its own Argon2 work memory, kept mapped between
-// hashes (argon2_memory.h): with one per slot, at most `slots` x 19 MiB.
+// hashes (argon2_memory.h): with one per slot, at most `slots` x 19 MiB
+// (for a moment more while a slot's memory grows, if the Argon2 memory
+// parameter is raised).
 //
 // Deadlines are real time (they come from gRPC), hence absl::Now here and not
 // the injected Clock that expiries use. Thread-safe.
