@@ -1,6 +1,6 @@
 // HashGate: bounds how many passcode hashes (Argon2id) run at once.
 //
-// Each Argon2id hash or verify holds its own 19 MiB for 10-15 ms of one core.
+// Each Argon2id hash or verify holds its own 19 MiB for 7-15 ms of one core.
 // Unbounded, the server runs as many at once as there are calls: 1,000
 // concurrent logins would want 19 GiB (an easy memory-exhaustion attack), and
 // even a few more hashes than cores only make them fight over the memory
