@@ -15,10 +15,10 @@
 // straight to the kernel.
 //
 // Owning the region also lets it be asked for huge pages (MADV_HUGEPAGE, on
-// a 2 MiB boundary): Argon2 reads blocks at random across its memory, and in
-// 2 MiB pages the TLB covers all of it (137 hashes per CPU-second against
-// 119 in kept 4 KiB pages). Where transparent huge pages are off, the
-// region has 4 KiB pages.
+// a 2 MiB boundary): Argon2 reads blocks at random across its memory, and
+// far fewer TLB entries cover it in 2 MiB pages (a C loop, on another day:
+// 133-139 hashes per CPU-second against 118-124 in kept 4 KiB pages). Where
+// the kernel has none to give, the region has 4 KiB pages.
 //
 // Argon2 writes every block before it reads it, so what a previous hash left
 // in the region changes nothing (the tests check the hashes are the same).

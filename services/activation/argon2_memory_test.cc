@@ -36,21 +36,34 @@ std::string RawHash(const std::string& password, size_t memory_bytes) {
   return std::string(reinterpret_cast<char*>(out), sizeof(out));
 }
 
-// The VmFlags line of the mapping starting at `base` (empty if none).
-std::string VmFlagsOf(const void* base) {
+// The mapping starting at `base` in /proc/self/smaps: its "start-end" and
+// its VmFlags line (both empty if there is none).
+struct Mapping {
+  std::string range;
+  std::string flags;
+};
+Mapping MappingAt(const void* base) {
   std::ifstream smaps("/proc/self/smaps");
   char start[32];
   std::snprintf(start, sizeof(start), "%lx-", reinterpret_cast<unsigned long>(base));
-  bool in_it = false;
+  Mapping found;
   for (std::string line; std::getline(smaps, line);) {
     if (line.find('-') != std::string::npos && line.find(' ') > line.find('-') &&
         std::isxdigit(static_cast<unsigned char>(line[0]))) {
-      in_it = line.rfind(start, 0) == 0;
-    } else if (in_it && line.rfind("VmFlags:", 0) == 0) {
-      return line + " ";
+      if (!found.range.empty()) break;  // Past it.
+      if (line.rfind(start, 0) == 0) found.range = line.substr(0, line.find(' '));
+    } else if (!found.range.empty() && line.rfind("VmFlags:", 0) == 0) {
+      found.flags = line + " ";
     }
   }
-  return "";
+  return found;
+}
+
+std::string RangeOf(const void* start, size_t length) {
+  char range[64];
+  std::snprintf(range, sizeof(range), "%lx-%lx", reinterpret_cast<unsigned long>(start),
+                reinterpret_cast<unsigned long>(start) + length);
+  return range;
 }
 
 class Argon2MemoryTest : public testing::Test {
@@ -241,7 +254,9 @@ TEST_F(Argon2MemoryTest, TheRegionIsNotDumpedAndAskedForHugePages) {
   Argon2Memory::Lend lend(&memory);
   void* region = mmap(nullptr, 3 * kMiB, kReadWrite, kArgon2Flags, -1, 0);
   ASSERT_NE(region, MAP_FAILED);
-  const std::string flags = VmFlagsOf(region);
+  const Mapping mapping = MappingAt(region);
+  EXPECT_EQ(mapping.range, RangeOf(region, 3 * kMiB));  // The padding is unmapped.
+  const std::string& flags = mapping.flags;
   EXPECT_NE(flags.find(" dd "), std::string::npos) << flags;
   if (std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled").good()) {
     EXPECT_NE(flags.find(" hg "), std::string::npos) << flags;  // A kernel with THP.
@@ -285,7 +300,13 @@ TEST_F(Argon2MemoryTest, AMappingTheKernelRefusesFailsWithItsErrno) {
   const int refused = errno;
   EXPECT_EQ(huge, MAP_FAILED);
   EXPECT_EQ(refused, ENOMEM);
-  // The region was not given up for the mapping that failed: still mapped,
+  // One that would wrap around the address space is refused the same way.
+  errno = 0;
+  void* wrapping = mmap(nullptr, SIZE_MAX - 4096, kReadWrite, kArgon2Flags, -1, 0);
+  const int refused_wrapping = errno;
+  EXPECT_EQ(wrapping, MAP_FAILED);
+  EXPECT_EQ(refused_wrapping, ENOMEM);
+  // The region was not given up for the mappings that failed: still mapped,
   // and handed out again.
   unsigned char resident[kMiB / 4096];
   EXPECT_EQ(mincore(region, kMiB, resident), 0);
