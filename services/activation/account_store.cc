@@ -20,10 +20,6 @@ v1::Mutation AccountPut(const internal::AccountRecord& record,
   return m;
 }
 
-bool LostRace(const absl::Status& s) {
-  return ReasonOf(s) == "VERSION_MISMATCH";
-}
-
 }  // namespace
 
 std::string AccountIdOf(absl::string_view id_hash_key, absl::string_view id_number) {
@@ -64,7 +60,7 @@ absl::Status AccountStore::Create(const internal::AccountRecord& record,
     for (const v1::Mutation& m : extra) *batch.add_mutations() = m;
     absl::StatusOr<v1::BatchResponse> done = kv_.Batch(batch);
     if (done.ok()) return absl::OkStatus();
-    if (!LostRace(done.status())) return done.status();
+    if (!LostVersionRace(done.status())) return done.status();
     // Lost to a creator of the same account, or to a counter update.
     if (Get(record.account().account_id()).ok()) {
       return AlreadyExists(v1::ACCOUNT_ALREADY_EXISTS,
@@ -92,7 +88,7 @@ absl::StatusOr<internal::AccountRecord> AccountStore::Update(
     for (v1::Mutation& m : *extra) *batch.add_mutations() = std::move(m);
     absl::StatusOr<v1::BatchResponse> done = kv_.Batch(batch);
     if (done.ok()) return after;
-    if (!LostRace(done.status())) return done.status();
+    if (!LostVersionRace(done.status())) return done.status();
   }
   return Aborted(v1::CONCURRENT_MODIFICATION, "too many concurrent writers");
 }

@@ -230,7 +230,7 @@ absl::StatusOr<bool> Activation::WriteFlowAnswering(
   memory->set_expected_version(0);  // Remembered once.
   const absl::Status written = accounts_.kv().Batch(batch).status();
   if (written.ok()) return false;
-  if (ReasonOf(written) != "VERSION_MISMATCH") return written;
+  if (!LostVersionRace(written)) return written;
   absl::StatusOr<bool> replayed = ReplayedResponse(account_id, request_id, request, response);
   if (!replayed.ok()) return replayed.status();
   if (!*replayed) return written;

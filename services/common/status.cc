@@ -80,6 +80,10 @@ std::string ReasonOf(const absl::Status& status) {
   return info.reason();
 }
 
+bool LostVersionRace(const absl::Status& status) {
+  return ReasonOf(status) == v1::ErrorReason_Name(v1::VERSION_MISMATCH);
+}
+
 v1::StatusDetails ToStatusDetails(const absl::Status& status) {
   v1::StatusDetails details;
   details.set_code(static_cast<int>(status.code()));

@@ -51,6 +51,10 @@ absl::Status WithContext(const absl::Status& status, absl::string_view context);
 // The stable reason `status` carries ("" for OK or for an error without one).
 std::string ReasonOf(const absl::Status& status);
 
+// Whether `status` is a storage write refused for its expected_version
+// (VERSION_MISMATCH): another writer changed the record first.
+bool LostVersionRace(const absl::Status& status);
+
 // absl -> gRPC, at the server edge. The reason (if any) goes into the status
 // details; an error without one is sent with its code and message only.
 grpc::Status ToGrpcStatus(const absl::Status& status);
