@@ -98,11 +98,7 @@ void AuditClient::StopSending() {
 }
 
 absl::Status AuditClient::Record(v1::AuditEvent event) {
-  if (event.event_id().empty()) {
-    uint64_t bits;
-    random_.Fill(reinterpret_cast<uint8_t*>(&bits), sizeof(bits));
-    event.set_event_id(EventIdAt(absl::Now(), bits));
-  }
+  if (event.event_id().empty()) event.set_event_id(NewEventId(random_));
   uint64_t sequence;
   {
     absl::MutexLock lock(&mu_);

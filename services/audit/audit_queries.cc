@@ -76,9 +76,7 @@ void AuditServiceImpl::RecordRead(absl::string_view action, const AuditReader& r
   v1::AuditEvent event;
   // Unguessable, like every producer's: an id known in advance could be
   // appended first to make this record a "duplicate".
-  uint64_t bits;
-  SystemRandom::Get().Fill(reinterpret_cast<uint8_t*>(&bits), sizeof(bits));
-  event.set_event_id(EventIdAt(absl::Now(), bits));
+  event.set_event_id(NewEventId(SystemRandom::Get()));
   *event.mutable_time() = ToProtoTime(absl::Now());
   event.set_service("audit");
   event.set_action(std::string(action));

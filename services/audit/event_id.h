@@ -13,10 +13,14 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "services/common/random.h"
 
 namespace eid::audit {
 
 std::string EventIdAt(absl::Time now, uint64_t random_bits);
+
+// A new event's id: EventIdAt(now, 64 bits from `random`).
+std::string NewEventId(RandomSource& random);
 
 }  // namespace eid::audit
 

@@ -16,5 +16,16 @@ TEST(EventIdTest, LaterEventsSortAfterEarlierOnesWhateverTheirRandomHalf) {
   EXPECT_NE(EventIdAt(t, 1), EventIdAt(t, 2));
 }
 
+TEST(EventIdTest, ANewIdIsTheTimeNowThenBitsFromTheSource) {
+  DeterministicRandom random(7);
+  const absl::Time before = absl::Now();
+  const std::string id = NewEventId(random);
+  const absl::Time after = absl::Now();
+  ASSERT_EQ(id.size(), 32u);
+  EXPECT_GE(id.substr(0, 16), EventIdAt(before, 0).substr(0, 16));
+  EXPECT_LE(id.substr(0, 16), EventIdAt(after, 0).substr(0, 16));
+  EXPECT_NE(NewEventId(random).substr(16), id.substr(16));  // Fresh bits each time.
+}
+
 }  // namespace
 }  // namespace eid::audit
