@@ -7,7 +7,9 @@
 // (after a failed send, until the next try) or while a full batch or more
 // waits. Not per event: that fsync would be on every request's path. Events
 // recorded between the audit service's failing and the sender's noticing
-// (up to a linger and an Append's deadline) are covered by the first sync. A sender thread sends the spool, oldest first, in batches to
+// (up to a linger and an Append's deadline) are covered by the first sync.
+//
+// A sender thread sends the spool, oldest first, in batches to
 // AuditService.Append and deletes what the audit service acknowledged. While
 // the audit service is slow or down the spool grows; when it returns the
 // spool drains. Events carry an event_id, so a batch resent after a lost
