@@ -94,11 +94,19 @@ bool ParsePlace(absl::string_view bytes, uint32_t* partition, uint64_t* index) {
 
 std::string SubjectIndexKey(absl::string_view subject, int64_t time_us,
                             uint32_t partition, uint64_t index) {
-  std::string key = "S";
-  key.append(subject.data(), subject.size());
-  AppendPlace(time_us, partition, index, &key);
+  std::string key;
+  SetSubjectIndexKey(subject, time_us, partition, index, &key);
   return key;
 }
+
+void SetSubjectIndexKey(absl::string_view subject, int64_t time_us,
+                        uint32_t partition, uint64_t index, std::string* key) {
+  key->assign("S");
+  key->append(subject.data(), subject.size());
+  AppendPlace(time_us, partition, index, key);
+}
+
+std::string SubjectIndexMarkKey(uint32_t partition) { return Prefix('I', partition); }
 
 std::string ActorIndexKey(absl::string_view actor, int64_t time_us,
                           uint32_t partition, uint64_t index) {
@@ -108,7 +116,5 @@ std::string ActorIndexKey(absl::string_view actor, int64_t time_us,
   AppendPlace(time_us, partition, index, &key);
   return key;
 }
-
-
 
 }  // namespace eid::audit

@@ -10,6 +10,8 @@
 //   'E' event_id               -> p index(8): the event is already in the log
 //   'S' subject(32) time(8) p index(8)   -> "" (query by subject)
 //   'A' actor '\0' time(8) p index(8)    -> "" (query by actor)
+//   'I' p                      -> n(8): the 'S' entries of partition p's
+//                                 leaves below n are written (subject_index.h)
 //   'K' key_id(4)              -> a VerificationKey that has signed checkpoints
 //
 // Integers are big-endian so byte order is numeric order; times are Unix
@@ -42,6 +44,11 @@ bool ParsePlace(absl::string_view bytes, uint32_t* partition, uint64_t* index);
 
 std::string SubjectIndexKey(absl::string_view subject, int64_t time_us,
                             uint32_t partition, uint64_t index);
+// SubjectIndexKey(...) into *key, reusing its buffer.
+void SetSubjectIndexKey(absl::string_view subject, int64_t time_us,
+                        uint32_t partition, uint64_t index, std::string* key);
+// How far partition p's subject index is written (audit_keys.h's 'I').
+std::string SubjectIndexMarkKey(uint32_t partition);
 // Where the public half of checkpoint-signing key `key_id` is kept, and the
 // prefix of all of them.
 std::string SigningKeyKey(uint32_t key_id);

@@ -111,6 +111,12 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const Options& options,
     if (!tree.ok()) return tree.status();
     trees[p] = std::move(*tree);
   }
+  std::vector<uint64_t> sizes;
+  for (const CompactRange& tree : trees) sizes.push_back(tree.size());
+  absl::StatusOr<std::unique_ptr<SubjectIndex>> subjects =
+      SubjectIndex::Open(*log->store_, sizes, options.subject_index);
+  if (!subjects.ok()) return subjects.status();
+  log->subjects_ = std::move(*subjects);
   {
     absl::MutexLock lock(&log->trees_mu_);
     log->trees_ = std::move(trees);
@@ -132,6 +138,7 @@ AuditLog::~AuditLog() {
   for (auto& part : parts_) {
     if (part->committer.joinable()) part->committer.join();
   }
+  subjects_.reset();  // Writes what the committers added, while store_ is open.
 }
 
 absl::Status AuditLog::Validate(absl::Span<const v1::AuditEvent> events) const {
@@ -310,7 +317,8 @@ absl::Status AuditLog::WriteGroup(uint32_t partition,
   // ended is what makes a large batch cheap (unsorted, the skip-list searches
   // were most of a commit's CPU). Leaves and nodes come in order already.
   using Write = std::pair<std::string, std::string>;
-  std::vector<Write> leaves, leaf_hashes, nodes, ids, subjects, actors;
+  std::vector<Write> leaves, leaf_hashes, nodes, ids, actors;
+  std::vector<SubjectIndex::Entry> subjects;  // Written apart, in bulk.
   leaves.reserve(events.size());
   leaf_hashes.reserve(events.size());
   ids.reserve(events.size());
@@ -352,10 +360,12 @@ absl::Status AuditLog::WriteGroup(uint32_t partition,
     bytes += data.size() + 160 + id.size() + e.event->actor().size();
     leaves.emplace_back(LeafKey(partition, place.leaf_index), std::move(data));
     ids.emplace_back(std::move(id_keys[i]), PlaceValue(partition, place.leaf_index));
-    if (!e.event->subject().empty()) {
-      subjects.emplace_back(
-          SubjectIndexKey(e.event->subject(), e.time_us, partition, place.leaf_index),
-          std::string());
+    if (!e.event->subject().empty()) {  // Validated: 32 bytes.
+      SubjectIndex::Entry& entry = subjects.emplace_back();
+      std::copy_n(e.event->subject().data(), entry.subject.size(), entry.subject.data());
+      entry.time_us = e.time_us;
+      entry.partition = partition;
+      entry.leaf_index = place.leaf_index;
     }
     actors.emplace_back(
         ActorIndexKey(e.event->actor(), e.time_us, partition, place.leaf_index),
@@ -367,7 +377,6 @@ absl::Status AuditLog::WriteGroup(uint32_t partition,
   const auto by_key = [](const Write& a, const Write& b) { return a.first < b.first; };
   std::sort(nodes.begin(), nodes.end(), by_key);  // Levels interleave.
   std::sort(ids.begin(), ids.end(), by_key);
-  std::sort(subjects.begin(), subjects.end(), by_key);
   std::sort(actors.begin(), actors.end(), by_key);
   rocksdb::WriteBatch batch(bytes + 64 * nodes.size());
   // Each column family's keys in order (audit_db.h says which holds what).
@@ -375,14 +384,13 @@ absl::Status AuditLog::WriteGroup(uint32_t partition,
   for (const Write& w : nodes) batch.Put(w.first, w.second);
   for (const Write& w : leaf_hashes) batch.Put(store_->leaf_hashes(partition), w.first, w.second);
   for (const Write& w : ids) batch.Put(store_->ids(), w.first, w.second);
-  for (const auto* kind : {&actors, &subjects}) {
-    for (const Write& w : *kind) batch.Put(store_->index(), w.first, w.second);
-  }
+  for (const Write& w : actors) batch.Put(store_->index(), w.first, w.second);
   rocksdb::WriteOptions sync;
   sync.sync = true;  // Acknowledged only once on disk.
   sync.memtable_insert_hint_per_batch = true;  // Partitions insert concurrently.
   rocksdb::Status s = db_->Write(sync, &batch);
   if (!s.ok()) return DbError(s, "the audit log is not durable");
+  subjects_->Add(partition, tree.size(), subjects);  // Before the callers hear.
   absl::MutexLock lock(&trees_mu_);
   trees_[partition] = std::move(tree);
   return absl::OkStatus();
@@ -574,33 +582,47 @@ absl::StatusOr<std::vector<v1::AuditRecord>> AuditLog::Query(
   if (end_us < start_us) {
     return InvalidArgument(v1::FIELD_INVALID, "filter.end_time is before start_time");
   }
+  // Index keys below `bound`, newest first: the subject index's buffered
+  // ones (read before the iterator opens: subject_index.h) merged with
+  // RocksDB's.
+  std::string bound;
+  if (page_token.empty()) {
+    bound = prefix;
+    PutBigEndian64(static_cast<uint64_t>(end_us), &bound);  // Exclusive.
+  } else if (!absl::WebSafeBase64Unescape(page_token, &bound) ||
+             !absl::StartsWith(bound, prefix) ||
+             bound.size() != prefix.size() + kPlaceSuffix) {
+    return InvalidArgument(v1::PAGE_TOKEN_INVALID,
+                           "page_token does not belong to this query");
+  }
+  std::vector<std::string> buffered;
+  if (!filter.subject().empty()) buffered = subjects_->BufferedKeys(filter.subject());
+  size_t b = 0;
+  while (b < buffered.size() && buffered[b] >= bound) ++b;
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), store_->index()));
-  if (page_token.empty()) {
-    std::string upper = prefix;
-    PutBigEndian64(static_cast<uint64_t>(end_us), &upper);  // Exclusive.
-    it->SeekForPrev(upper);
-  } else {
-    std::string after;
-    if (!absl::WebSafeBase64Unescape(page_token, &after) ||
-        !absl::StartsWith(after, prefix) || after.size() != prefix.size() + kPlaceSuffix) {
-      return InvalidArgument(v1::PAGE_TOKEN_INVALID,
-                             "page_token does not belong to this query");
-    }
-    it->SeekForPrev(after);
-    if (it->Valid() && it->key() == after) it->Prev();
-  }
+  it->SeekForPrev(bound);
+  if (it->Valid() && it->key() == bound) it->Prev();
   std::vector<v1::AuditRecord> out;
   std::string last_returned;  // Index key of the last record in `out`.
-  for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
-    const absl::string_view key(it->key().data(), it->key().size());
+  std::string key;
+  for (;;) {
+    const bool in_db = it->Valid() && it->key().starts_with(prefix);
+    if (!in_db && b == buffered.size()) break;
+    if (in_db && (b == buffered.size() || it->key().compare(buffered[b]) >= 0)) {
+      key.assign(it->key().data(), it->key().size());
+      if (b < buffered.size() && buffered[b] == key) ++b;  // Just ingested.
+      it->Prev();
+    } else {
+      key = std::move(buffered[b++]);
+    }
     if (key.size() != prefix.size() + kPlaceSuffix) continue;  // Another actor.
     uint64_t time_us = 0, index = 0;
     GetBigEndian64(key, prefix.size(), &time_us);
     GetBigEndian64(key, prefix.size() + 12, &index);
     uint32_t partition = 0;
-    for (int b = 0; b < 4; ++b) {
-      partition = (partition << 8) | static_cast<uint8_t>(key[prefix.size() + 8 + b]);
+    for (int i = 0; i < 4; ++i) {
+      partition = (partition << 8) | static_cast<uint8_t>(key[prefix.size() + 8 + i]);
     }
     if (static_cast<int64_t>(time_us) < start_us) break;
     if (static_cast<int>(out.size()) == limit) {  // More may follow.
@@ -619,8 +641,9 @@ absl::StatusOr<std::vector<v1::AuditRecord>> AuditLog::Query(
     if (!filter.actor().empty() && record.event().actor() != filter.actor()) continue;
     if (!ActionMatches(filter.action(), record.event().action())) continue;
     out.push_back(std::move(record));
-    last_returned.assign(key.data(), key.size());
+    last_returned = key;
   }
+  if (!it->status().ok()) return DbError(it->status(), "cannot read the audit index");
   return out;
 }
 

@@ -15,7 +15,8 @@
 // WAL (RocksDB merges the committers' concurrent synced writes into one
 // fsync), then answers its callers. An append is acknowledged only once
 // durable; if a write fails, that group's callers get UNAVAILABLE and its
-// partition's tree is as before.
+// partition's tree is as before. The index by subject is written apart, in
+// bulk (subject_index.h); the other index, ids and hashes go with the group.
 //
 // Thread-safe.
 #ifndef EID_SERVICES_AUDIT_AUDIT_LOG_H_
@@ -36,6 +37,7 @@
 #include "rocksdb/db.h"
 #include "services/audit/audit_db.h"
 #include "services/audit/merkle.h"
+#include "services/audit/subject_index.h"
 #include "services/common/clock.h"
 
 namespace eid::audit {
@@ -47,6 +49,7 @@ class AuditLog {
     uint32_t partitions = 4;       // Fixed for the life of the log.
     size_t max_group_events = 8192;  // Most events in one partition's group.
     size_t max_event_bytes = 16 << 10;  // Larger events are refused.
+    SubjectIndex::Options subject_index;
   };
 
   // Opens the log and rebuilds each partition's tree frontier from the
@@ -117,9 +120,13 @@ class AuditLog {
   absl::StatusOr<std::vector<v1::Checkpoint>> ListCheckpoints(
       uint32_t partition, uint64_t from_size, int limit) const;
 
-  // The underlying database (tests tamper with it). Leaves, subtree hashes
-  // and checkpoints are in its default column family (audit_db.h).
+  // Writes the buffered index by subject to RocksDB now; it writes itself
+  // when due (subject_index.h). UNAVAILABLE if RocksDB fails.
+  absl::Status FlushSubjectIndex() { return subjects_->Flush(); }
+
+  // The underlying database and its families (tests tamper with them).
   rocksdb::DB* db() const { return store_->db(); }
+  const AuditDb& store() const { return *store_; }
 
  private:
   // An event id and its hash, computed once by Append's caller: the id goes
@@ -164,6 +171,7 @@ class AuditLog {
   Clock& clock_;
   std::unique_ptr<AuditDb> store_;
   rocksdb::DB* db_ = nullptr;  // store_->db()
+  std::unique_ptr<SubjectIndex> subjects_;  // Closed before store_.
 
   mutable absl::Mutex trees_mu_;
   std::vector<CompactRange> trees_ ABSL_GUARDED_BY(trees_mu_);

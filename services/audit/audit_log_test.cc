@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 #include "services/audit/audit_db.h"
 #include "services/audit/audit_keys.h"
@@ -346,6 +347,118 @@ TEST_F(AuditLogTest, QueriesBySubjectOrActorNewestFirstInPages) {
   EXPECT_EQ(ReasonOf(log_->Query(neither, 10, "", &next).status()), "FIELD_REQUIRED");
   EXPECT_EQ(ReasonOf(log_->Query(filter, 10, "garbage!", &next).status()),
             "PAGE_TOKEN_INVALID");
+}
+
+// Events of `subject`, ids prefix0.., a second apart from `first`.
+std::vector<v1::AuditEvent> Timed(const std::string& prefix, const std::string& subject,
+                                  int first, int n) {
+  std::vector<v1::AuditEvent> events;
+  for (int i = first; i < first + n; ++i) {
+    v1::AuditEvent e = Event(absl::StrCat(prefix, i), subject);
+    ToProtoTime(absl::FromUnixSeconds(1790000000 + i), e.mutable_time());
+    events.push_back(e);
+  }
+  return events;
+}
+
+// Every event id of `subject`, newest first, read in pages of `page`.
+std::vector<std::string> History(const AuditLog& log, const std::string& subject,
+                                 int page) {
+  v1::AuditFilter filter;
+  filter.set_subject(subject);
+  std::vector<std::string> ids;
+  std::string token;
+  for (int pages = 0; pages < 100; ++pages) {
+    std::string next;
+    auto found = log.Query(filter, page, token, &next);
+    EXPECT_TRUE(found.ok()) << found.status();
+    if (!found.ok()) break;
+    for (const auto& r : *found) ids.push_back(r.event().event_id());
+    if (next.empty()) break;
+    token = next;
+  }
+  return ids;
+}
+
+// The subject index entries RocksDB holds ('S' keys of the index family).
+size_t StoredSubjectKeys(const AuditLog& log) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      log.db()->NewIterator(rocksdb::ReadOptions(), log.store().index()));
+  size_t n = 0;
+  for (it->Seek("S"); it->Valid() && it->key().starts_with("S"); it->Next()) ++n;
+  return n;
+}
+
+std::vector<std::string> NewestFirst(const std::string& prefix, int n) {
+  std::vector<std::string> ids;
+  for (int i = n - 1; i >= 0; --i) ids.push_back(absl::StrCat(prefix, i));
+  return ids;
+}
+
+TEST_F(AuditLogTest, TheSubjectIndexIsWrittenInBulkAndAnswersBeforeAndAfter) {
+  const std::string alice(32, 'A');
+  ASSERT_TRUE(log_->Append(Timed("e", alice, 0, 15)).ok());
+  // Buffered, not written with the group: found all the same.
+  EXPECT_EQ(StoredSubjectKeys(*log_), 0u);
+  EXPECT_EQ(History(*log_, alice, 4), NewestFirst("e", 15));
+
+  ASSERT_TRUE(log_->FlushSubjectIndex().ok());
+  EXPECT_EQ(StoredSubjectKeys(*log_), 15u);
+  ASSERT_TRUE(log_->Append(Timed("e", alice, 15, 15)).ok());
+  // Pages that cross from the buffer into RocksDB.
+  EXPECT_EQ(History(*log_, alice, 4), NewestFirst("e", 30));
+  EXPECT_EQ(History(*log_, alice, 15), NewestFirst("e", 30));
+
+  ASSERT_TRUE(log_->FlushSubjectIndex().ok());
+  EXPECT_EQ(StoredSubjectKeys(*log_), 30u);
+  EXPECT_EQ(History(*log_, alice, 7), NewestFirst("e", 30));
+  // Closing writes the buffer: nothing is read back on reopening.
+  ASSERT_TRUE(log_->Append(Timed("e", alice, 30, 5)).ok());
+  Open();
+  EXPECT_EQ(StoredSubjectKeys(*log_), 35u);
+  EXPECT_EQ(History(*log_, alice, 10), NewestFirst("e", 35));
+}
+
+TEST_F(AuditLogTest, AnEntryBufferedAndJustIngestedIsReturnedOnce) {
+  const std::string alice(32, 'A');
+  auto placed = log_->Append(Timed("e", alice, 0, 3));
+  ASSERT_TRUE(placed.ok());
+  // As RocksDB holds them between a file's ingestion and the buffer's
+  // release.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(log_->db()
+                    ->Put(rocksdb::WriteOptions(), log_->store().index(),
+                          SubjectIndexKey(alice, (1790000000ll + i) * 1000000,
+                                          (*placed)[i].partition, (*placed)[i].leaf_index),
+                          "")
+                    .ok());
+  }
+  EXPECT_EQ(History(*log_, alice, 2), NewestFirst("e", 3));
+}
+
+TEST_F(AuditLogTest, AfterACrashTheSubjectIndexIsReadBackFromTheLeaves) {
+  const std::string alice(32, 'A'), bob(32, 'B');
+  ASSERT_TRUE(log_->Append(Timed("a", alice, 0, 10)).ok());
+  ASSERT_TRUE(log_->FlushSubjectIndex().ok());
+  ASSERT_TRUE(log_->Append(Timed("a", alice, 10, 10)).ok());
+  ASSERT_TRUE(log_->Append(Timed("b", bob, 0, 5)).ok());
+  // What a crash leaves now: the leaves durable, ten entries written, the
+  // buffer gone.
+  rocksdb::Checkpoint* raw = nullptr;
+  ASSERT_TRUE(rocksdb::Checkpoint::Create(log_->db(), &raw).ok());
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  const std::string crashed = options_.path + "-crashed";
+  ASSERT_TRUE(checkpoint->CreateCheckpoint(crashed).ok());
+  log_.reset();
+
+  options_.path = crashed;
+  Open();
+  EXPECT_EQ(StoredSubjectKeys(*log_), 10u);
+  EXPECT_EQ(History(*log_, alice, 6), NewestFirst("a", 20));
+  EXPECT_EQ(History(*log_, bob, 6), NewestFirst("b", 5));
+  ASSERT_TRUE(log_->FlushSubjectIndex().ok());
+  EXPECT_EQ(StoredSubjectKeys(*log_), 25u);
+  EXPECT_EQ(History(*log_, alice, 6), NewestFirst("a", 20));
 }
 
 // Puts a store in the layout written before the column families: every
