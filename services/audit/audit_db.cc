@@ -85,6 +85,10 @@ rocksdb::ColumnFamilyOptions IndexOptions() {
 
 }  // namespace
 
+absl::Status DbUnavailable(const rocksdb::Status& s, absl::string_view what) {
+  return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
+}
+
 std::string AuditDb::LeavesFamily(uint32_t partition) {
   return absl::StrCat("leaves-", partition);
 }
@@ -125,7 +129,7 @@ absl::StatusOr<std::unique_ptr<AuditDb>> AuditDb::Open(const std::string& path,
   std::string stored;
   s = db->Get(rocksdb::ReadOptions(), kPartitionsKey, &stored);
   if (!s.ok() && !s.IsNotFound()) {
-    return absl::UnavailableError(absl::StrCat("cannot read the audit log: ", s.ToString()));
+    return DbUnavailable(s, "cannot read the audit log");
   }
   const std::string want = absl::StrCat(partitions);
   if (s.ok() && stored != want) {
@@ -142,8 +146,7 @@ absl::StatusOr<std::unique_ptr<AuditDb>> AuditDb::Open(const std::string& path,
     rocksdb::ColumnFamilyHandle* added = nullptr;
     rocksdb::Status created = db->CreateColumnFamily(options, name, &added);
     if (!created.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot add the audit log's family ", name, ": ", created.ToString()));
+      return DbUnavailable(created, absl::StrCat("cannot add the audit log's family ", name));
     }
     out->handles_.push_back(added);
     return added;
@@ -161,10 +164,7 @@ absl::StatusOr<std::unique_ptr<AuditDb>> AuditDb::Open(const std::string& path,
     rocksdb::WriteOptions sync;
     sync.sync = true;
     s = db->Put(sync, kPartitionsKey, want);
-    if (!s.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot initialise the audit log: ", s.ToString()));
-    }
+    if (!s.ok()) return DbUnavailable(s, "cannot initialise the audit log");
   }
   if (absl::Status moved = out->MoveLegacyEntries(); !moved.ok()) return moved;
   return out;
@@ -207,14 +207,10 @@ absl::Status AuditDb::MoveLegacyEntries() {
       }
       if (!it->status().ok()) break;
       rocksdb::Status s = db_->Write(sync, &batch);
-      if (!s.ok()) {
-        return absl::UnavailableError(
-            absl::StrCat("cannot move the audit log's old entries: ", s.ToString()));
-      }
+      if (!s.ok()) return DbUnavailable(s, "cannot move the audit log's old entries");
     }
     if (!it->status().ok()) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot read the audit log's old entries: ", it->status().ToString()));
+      return DbUnavailable(it->status(), "cannot read the audit log's old entries");
     }
   }
   return absl::OkStatus();

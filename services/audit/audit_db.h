@@ -36,6 +36,9 @@
 
 namespace eid::audit {
 
+// UNAVAILABLE with `what` and RocksDB's own message: a retry may succeed.
+absl::Status DbUnavailable(const rocksdb::Status& s, absl::string_view what);
+
 class AuditDb {
  public:
   // Opens `path` (created if missing) with a leaves family for each of

@@ -29,10 +29,6 @@ constexpr size_t kMaxEventIdBytes = 128;
 // Event i of the group, for messages: "events[3]".
 std::string At(size_t i) { return absl::StrCat("events[", i, "]"); }
 
-absl::Status DbError(const rocksdb::Status& s, absl::string_view what) {
-  return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
-}
-
 bool IsPowerOfTwo(uint64_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
 // The largest power of two below n (n >= 2).
@@ -292,6 +288,9 @@ void AuditLog::Commit(uint32_t partition, const std::vector<Request*>& group) {
 
 absl::Status AuditLog::WriteGroup(uint32_t partition,
                                   const std::vector<Request*>& group) {
+  if (subjects_->Full()) {  // Its files keep failing: appends wait for it.
+    return absl::UnavailableError("the audit log's subject index cannot be written");
+  }
   std::vector<const Pending*> events;
   for (const Request* r : group) {
     for (const Pending& e : r->events) events.push_back(&e);
@@ -342,7 +341,7 @@ absl::Status AuditLog::WriteGroup(uint32_t partition,
       continue;
     }
     if (!found[i].ok() && !found[i].IsNotFound()) {
-      return DbError(found[i], "cannot look up audit event ids");
+      return DbUnavailable(found[i], "cannot look up audit event ids");
     }
     place.partition = partition;
     place.leaf_index = tree.size();
@@ -389,7 +388,7 @@ absl::Status AuditLog::WriteGroup(uint32_t partition,
   sync.sync = true;  // Acknowledged only once on disk.
   sync.memtable_insert_hint_per_batch = true;  // Partitions insert concurrently.
   rocksdb::Status s = db_->Write(sync, &batch);
-  if (!s.ok()) return DbError(s, "the audit log is not durable");
+  if (!s.ok()) return DbUnavailable(s, "the audit log is not durable");
   subjects_->Add(partition, tree.size(), subjects);  // Before the callers hear.
   absl::MutexLock lock(&trees_mu_);
   trees_[partition] = std::move(tree);
@@ -596,9 +595,8 @@ absl::StatusOr<std::vector<v1::AuditRecord>> AuditLog::Query(
                            "page_token does not belong to this query");
   }
   std::vector<std::string> buffered;
-  if (!filter.subject().empty()) buffered = subjects_->BufferedKeys(filter.subject());
+  if (!filter.subject().empty()) buffered = subjects_->BufferedKeys(filter.subject(), bound);
   size_t b = 0;
-  while (b < buffered.size() && buffered[b] >= bound) ++b;
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions(), store_->index()));
   it->SeekForPrev(bound);
@@ -643,7 +641,7 @@ absl::StatusOr<std::vector<v1::AuditRecord>> AuditLog::Query(
     out.push_back(std::move(record));
     last_returned = key;
   }
-  if (!it->status().ok()) return DbError(it->status(), "cannot read the audit index");
+  if (!it->status().ok()) return DbUnavailable(it->status(), "cannot read the audit index");
   return out;
 }
 
@@ -654,7 +652,7 @@ absl::Status AuditLog::PutCheckpoint(const v1::Checkpoint& checkpoint) {
   rocksdb::Status s = db_->Put(
       sync, CheckpointKey(checkpoint.partition(), checkpoint.tree_size()),
       checkpoint.SerializeAsString());
-  return s.ok() ? absl::OkStatus() : DbError(s, "cannot store a checkpoint");
+  return s.ok() ? absl::OkStatus() : DbUnavailable(s, "cannot store a checkpoint");
 }
 
 absl::StatusOr<v1::Checkpoint> AuditLog::LatestCheckpoint(uint32_t partition) const {

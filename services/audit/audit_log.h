@@ -123,6 +123,7 @@ class AuditLog {
   // Writes the buffered index by subject to RocksDB now; it writes itself
   // when due (subject_index.h). UNAVAILABLE if RocksDB fails.
   absl::Status FlushSubjectIndex() { return subjects_->Flush(); }
+  size_t BufferedSubjectEntries() const { return subjects_->buffered(); }
 
   // The underlying database and its families (tests tamper with them).
   rocksdb::DB* db() const { return store_->db(); }

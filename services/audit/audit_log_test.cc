@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -415,8 +416,102 @@ TEST_F(AuditLogTest, TheSubjectIndexIsWrittenInBulkAndAnswersBeforeAndAfter) {
   // Closing writes the buffer: nothing is read back on reopening.
   ASSERT_TRUE(log_->Append(Timed("e", alice, 30, 5)).ok());
   Open();
+  EXPECT_EQ(log_->BufferedSubjectEntries(), 0u);
   EXPECT_EQ(StoredSubjectKeys(*log_), 35u);
   EXPECT_EQ(History(*log_, alice, 10), NewestFirst("e", 35));
+}
+
+TEST_F(AuditLogTest, EntriesOlderAndNewerThanTheWrittenOnesMergeInOrder) {
+  const std::string alice(32, 'A');
+  ASSERT_TRUE(log_->Append(Timed("e", alice, 10, 10)).ok());
+  ASSERT_TRUE(log_->FlushSubjectIndex().ok());
+  // Late events (a spool drained after an outage) and new ones, buffered.
+  ASSERT_TRUE(log_->Append(Timed("e", alice, 0, 10)).ok());
+  ASSERT_TRUE(log_->Append(Timed("e", alice, 20, 10)).ok());
+  EXPECT_EQ(History(*log_, alice, 4), NewestFirst("e", 30));
+
+  // Paging on while the buffer is written between pages.
+  v1::AuditFilter filter;
+  filter.set_subject(alice);
+  std::string token, last;
+  auto first = log_->Query(filter, 12, "", &token);
+  ASSERT_TRUE(first.ok());
+  ASSERT_FALSE(token.empty());
+  ASSERT_TRUE(log_->FlushSubjectIndex().ok());
+  auto rest = log_->Query(filter, 100, token, &last);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_TRUE(last.empty());
+  std::vector<std::string> ids;
+  for (const auto* page : {&*first, &*rest}) {
+    for (const auto& r : *page) ids.push_back(r.event().event_id());
+  }
+  EXPECT_EQ(ids, NewestFirst("e", 30));
+}
+
+TEST_F(AuditLogTest, SubjectsWithHighBytesAndTimesBefore1970AreWrittenInKeyOrder) {
+  // Real subjects are HMACs, any byte; times before 1970 are clamped in
+  // the keys. The table file takes keys only in increasing byte order.
+  for (const char byte : {'\x7f', '\x80', '\xff'}) {
+    const std::string subject(32, byte);
+    std::vector<v1::AuditEvent> events;
+    int i = 0;
+    for (const int64_t seconds : {-3, -1, 0, 1}) {
+      v1::AuditEvent e = Event(absl::StrCat(static_cast<int>(byte), "-", i++), subject);
+      ToProtoTime(absl::FromUnixSeconds(seconds), e.mutable_time());
+      events.push_back(e);
+    }
+    ASSERT_TRUE(log_->Append(events).ok());
+  }
+  ASSERT_TRUE(log_->FlushSubjectIndex().ok());
+  EXPECT_EQ(StoredSubjectKeys(*log_), 12u);
+  for (const char byte : {'\x7f', '\x80', '\xff'}) {
+    EXPECT_EQ(History(*log_, std::string(32, byte), 3),
+              NewestFirst(absl::StrCat(static_cast<int>(byte), "-"), 4));
+  }
+}
+
+TEST_F(AuditLogTest, TheSubjectIndexWritesItselfWhenItsBufferFills) {
+  options_.subject_index.flush_entries = 8;
+  Open();
+  const std::string alice(32, 'A');
+  ASSERT_TRUE(log_->Append(Timed("e", alice, 0, 20)).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (StoredSubjectKeys(*log_) < 20 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));  // The index's own thread.
+  }
+  EXPECT_EQ(StoredSubjectKeys(*log_), 20u);
+  EXPECT_EQ(History(*log_, alice, 6), NewestFirst("e", 20));
+}
+
+TEST_F(AuditLogTest, AFailedWriteOfTheSubjectIndexKeepsItsEntries) {
+  options_.subject_index.flush_entries = 4;
+  Open();
+  const std::string alice(32, 'A');
+  // Its files cannot be written: a file stands where their directory was.
+  const std::string spill = options_.path + "/subject-index-spill";
+  std::filesystem::remove_all(spill);
+  { std::ofstream(spill) << "in the way"; }
+  ASSERT_TRUE(log_->Append(Timed("e", alice, 0, 3)).ok());
+  EXPECT_EQ(log_->FlushSubjectIndex().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(StoredSubjectKeys(*log_), 0u);
+  EXPECT_EQ(History(*log_, alice, 2), NewestFirst("e", 3));
+  // Past four times its size, appends wait for it: nothing is acknowledged
+  // that the index could not take.
+  int appended = 3;
+  absl::Status refused;
+  while (appended < 64 && refused.ok()) {
+    refused = log_->Append(Timed("e", alice, appended, 1)).status();
+    if (refused.ok()) ++appended;
+  }
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(appended, 16);
+
+  std::filesystem::remove(spill);
+  std::filesystem::create_directories(spill);
+  ASSERT_TRUE(log_->FlushSubjectIndex().ok());
+  EXPECT_EQ(StoredSubjectKeys(*log_), 16u);
+  EXPECT_TRUE(log_->Append(Timed("e", alice, 16, 1)).ok());
+  EXPECT_EQ(History(*log_, alice, 5), NewestFirst("e", 17));
 }
 
 TEST_F(AuditLogTest, AnEntryBufferedAndJustIngestedIsReturnedOnce) {
@@ -453,12 +548,39 @@ TEST_F(AuditLogTest, AfterACrashTheSubjectIndexIsReadBackFromTheLeaves) {
 
   options_.path = crashed;
   Open();
+  EXPECT_EQ(log_->BufferedSubjectEntries(), 15u);  // Beyond the marks only.
   EXPECT_EQ(StoredSubjectKeys(*log_), 10u);
   EXPECT_EQ(History(*log_, alice, 6), NewestFirst("a", 20));
   EXPECT_EQ(History(*log_, bob, 6), NewestFirst("b", 5));
   ASSERT_TRUE(log_->FlushSubjectIndex().ok());
   EXPECT_EQ(StoredSubjectKeys(*log_), 25u);
   EXPECT_EQ(History(*log_, alice, 6), NewestFirst("a", 20));
+}
+
+TEST_F(AuditLogTest, EventsWithoutASubjectStillMoveTheMarks) {
+  std::vector<v1::AuditEvent> events = Timed("n", "", 0, 10);
+  for (auto& e : events) e.clear_subject();
+  ASSERT_TRUE(log_->Append(events).ok());
+  ASSERT_TRUE(log_->FlushSubjectIndex().ok());
+  rocksdb::Checkpoint* raw = nullptr;
+  ASSERT_TRUE(rocksdb::Checkpoint::Create(log_->db(), &raw).ok());
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  const std::string crashed = options_.path + "-crashed";
+  ASSERT_TRUE(checkpoint->CreateCheckpoint(crashed).ok());
+  log_.reset();
+  options_.path = crashed;
+  Open();
+  // Nothing to read back: the marks passed those leaves.
+  std::string mark;
+  uint64_t through = 0;
+  for (uint32_t p = 0; p < log_->partitions(); ++p) {
+    ASSERT_TRUE(log_->db()
+                    ->Get(rocksdb::ReadOptions(), log_->store().index(),
+                          SubjectIndexMarkKey(p), &mark)
+                    .ok());
+    ASSERT_TRUE(GetBigEndian64(mark, 0, &through));
+    EXPECT_EQ(through, log_->TreeSize(p)) << p;
+  }
 }
 
 // Puts a store in the layout written before the column families: every

@@ -18,9 +18,7 @@
 namespace eid::audit {
 namespace {
 
-absl::Status DbError(const rocksdb::Status& s, absl::string_view what) {
-  return absl::UnavailableError(absl::StrCat(what, ": ", s.ToString()));
-}
+constexpr size_t kReadBackBatch = 4096;
 
 // The order of SubjectIndexKey's bytes: subject, time (clamped at 0, as the
 // key does), partition, leaf index.
@@ -42,21 +40,20 @@ void SubjectIndex::Buffer::Add(const Entry& e) {
   const uint32_t at = static_cast<uint32_t>(slots.size());
   slots.push_back(Slot{e, kNone});
   auto [it, inserted] = newest.try_emplace(e.subject, at);
-  if (!inserted) {
-    slots.back().older = it->second;
-    it->second = at;
-  }
+  if (!inserted) slots.back().older = std::exchange(it->second, at);
 }
 
 SubjectIndex::SubjectIndex(AuditDb& store, const Options& options, size_t partitions)
     : store_(store),
       options_(options),
       spill_dir_(store.db()->GetName() + "/subject-index-spill"),
-      written_(partitions, 0),
-      added_(partitions, 0) {}
+      marks_(partitions, 0) {}
 
 absl::StatusOr<std::unique_ptr<SubjectIndex>> SubjectIndex::Open(
     AuditDb& store, absl::Span<const uint64_t> tree_sizes, const Options& options) {
+  if (options.flush_entries == 0 || options.flush_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("the subject index needs a flush size and interval");
+  }
   std::unique_ptr<SubjectIndex> index(new SubjectIndex(store, options, tree_sizes.size()));
   std::error_code error;
   std::filesystem::remove_all(index->spill_dir_, error);  // A crash's leftovers.
@@ -65,32 +62,34 @@ absl::StatusOr<std::unique_ptr<SubjectIndex>> SubjectIndex::Open(
         absl::StrCat("cannot create ", index->spill_dir_, ": ", error.message()));
   }
   std::vector<uint64_t> marks(tree_sizes.size(), 0);
-  bool marked = false;
+  bool marked = false, changed = false;
   for (uint32_t p = 0; p < tree_sizes.size(); ++p) {
     std::string value;
     rocksdb::Status s = store.db()->Get(rocksdb::ReadOptions(), store.index(),
                                         SubjectIndexMarkKey(p), &value);
     if (s.IsNotFound()) continue;
-    if (!s.ok()) return DbError(s, "cannot read the subject index's marks");
+    if (!s.ok()) return DbUnavailable(s, "cannot read the subject index's marks");
     marked = true;
     if (!GetBigEndian64(value, 0, &marks[p])) marks[p] = 0;  // Read back all.
-    marks[p] = std::min(marks[p], tree_sizes[p]);
-  }
-  {
-    absl::MutexLock lock(&index->flush_mu_);
-    if (!marked) {
-      // New, or every entry went in with its group: all written.
-      marks.assign(tree_sizes.begin(), tree_sizes.end());
-      if (absl::Status s = index->Ingest({}, marks); !s.ok()) return s;
+    if (marks[p] > tree_sizes[p]) {  // Leaves lost: stored again, lower.
+      marks[p] = tree_sizes[p];
+      changed = true;
     }
-    index->written_ = marks;
   }
-  for (uint32_t p = 0; p < tree_sizes.size(); ++p) {
-    if (absl::Status s = index->ReadBack(p, marks[p], tree_sizes[p]); !s.ok()) return s;
+  if (!marked) {
+    // New, or every entry went in with its group: all written.
+    marks.assign(tree_sizes.begin(), tree_sizes.end());
+    absl::MutexLock lock(&index->flush_mu_);
+    if (absl::Status s = index->Ingest({}, marks); !s.ok()) return s;
   }
   {
     absl::MutexLock lock(&index->mu_);
-    index->added_.assign(tree_sizes.begin(), tree_sizes.end());
+    index->marks_ = marks;  // Each advances as its leaves are read back.
+    index->dirty_ = changed;
+    index->dirty_since_ = std::chrono::steady_clock::now();
+  }
+  for (uint32_t p = 0; p < tree_sizes.size(); ++p) {
+    if (absl::Status s = index->ReadBack(p, marks[p], tree_sizes[p]); !s.ok()) return s;
   }
   index->flusher_ = std::thread([i = index.get()] { i->FlushLoop(); });
   return index;
@@ -109,58 +108,78 @@ SubjectIndex::~SubjectIndex() {
 }
 
 absl::Status SubjectIndex::ReadBack(uint32_t partition, uint64_t from, uint64_t to) {
-  if (from >= to) return absl::OkStatus();
   std::unique_ptr<rocksdb::Iterator> it(
       store_.db()->NewIterator(rocksdb::ReadOptions(), store_.leaves(partition)));
-  absl::MutexLock lock(&mu_);
-  if (active_.slots.empty()) oldest_ = absl::Now();
-  for (it->Seek(LeafKey(partition, from)); it->Valid(); it->Next()) {
-    uint64_t index = 0;
-    if (!GetBigEndian64(absl::string_view(it->key().data(), it->key().size()), 5, &index) ||
-        index >= to) {
-      break;
+  it->Seek(LeafKey(partition, from));
+  for (uint64_t next = from; next < to;) {
+    std::vector<Entry> entries;  // Of up to kReadBackBatch leaves.
+    for (size_t read = 0; it->Valid() && next < to && read < kReadBackBatch;
+         ++read, it->Next()) {
+      uint64_t index = 0;
+      if (!GetBigEndian64(absl::string_view(it->key().data(), it->key().size()), 5,
+                          &index) ||
+          index >= to) {
+        next = to;
+        break;
+      }
+      next = index + 1;
+      v1::AuditRecord record;
+      // A leaf missing or altered is eidctl audit verify's to name; its
+      // entry, if any, is left out.
+      if (!record.ParseFromArray(it->value().data(), it->value().size()) ||
+          record.event().subject().size() != sizeof(Subject)) {
+        continue;
+      }
+      Entry& e = entries.emplace_back();
+      std::memcpy(e.subject.data(), record.event().subject().data(), e.subject.size());
+      e.time_us = absl::ToUnixMicros(FromProtoTime(record.event().time()));
+      e.partition = partition;
+      e.leaf_index = index;
     }
-    v1::AuditRecord record;
-    // A leaf missing or altered is eidctl audit verify's to name; its
-    // entry, if any, is left out.
-    if (!record.ParseFromArray(it->value().data(), it->value().size()) ||
-        record.event().subject().size() != sizeof(Subject)) {
-      continue;
+    if (!it->status().ok()) return DbUnavailable(it->status(), "cannot read the audit leaves");
+    if (!it->Valid()) next = to;  // The rest are missing: verify names them.
+    Add(partition, next, entries);
+    if (buffered() >= options_.flush_entries) {
+      if (absl::Status s = Flush(); !s.ok()) return s;
     }
-    Entry e;
-    std::memcpy(e.subject.data(), record.event().subject().data(), e.subject.size());
-    e.time_us = absl::ToUnixMicros(FromProtoTime(record.event().time()));
-    e.partition = partition;
-    e.leaf_index = index;
-    active_.Add(e);
   }
-  if (!it->status().ok()) return DbError(it->status(), "cannot read the audit leaves");
   return absl::OkStatus();
 }
 
 void SubjectIndex::Add(uint32_t partition, uint64_t tree_size,
                        absl::Span<const Entry> entries) {
   absl::MutexLock lock(&mu_);
-  if (active_.slots.empty() && !entries.empty()) oldest_ = absl::Now();
+  if (!dirty_) dirty_since_ = std::chrono::steady_clock::now();
+  dirty_ = true;
   for (const Entry& e : entries) active_.Add(e);
-  added_[partition] = tree_size;
+  marks_[partition] = tree_size;
 }
 
-std::vector<std::string> SubjectIndex::BufferedKeys(absl::string_view subject) const {
-  std::vector<std::string> keys;
+bool SubjectIndex::Full() const {
+  absl::MutexLock lock(&mu_);
+  return active_.slots.size() + flushing_.slots.size() >= 4 * options_.flush_entries;
+}
+
+std::vector<std::string> SubjectIndex::BufferedKeys(absl::string_view subject,
+                                                    absl::string_view bound) const {
   Subject s;
-  if (subject.size() != s.size()) return keys;
+  if (subject.size() != s.size()) return {};
   std::memcpy(s.data(), subject.data(), s.size());
+  std::vector<Entry> found;  // Copied under the lock, keys made after.
   {
     absl::MutexLock lock(&mu_);
     for (const Buffer* b : {&active_, &flushing_}) {
       auto it = b->newest.find(s);
       if (it == b->newest.end()) continue;
       for (uint32_t i = it->second; i != Buffer::kNone; i = b->slots[i].older) {
-        const Entry& e = b->slots[i].entry;
-        keys.push_back(SubjectIndexKey(View(e.subject), e.time_us, e.partition, e.leaf_index));
+        found.push_back(b->slots[i].entry);
       }
     }
+  }
+  std::vector<std::string> keys;
+  for (const Entry& e : found) {
+    std::string key = SubjectIndexKey(View(e.subject), e.time_us, e.partition, e.leaf_index);
+    if (key < bound) keys.push_back(std::move(key));
   }
   std::sort(keys.begin(), keys.end(), std::greater<>());
   return keys;
@@ -173,28 +192,32 @@ size_t SubjectIndex::buffered() const {
 
 absl::Status SubjectIndex::Flush() {
   absl::MutexLock flush_lock(&flush_mu_);
-  std::vector<Entry> entries;
   std::vector<uint64_t> marks;
+  SteadyTime since;
   {
     absl::MutexLock lock(&mu_);
-    if (active_.slots.empty() && added_ == written_) return absl::OkStatus();
+    if (!dirty_) return absl::OkStatus();
     std::swap(active_, flushing_);  // flushing_ was empty.
-    marks = added_;
+    marks = marks_;
+    since = dirty_since_;
+    dirty_ = false;
+  }
+  // Only this function, holding flush_mu_, changes flushing_; readers
+  // share it meanwhile.
+  std::vector<Entry> entries;
+  [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     entries.reserve(flushing_.slots.size());
     for (const Buffer::Slot& slot : flushing_.slots) entries.push_back(slot.entry);
-  }
+  }();
   const absl::Status s = Ingest(std::move(entries), marks);
   absl::MutexLock lock(&mu_);
-  if (s.ok()) {
-    flushing_ = Buffer();
-    written_ = marks;
-  } else {
-    // Kept for the next try; older than what came since, in no order that
-    // matters (BufferedKeys sorts).
-    if (active_.slots.empty()) oldest_ = absl::Now();
+  if (!s.ok()) {
+    // Kept for the next try, in no order that matters (readers sort).
     for (const Buffer::Slot& slot : flushing_.slots) active_.Add(slot.entry);
-    flushing_ = Buffer();
+    dirty_ = true;
+    dirty_since_ = since;
   }
+  flushing_ = Buffer();
   return s;
 }
 
@@ -215,8 +238,8 @@ absl::Status SubjectIndex::Ingest(std::vector<Entry> entries,
   std::string key, previous;
   for (const Entry& e : entries) {
     if (!s.ok()) break;
-    SetSubjectIndexKey(View(e.subject), e.time_us, e.partition, e.leaf_index, &key);
-    if (key == previous) continue;  // Read back twice; keys must increase.
+    key = SubjectIndexKey(View(e.subject), e.time_us, e.partition, e.leaf_index);
+    if (key == previous) continue;  // A safety net: keys must increase.
     s = writer.Put(key, rocksdb::Slice());
     std::swap(key, previous);
   }
@@ -224,10 +247,13 @@ absl::Status SubjectIndex::Ingest(std::vector<Entry> entries,
   if (s.ok()) {
     rocksdb::IngestExternalFileOptions ingest;
     ingest.move_files = true;  // A hard link: the file is not copied.
+    // The sequence number goes in the MANIFEST only, not rewritten into the
+    // file (with an fsync) while the database's writes wait.
+    ingest.write_global_seqno = false;
     s = db->IngestExternalFile(store_.index(), {path}, ingest);
   }
-  std::remove(path.c_str());  // Linked into the database, or failed.
-  return s.ok() ? absl::OkStatus() : DbError(s, "cannot write the subject index");
+  std::remove(path.c_str());  // After a failure; RocksDB removed it if not.
+  return s.ok() ? absl::OkStatus() : DbUnavailable(s, "cannot write the subject index");
 }
 
 void SubjectIndex::FlushLoop() {
@@ -237,12 +263,12 @@ void SubjectIndex::FlushLoop() {
       const auto full = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stopping_ || active_.slots.size() >= options_.flush_entries;
       };
+      const absl::Duration interval = options_.flush_interval;
       while (!full()) {
-        if (!active_.slots.empty() && absl::Now() >= oldest_ + options_.flush_interval) break;
-        const absl::Duration wait = active_.slots.empty()
-                                        ? options_.flush_interval
-                                        : oldest_ + options_.flush_interval - absl::Now();
-        mu_.AwaitWithTimeout(absl::Condition(&full), wait);
+        const absl::Duration dirty_for =
+            absl::FromChrono(std::chrono::steady_clock::now() - dirty_since_);
+        if (dirty_ && dirty_for >= interval) break;
+        mu_.AwaitWithTimeout(absl::Condition(&full), dirty_ ? interval - dirty_for : interval);
       }
       if (stopping_) return;
     }

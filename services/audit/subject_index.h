@@ -7,21 +7,23 @@
 // search of the whole memtable: a quarter of an append's CPU
 // (docs/audit-format.md, "The subject index, written in bulk"). Here a
 // committed group's entries go to a buffer instead; when it holds
-// `flush_entries`, or `flush_interval` after its oldest entry, a thread of
-// its own sorts it, writes it as one table file and ingests that file into
-// the index family. A query reads the buffer beside RocksDB.
+// `flush_entries`, or `flush_interval` after the first change since the
+// last write, a thread of its own sorts it, writes it as one table file and
+// ingests that file into the index family. A query reads the buffer beside
+// RocksDB.
 //
 // The buffer need not be durable: the leaves it is made of are, before
 // their entries are added. Each file also holds, for every partition, the
 // mark 'I' p -> n: the entries of p's leaves below n are in RocksDB. Open
 // reads each partition's leaves from its mark to the end of its tree back
-// into the buffer.
+// into the buffer (writing it out whenever it fills).
 //
 // Thread-safe.
 #ifndef EID_SERVICES_AUDIT_SUBJECT_INDEX_H_
 #define EID_SERVICES_AUDIT_SUBJECT_INDEX_H_
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,8 +43,8 @@ namespace eid::audit {
 class SubjectIndex {
  public:
   struct Options {
-    size_t flush_entries = size_t{1} << 18;  // ~20 MB of buffer.
-    // Also bounds what Open reads back after a crash.
+    size_t flush_entries = size_t{1} << 18;  // ~30 MB of buffer.
+    // Also bounds, with flush_entries, what Open reads back after a crash.
     absl::Duration flush_interval = absl::Seconds(30);
   };
   using Subject = std::array<char, 32>;
@@ -55,24 +57,31 @@ class SubjectIndex {
 
   // `tree_sizes`: each partition's, as stored. A store without marks (new,
   // or written when the entries went in with each group) is marked at
-  // those sizes. UNAVAILABLE if RocksDB fails.
+  // those sizes. INVALID_ARGUMENT for options of 0; UNAVAILABLE if RocksDB
+  // fails.
   static absl::StatusOr<std::unique_ptr<SubjectIndex>> Open(
       AuditDb& store, absl::Span<const uint64_t> tree_sizes, const Options& options);
   ~SubjectIndex();  // Writes what is buffered.
 
   // The entries of a group just made durable, which brought `partition`'s
-  // tree to `tree_size`. Groups of a partition are added in order.
-  void Add(uint32_t partition, uint64_t tree_size, absl::Span<const Entry> entries);
+  // tree to `tree_size`. A partition's groups are added in order.
+  void Add(uint32_t partition, uint64_t tree_size, absl::Span<const Entry> entries)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // True once the buffer holds four times flush_entries: its writes are
+  // failing, and appends should wait rather than grow it without bound.
+  bool Full() const ABSL_LOCKS_EXCLUDED(mu_);
 
-  // The buffered index keys of `subject` (32 bytes), largest (newest) first.
-  // A query calls it before opening its RocksDB iterator: an entry leaves
-  // the buffer only once its file is ingested, so the two together miss
-  // none, and may hold a key twice.
-  std::vector<std::string> BufferedKeys(absl::string_view subject) const;
+  // The buffered index keys of `subject` (32 bytes) below `bound`, largest
+  // (newest) first. A query calls it before opening its RocksDB iterator:
+  // an entry leaves the buffer only once its file is ingested, so the two
+  // together miss none, and may hold a key twice.
+  std::vector<std::string> BufferedKeys(absl::string_view subject,
+                                        absl::string_view bound) const
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Writes the buffer to RocksDB now; the index's thread does when due.
-  absl::Status Flush();
-  size_t buffered() const;
+  absl::Status Flush() ABSL_LOCKS_EXCLUDED(flush_mu_, mu_);
+  size_t buffered() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Entries, and for each subject its newest one; each entry links to the
@@ -88,27 +97,34 @@ class SubjectIndex {
     void Add(const Entry& e);
   };
 
+  using SteadyTime = std::chrono::steady_clock::time_point;
+
   SubjectIndex(AuditDb& store, const Options& options, size_t partitions);
-  // Reads partition p's leaves [from, to) into the buffer.
-  absl::Status ReadBack(uint32_t partition, uint64_t from, uint64_t to);
+  // Reads partition p's leaves [from, to) into the buffer, writing it out
+  // whenever it fills.
+  absl::Status ReadBack(uint32_t partition, uint64_t from, uint64_t to)
+      ABSL_LOCKS_EXCLUDED(flush_mu_, mu_);
   // One table file of `entries` (sorted here) and `marks`, ingested.
   absl::Status Ingest(std::vector<Entry> entries, const std::vector<uint64_t>& marks)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(flush_mu_);
-  void FlushLoop();
+  void FlushLoop() ABSL_LOCKS_EXCLUDED(flush_mu_, mu_);
 
   AuditDb& store_;
   const Options options_;
   const std::string spill_dir_;  // Where files are written before ingestion.
 
-  absl::Mutex flush_mu_;  // One flush at a time.
+  absl::Mutex flush_mu_;  // One flush at a time; taken before mu_.
   uint64_t files_ ABSL_GUARDED_BY(flush_mu_) = 0;
-  std::vector<uint64_t> written_ ABSL_GUARDED_BY(flush_mu_);  // The marks stored.
 
   mutable absl::Mutex mu_;
   Buffer active_ ABSL_GUARDED_BY(mu_);
   Buffer flushing_ ABSL_GUARDED_BY(mu_);  // Being written; still read.
-  std::vector<uint64_t> added_ ABSL_GUARDED_BY(mu_);  // Tree sizes added.
-  absl::Time oldest_ ABSL_GUARDED_BY(mu_);  // Of active_, when not empty.
+  // Each partition's tree size whose entries are all in the buffer or
+  // RocksDB: the marks the next file stores.
+  std::vector<uint64_t> marks_ ABSL_GUARDED_BY(mu_);
+  // Something (entries or a mark) changed since the last file, since when.
+  bool dirty_ ABSL_GUARDED_BY(mu_) = false;
+  SteadyTime dirty_since_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread flusher_;
 };
