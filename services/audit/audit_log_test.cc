@@ -455,7 +455,9 @@ TEST_F(AuditLogTest, SubjectsWithHighBytesAndTimesBefore1970AreWrittenInKeyOrder
     const std::string subject(32, byte);
     std::vector<v1::AuditEvent> events;
     int i = 0;
-    for (const int64_t seconds : {-3, -1, 0, 1}) {
+    // Decreasing before 1970: a signed comparison would put them out of
+    // the keys' order.
+    for (const int64_t seconds : {-1, -3, 0, 1}) {
       v1::AuditEvent e = Event(absl::StrCat(static_cast<int>(byte), "-", i++), subject);
       ToProtoTime(absl::FromUnixSeconds(seconds), e.mutable_time());
       events.push_back(e);
@@ -495,7 +497,7 @@ TEST_F(AuditLogTest, AFailedWriteOfTheSubjectIndexKeepsItsEntries) {
   EXPECT_EQ(log_->FlushSubjectIndex().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(StoredSubjectKeys(*log_), 0u);
   EXPECT_EQ(History(*log_, alice, 2), NewestFirst("e", 3));
-  // Past four times its size, appends wait for it: nothing is acknowledged
+  // Past four times its size, appends are refused: nothing is acknowledged
   // that the index could not take.
   int appended = 3;
   absl::Status refused;
@@ -557,11 +559,77 @@ TEST_F(AuditLogTest, AfterACrashTheSubjectIndexIsReadBackFromTheLeaves) {
   EXPECT_EQ(History(*log_, alice, 6), NewestFirst("a", 20));
 }
 
+// Partition p's mark ('I'), as stored.
+uint64_t StoredMark(const AuditLog& log, uint32_t p) {
+  std::string mark;
+  uint64_t through = 0;
+  if (!log.db()->Get(rocksdb::ReadOptions(), log.store().index(), SubjectIndexMarkKey(p), &mark)
+           .ok() ||
+      !GetBigEndian64(mark, 0, &through)) {
+    return UINT64_MAX;
+  }
+  return through;
+}
+
 TEST_F(AuditLogTest, EventsWithoutASubjectStillMoveTheMarks) {
+  options_.subject_index.flush_interval = absl::Milliseconds(20);
+  Open();
   std::vector<v1::AuditEvent> events = Timed("n", "", 0, 10);
   for (auto& e : events) e.clear_subject();
-  ASSERT_TRUE(log_->Append(events).ok());
-  ASSERT_TRUE(log_->FlushSubjectIndex().ok());
+  auto placed = log_->Append(events);
+  ASSERT_TRUE(placed.ok());
+  const uint32_t p = (*placed)[0].partition;
+  // No entry to write, but the mark must pass these leaves, or every
+  // restart reads them back.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (StoredMark(*log_, p) != 10 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));  // The index's own thread.
+  }
+  EXPECT_EQ(StoredMark(*log_, p), 10u);
+}
+
+TEST_F(AuditLogTest, AReadBackLargerThanTheBufferIsWrittenAsItIsRead) {
+  const std::string alice(32, 'A');
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(log_->Append(Timed(absl::StrCat("r", i, "-"), alice, i * 1000, 1000)).ok());
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  ASSERT_TRUE(rocksdb::Checkpoint::Create(log_->db(), &raw).ok());
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  const std::string crashed = options_.path + "-crashed";
+  ASSERT_TRUE(checkpoint->CreateCheckpoint(crashed).ok());
+  log_.reset();
+
+  options_.path = crashed;
+  options_.subject_index.flush_entries = 1000;
+  Open();
+  // 10,000 leaves read back in chunks, each written once the buffer filled.
+  EXPECT_LT(log_->BufferedSubjectEntries(), 1000u);
+  EXPECT_GT(StoredSubjectKeys(*log_), 9000u);
+  EXPECT_EQ(History(*log_, alice, 1000).size(), 10000u);
+}
+
+TEST_F(AuditLogTest, AMarkAboveTheLeavesIsLoweredBeforeAnyAppend) {
+  const std::string alice(32, 'A');
+  auto placed = log_->Append(Timed("a", alice, 0, 10));
+  ASSERT_TRUE(placed.ok());
+  const uint32_t p = (*placed)[0].partition;
+  log_.reset();
+  {
+    // Leaves lost after their mark was written (a restored backup, say).
+    absl::StatusOr<std::unique_ptr<RawAuditDb>> raw = RawAuditDb::Open(options_.path);
+    ASSERT_TRUE(raw.ok()) << raw.status();
+    std::string high;
+    PutBigEndian64(100, &high);
+    ASSERT_TRUE((*raw)->db()
+                    .Put(rocksdb::WriteOptions(), (*raw)->family(AuditDb::kIndex),
+                         SubjectIndexMarkKey(p), high)
+                    .ok());
+  }
+  Open();
+  EXPECT_EQ(StoredMark(*log_, p), 10u);
+  // Appended after it and lost with the buffer in a crash: read back.
+  ASSERT_TRUE(log_->Append(Timed("a", alice, 10, 5)).ok());
   rocksdb::Checkpoint* raw = nullptr;
   ASSERT_TRUE(rocksdb::Checkpoint::Create(log_->db(), &raw).ok());
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
@@ -570,17 +638,17 @@ TEST_F(AuditLogTest, EventsWithoutASubjectStillMoveTheMarks) {
   log_.reset();
   options_.path = crashed;
   Open();
-  // Nothing to read back: the marks passed those leaves.
-  std::string mark;
-  uint64_t through = 0;
-  for (uint32_t p = 0; p < log_->partitions(); ++p) {
-    ASSERT_TRUE(log_->db()
-                    ->Get(rocksdb::ReadOptions(), log_->store().index(),
-                          SubjectIndexMarkKey(p), &mark)
-                    .ok());
-    ASSERT_TRUE(GetBigEndian64(mark, 0, &through));
-    EXPECT_EQ(through, log_->TreeSize(p)) << p;
-  }
+  EXPECT_EQ(History(*log_, alice, 4), NewestFirst("a", 15));
+}
+
+TEST_F(AuditLogTest, SubjectIndexOptionsOfZeroAreRefused) {
+  log_.reset();
+  AuditLog::Options bad = options_;
+  bad.subject_index.flush_entries = 0;
+  EXPECT_EQ(AuditLog::Open(bad, clock_).status().code(), absl::StatusCode::kInvalidArgument);
+  bad = options_;
+  bad.subject_index.flush_interval = absl::ZeroDuration();
+  EXPECT_EQ(AuditLog::Open(bad, clock_).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 // Puts a store in the layout written before the column families: every

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "eid/v1/audit.pb.h"
 #include "rocksdb/options.h"
 #include "rocksdb/sst_file_writer.h"
@@ -19,6 +20,8 @@ namespace eid::audit {
 namespace {
 
 constexpr size_t kReadBackBatch = 4096;
+// Slots are numbered in 32 bits, and Full() multiplies by 4.
+constexpr size_t kMaxFlushEntries = size_t{1} << 28;
 
 // The order of SubjectIndexKey's bytes: subject, time (clamped at 0, as the
 // key does), partition, leaf index.
@@ -51,8 +54,11 @@ SubjectIndex::SubjectIndex(AuditDb& store, const Options& options, size_t partit
 
 absl::StatusOr<std::unique_ptr<SubjectIndex>> SubjectIndex::Open(
     AuditDb& store, absl::Span<const uint64_t> tree_sizes, const Options& options) {
-  if (options.flush_entries == 0 || options.flush_interval <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("the subject index needs a flush size and interval");
+  if (options.flush_entries == 0 || options.flush_entries > kMaxFlushEntries ||
+      options.flush_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the subject index needs a flush size of 1 to ", kMaxFlushEntries,
+        " entries and a positive interval"));
   }
   std::unique_ptr<SubjectIndex> index(new SubjectIndex(store, options, tree_sizes.size()));
   std::error_code error;
@@ -70,23 +76,26 @@ absl::StatusOr<std::unique_ptr<SubjectIndex>> SubjectIndex::Open(
     if (s.IsNotFound()) continue;
     if (!s.ok()) return DbUnavailable(s, "cannot read the subject index's marks");
     marked = true;
-    if (!GetBigEndian64(value, 0, &marks[p])) marks[p] = 0;  // Read back all.
-    if (marks[p] > tree_sizes[p]) {  // Leaves lost: stored again, lower.
+    if (!GetBigEndian64(value, 0, &marks[p])) {  // Unreadable: read back all.
+      marks[p] = 0;
+      changed = true;
+    }
+    if (marks[p] > tree_sizes[p]) {  // Leaves lost: the mark comes down.
       marks[p] = tree_sizes[p];
       changed = true;
     }
   }
-  if (!marked) {
-    // New, or every entry went in with its group: all written.
-    marks.assign(tree_sizes.begin(), tree_sizes.end());
+  // New, or every entry went in with its group: all written.
+  if (!marked) marks.assign(tree_sizes.begin(), tree_sizes.end());
+  if (!marked || changed) {
+    // Stored before any append: a mark left above the leaves appended
+    // again would hide their entries from the next read-back.
     absl::MutexLock lock(&index->flush_mu_);
     if (absl::Status s = index->Ingest({}, marks); !s.ok()) return s;
   }
   {
     absl::MutexLock lock(&index->mu_);
     index->marks_ = marks;  // Each advances as its leaves are read back.
-    index->dirty_ = changed;
-    index->dirty_since_ = std::chrono::steady_clock::now();
   }
   for (uint32_t p = 0; p < tree_sizes.size(); ++p) {
     if (absl::Status s = index->ReadBack(p, marks[p], tree_sizes[p]); !s.ok()) return s;
@@ -117,8 +126,10 @@ absl::Status SubjectIndex::ReadBack(uint32_t partition, uint64_t from, uint64_t 
          ++read, it->Next()) {
       uint64_t index = 0;
       if (!GetBigEndian64(absl::string_view(it->key().data(), it->key().size()), 5,
-                          &index) ||
-          index >= to) {
+                          &index)) {
+        continue;  // Not a leaf's key: verify names it.
+      }
+      if (index >= to) {
         next = to;
         break;
       }
@@ -212,7 +223,10 @@ absl::Status SubjectIndex::Flush() {
   const absl::Status s = Ingest(std::move(entries), marks);
   absl::MutexLock lock(&mu_);
   if (!s.ok()) {
-    // Kept for the next try, in no order that matters (readers sort).
+    // Kept for the next try, in no order that matters (readers sort): the
+    // fewer entries added to the more, under the lock queries and commits
+    // wait for.
+    if (active_.slots.size() > flushing_.slots.size()) std::swap(active_, flushing_);
     for (const Buffer::Slot& slot : flushing_.slots) active_.Add(slot.entry);
     dirty_ = true;
     dirty_since_ = since;
@@ -225,6 +239,8 @@ absl::Status SubjectIndex::Ingest(std::vector<Entry> entries,
                                   const std::vector<uint64_t>& marks) {
   std::sort(entries.begin(), entries.end(), KeyLess);
   rocksdb::DB* db = store_.db();
+  std::error_code missing;
+  std::filesystem::create_directories(spill_dir_, missing);  // Removed meanwhile.
   const std::string path = absl::StrCat(spill_dir_, "/", ++files_, ".sst");
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db->GetOptions(store_.index()),
                                 store_.index());
@@ -257,25 +273,32 @@ absl::Status SubjectIndex::Ingest(std::vector<Entry> entries,
 }
 
 void SubjectIndex::FlushLoop() {
+  // Polled, and slept with absl::SleepFor (a relative, monotonic sleep): a
+  // Mutex's timed wait ends at a wall-clock deadline, which a clock set back
+  // would postpone.
+  constexpr absl::Duration kPoll = absl::Milliseconds(100);
+  absl::Duration backoff = absl::Seconds(1);
+  SteadyTime retry_at;
   for (;;) {
+    bool due;
     {
       absl::MutexLock lock(&mu_);
-      const auto full = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || active_.slots.size() >= options_.flush_entries;
-      };
-      const absl::Duration interval = options_.flush_interval;
-      while (!full()) {
-        const absl::Duration dirty_for =
-            absl::FromChrono(std::chrono::steady_clock::now() - dirty_since_);
-        if (dirty_ && dirty_for >= interval) break;
-        mu_.AwaitWithTimeout(absl::Condition(&full), dirty_ ? interval - dirty_for : interval);
-      }
       if (stopping_) return;
+      const auto now = std::chrono::steady_clock::now();
+      due = now >= retry_at &&
+            (active_.slots.size() >= options_.flush_entries ||
+             (dirty_ && absl::FromChrono(now - dirty_since_) >= options_.flush_interval));
+    }
+    if (!due) {
+      absl::SleepFor(kPoll);
+      continue;
     }
     if (absl::Status s = Flush(); !s.ok()) {
       log::Warning("audit.subject_index.flush_failed").With(s);
-      absl::MutexLock lock(&mu_);
-      mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1));
+      retry_at = std::chrono::steady_clock::now() + absl::ToChronoSeconds(backoff);
+      backoff = std::min(backoff * 2, absl::Seconds(30));
+    } else {
+      backoff = absl::Seconds(1);
     }
   }
 }

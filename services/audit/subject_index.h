@@ -46,6 +46,7 @@ class SubjectIndex {
     size_t flush_entries = size_t{1} << 18;  // ~30 MB of buffer.
     // Also bounds, with flush_entries, what Open reads back after a crash.
     absl::Duration flush_interval = absl::Seconds(30);
+    // Both at least 1; flush_entries at most 2^28.
   };
   using Subject = std::array<char, 32>;
   struct Entry {
@@ -67,8 +68,9 @@ class SubjectIndex {
   // tree to `tree_size`. A partition's groups are added in order.
   void Add(uint32_t partition, uint64_t tree_size, absl::Span<const Entry> entries)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // True once the buffer holds four times flush_entries: its writes are
-  // failing, and appends should wait rather than grow it without bound.
+  // True once the buffer holds four times flush_entries: its files are not
+  // being written (or not as fast as entries come), and appends that would
+  // add to it are refused rather than grow it without bound.
   bool Full() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // The buffered index keys of `subject` (32 bytes) below `bound`, largest
