@@ -14,24 +14,12 @@
 #include "prometheus/registry.h"
 #include "services/common/status.h"
 #include "services/common/thread_cpu.h"
+#include "tests/util/metric_value.h"
 
 namespace eid::activation {
 namespace {
 
-// The value of an unlabelled metric in `registry` (-1 if absent).
-double MetricValue(prometheus::Registry& registry, const std::string& name) {
-  for (const prometheus::MetricFamily& family : registry.Collect()) {
-    if (family.name != name || family.metric.empty()) continue;
-    const prometheus::ClientMetric& m = family.metric[0];
-    switch (family.type) {
-      case prometheus::MetricType::Counter: return m.counter.value;
-      case prometheus::MetricType::Gauge: return m.gauge.value;
-      case prometheus::MetricType::Histogram: return m.histogram.sample_count;
-      default: return -1;
-    }
-  }
-  return -1;
-}
+using ::eid::testing::MetricValue;
 
 // A stand-in for Argon2id: counts who is inside and holds until released.
 class FakeHasher {

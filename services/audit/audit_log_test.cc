@@ -22,6 +22,7 @@
 #include "services/common/secrets.h"
 #include "services/common/proto_time.h"
 #include "services/common/status.h"
+#include "tests/util/metric_value.h"
 
 namespace eid::audit {
 namespace {
@@ -65,6 +66,7 @@ class AuditLogTest : public ::testing::Test {
   }
 
   FakeClock clock_;
+  prometheus::Registry metrics_;  // Outlives log_, which may report to it.
   AuditLog::Options options_;
   std::unique_ptr<AuditLog> log_;
 };
@@ -487,6 +489,7 @@ TEST_F(AuditLogTest, TheSubjectIndexWritesItselfWhenItsBufferFills) {
 
 TEST_F(AuditLogTest, AFailedWriteOfTheSubjectIndexKeepsItsEntries) {
   options_.subject_index.flush_entries = 4;
+  options_.subject_index.metrics = &metrics_;
   Open();
   const std::string alice(32, 'A');
   // Its files cannot be written: a file stands where their directory was.
@@ -507,11 +510,14 @@ TEST_F(AuditLogTest, AFailedWriteOfTheSubjectIndexKeepsItsEntries) {
   }
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(appended, 16);
+  EXPECT_EQ(testing::MetricValue(metrics_, "audit_subject_index_buffered_entries"), 16);
+  EXPECT_GE(testing::MetricValue(metrics_, "audit_subject_index_write_failures_total"), 1);
 
   std::filesystem::remove(spill);
   std::filesystem::create_directories(spill);
   ASSERT_TRUE(log_->FlushSubjectIndex().ok());
   EXPECT_EQ(StoredSubjectKeys(*log_), 16u);
+  EXPECT_EQ(testing::MetricValue(metrics_, "audit_subject_index_buffered_entries"), 0);
   EXPECT_TRUE(log_->Append(Timed("e", alice, 16, 1)).ok());
   EXPECT_EQ(History(*log_, alice, 5), NewestFirst("e", 17));
 }

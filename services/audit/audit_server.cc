@@ -19,6 +19,7 @@ absl::StatusOr<std::unique_ptr<AuditServer>> AuditServer::Open(const Options& op
   AuditLog::Options log_options;
   log_options.path = options.dir;
   log_options.partitions = options.partitions;
+  log_options.subject_index.metrics = options.metrics;
   absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(log_options, clock);
   if (!log.ok()) return log.status();
   server->log_ = std::move(*log);

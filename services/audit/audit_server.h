@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "prometheus/registry.h"
 #include "services/audit/audit_log.h"
 #include "services/audit/audit_service.h"
 #include "services/audit/checkpoint_signer.h"
@@ -28,6 +29,7 @@ class AuditServer {
     uint32_t partitions = 4;
     // How often checkpoints are signed (0: only by CheckpointNow()).
     absl::Duration checkpoint_interval = absl::Seconds(1);
+    prometheus::Registry* metrics = nullptr;  // The log's (null: none).
   };
 
   // FAILED_PRECONDITION if the seed file or the log cannot be used.

@@ -50,7 +50,22 @@ SubjectIndex::SubjectIndex(AuditDb& store, const Options& options, size_t partit
     : store_(store),
       options_(options),
       spill_dir_(store.db()->GetName() + "/subject-index-spill"),
-      marks_(partitions, 0) {}
+      marks_(partitions, 0),
+      own_metrics_(options.metrics ? nullptr : std::make_shared<prometheus::Registry>()) {
+  prometheus::Registry& metrics = options.metrics ? *options.metrics : *own_metrics_;
+  buffered_entries_ = &prometheus::BuildGauge()
+                           .Name("audit_subject_index_buffered_entries")
+                           .Help("Audit subject index entries in memory, not yet "
+                                 "written to RocksDB.")
+                           .Register(metrics)
+                           .Add({});
+  write_failures_ = &prometheus::BuildCounter()
+                         .Name("audit_subject_index_write_failures_total")
+                         .Help("Audit subject index files that could not be written "
+                               "or ingested.")
+                         .Register(metrics)
+                         .Add({});
+}
 
 absl::StatusOr<std::unique_ptr<SubjectIndex>> SubjectIndex::Open(
     AuditDb& store, absl::Span<const uint64_t> tree_sizes, const Options& options) {
@@ -164,6 +179,7 @@ void SubjectIndex::Add(uint32_t partition, uint64_t tree_size,
   dirty_ = true;
   for (const Entry& e : entries) active_.Add(e);
   marks_[partition] = tree_size;
+  buffered_entries_->Set(static_cast<double>(active_.slots.size() + flushing_.slots.size()));
 }
 
 bool SubjectIndex::Full() const {
@@ -230,8 +246,10 @@ absl::Status SubjectIndex::Flush() {
     for (const Buffer::Slot& slot : flushing_.slots) active_.Add(slot.entry);
     dirty_ = true;
     dirty_since_ = since;
+    write_failures_->Increment();
   }
   flushing_ = Buffer();
+  buffered_entries_->Set(static_cast<double>(active_.slots.size()));
   return s;
 }
 

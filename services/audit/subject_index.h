@@ -18,6 +18,11 @@
 // reads each partition's leaves from its mark to the end of its tree back
 // into the buffer (writing it out whenever it fills).
 //
+// Metrics (in Options::metrics, if set):
+//   audit_subject_index_buffered_entries   entries in memory, not yet written
+//   audit_subject_index_write_failures_total  files that could not be
+//                                          written or ingested
+//
 // Thread-safe.
 #ifndef EID_SERVICES_AUDIT_SUBJECT_INDEX_H_
 #define EID_SERVICES_AUDIT_SUBJECT_INDEX_H_
@@ -36,6 +41,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
 #include "services/audit/audit_db.h"
 
 namespace eid::audit {
@@ -47,6 +55,7 @@ class SubjectIndex {
     // Also bounds, with flush_entries, what Open reads back after a crash.
     absl::Duration flush_interval = absl::Seconds(30);
     // Both at least 1; flush_entries at most 2^28.
+    prometheus::Registry* metrics = nullptr;  // Null: not exported.
   };
   using Subject = std::array<char, 32>;
   struct Entry {
@@ -129,6 +138,10 @@ class SubjectIndex {
   SteadyTime dirty_since_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread flusher_;
+
+  std::shared_ptr<prometheus::Registry> own_metrics_;  // When none is given.
+  prometheus::Gauge* buffered_entries_;
+  prometheus::Counter* write_failures_;
 };
 
 }  // namespace eid::audit

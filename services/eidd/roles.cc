@@ -81,6 +81,7 @@ class AuditRole : public RoleInstance {
     absl::StatusOr<std::string> seed_file = SecretPath(ctx, "audit_signing_seed");
     if (!seed_file.ok()) return seed_file.status();
     options.signing_seed_file = *seed_file;
+    options.metrics = &ctx.metrics->registry();
     auto server = audit::AuditServer::Open(options, *ctx.clock);
     if (!server.ok()) return server.status();
     auto role = std::unique_ptr<AuditRole>(new AuditRole(std::move(*server)));

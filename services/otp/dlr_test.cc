@@ -23,30 +23,15 @@
 #include "services/otp/kannel_sms_sender.h"
 #include "services/otp/otp_testing.h"
 #include "services/otp/sms_queue.h"
+#include "tests/util/metric_value.h"
 
 namespace eid::otp {
 namespace {
 
 using testing::FakeSmsSender;
+using ::eid::testing::MetricValue;
 
 const std::string kKey(32, 'k');
-
-double MetricValue(prometheus::Registry& registry, const std::string& name,
-                   const std::string& label_value = "") {
-  double total = 0;
-  for (const auto& family : registry.Collect()) {
-    if (family.name != name) continue;
-    for (const auto& m : family.metric) {
-      if (!label_value.empty() &&
-          (m.label.empty() || m.label[0].value != label_value)) {
-        continue;
-      }
-      total += m.counter.value + m.histogram.sample_count;
-    }
-  }
-  return total;
-}
-
 
 TEST(KannelDlrTest, TypesMapToOutcomes) {
   EXPECT_EQ(DlrOutcomeOf(1), DlrOutcome::kDelivered);

@@ -10,22 +10,12 @@
 #include "prometheus/registry.h"
 #include "services/common/status.h"
 #include "services/otp/otp_testing.h"
+#include "tests/util/metric_value.h"
 
 namespace eid::otp {
 namespace {
 
-double MetricValue(prometheus::Registry& registry, const std::string& name,
-                   const std::string& label_value) {
-  for (const auto& family : registry.Collect()) {
-    if (family.name != name) continue;
-    for (const auto& m : family.metric) {
-      for (const auto& l : m.label) {
-        if (l.value == label_value) return m.counter.value;
-      }
-    }
-  }
-  return 0;
-}
+using ::eid::testing::MetricValue;
 
 // The service made by Create (outbox transport, sender thread running),
 // served over loopback gRPC.

@@ -11,24 +11,13 @@
 #include "services/otp/otp_testing.h"
 #include "services/otp/record_io.h"
 #include "storage/shard/forwarding_kv_store.h"
+#include "tests/util/metric_value.h"
 
 namespace eid::otp {
 namespace {
 
 using testing::FakeSmsSender;
-
-// The value of a counter or gauge (the sum over its labels), or a
-// histogram's sample count.
-double MetricValue(prometheus::Registry& registry, const std::string& name) {
-  double total = 0;
-  for (const auto& family : registry.Collect()) {
-    if (family.name != name) continue;
-    for (const auto& m : family.metric) {
-      total += m.counter.value + m.gauge.value + m.histogram.sample_count;
-    }
-  }
-  return total;
-}
+using ::eid::testing::MetricValue;
 
 class SmsQueueTest : public ::testing::Test {
  protected:
