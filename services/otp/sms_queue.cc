@@ -179,19 +179,20 @@ absl::StatusOr<SmsQueue::RunStats> SmsQueue::RunOnce() {
   const absl::Time now = clock_.Now();
   // Passes run one at a time, so that each starts where the last ended.
   absl::MutexLock pass_lock(&pass_mu_);
-  pass_from_.resize(options_.partitions, absl::InfinitePast());
+  passed_.resize(options_.partitions, absl::InfinitePast());
   if (now >= next_full_pass_) {
-    std::fill(pass_from_.begin(), pass_from_.end(), absl::InfinitePast());
+    std::fill(passed_.begin(), passed_.end(), absl::InfinitePast());
     next_full_pass_ = now + options_.full_pass_interval;
   }
+  const bool reach_back = now >= next_slack_pass_;
+  if (reach_back) next_slack_pass_ = now + options_.slack_interval;
   for (int p = 0; p < options_.partitions; ++p) {
-    // A clock gone back starts at the beginning.
-    const absl::Time from = pass_from_[p] < now ? pass_from_[p] : absl::InfinitePast();
+    absl::Time from = passed_[p] - (reach_back ? options_.clock_slack : options_.recent);
+    if (from >= now) from = absl::InfinitePast();  // A clock gone back.
     const bool had_more = stats.more;
     stats.more = false;
     absl::StatusOr<bool> all_handled = ProcessPartition(p, from, now, stats);
-    if (all_handled.ok() && *all_handled && !stats.more)
-      pass_from_[p] = now - options_.clock_slack;
+    if (all_handled.ok() && *all_handled && !stats.more) passed_[p] = now;
     stats.more = stats.more || had_more;
     if (!all_handled.ok() && first_error.ok()) first_error = all_handled.status();
   }

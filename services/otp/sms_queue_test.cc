@@ -325,6 +325,49 @@ TEST_F(SmsQueueTest, APassStartsWhereTheLastCompletePassEnded) {
             (std::vector<std::string>{"", DueKey(0, first - absl::Seconds(5), ""), ""}));
 }
 
+TEST_F(SmsQueueTest, PassesBetweenReachBackOnlyTheRecentPastAndOnceASecondTheSlack) {
+  options_.clock_slack = absl::Seconds(5);
+  options_.slack_interval = absl::Seconds(1);
+  options_.recent = absl::Milliseconds(250);
+  options_.full_pass_interval = absl::Minutes(1);
+  ScanStartRecorder recorder(*kv_);
+  SmsQueue queue(options_, recorder, sender_, clock_, random_, metrics_);
+  const absl::Time first = clock_.Now();
+  ASSERT_TRUE(queue.RunOnce().ok());  // From the beginning.
+  clock_.Advance(absl::Milliseconds(100));
+  const absl::Time second = clock_.Now();
+  ASSERT_TRUE(queue.RunOnce().ok());
+  clock_.Advance(absl::Milliseconds(100));
+  const absl::Time third = clock_.Now();
+  ASSERT_TRUE(queue.RunOnce().ok());
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(queue.RunOnce().ok());
+  EXPECT_EQ(recorder.starts,
+            (std::vector<std::string>{"", DueKey(0, first - absl::Milliseconds(250), ""),
+                                      DueKey(0, second - absl::Milliseconds(250), ""),
+                                      DueKey(0, third - absl::Seconds(5), "")}));
+}
+
+TEST_F(SmsQueueTest, AMessageOfASenderALittleBehindIsSentByTheNextSlackPass) {
+  options_.clock_slack = absl::Seconds(5);
+  options_.slack_interval = absl::Seconds(1);
+  options_.recent = absl::Milliseconds(250);
+  Run();
+  // Another sender whose clock is 2 s behind queues a message: behind where
+  // the quick passes start, within the slack.
+  FakeClock lagging(clock_.Now() - absl::Seconds(2));
+  SmsQueue other(options_, *kv_, sender_, lagging, random_, metrics_);
+  SmsQueue::Outgoing sms;
+  sms.phone = "+84912345678";
+  sms.text = "a little late";
+  const std::string id = *other.Enqueue(sms);
+  clock_.Advance(absl::Milliseconds(100));
+  EXPECT_EQ(Run().sent, 0);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(Run().sent, 1);
+  EXPECT_EQ(StatusOf(id).state(), v1::DELIVERY_STATE_SENT);
+}
+
 TEST_F(SmsQueueTest, AMessageQueuedBehindThePassStartIsSentByTheNextFullPass) {
   options_.clock_slack = absl::Seconds(5);
   options_.full_pass_interval = absl::Minutes(1);
