@@ -54,6 +54,18 @@ class AuditLogTest : public ::testing::Test {
     ASSERT_TRUE(log.ok()) << log.status();
     log_ = std::move(*log);
   }
+  // Reopens the log on what a crash would leave now: a RocksDB checkpoint
+  // of its store (the leaves durable, the subject index's buffer gone).
+  void CrashAndReopen() {
+    rocksdb::Checkpoint* raw = nullptr;
+    ASSERT_TRUE(rocksdb::Checkpoint::Create(log_->db(), &raw).ok());
+    std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+    const std::string crashed = options_.path + "-crashed";
+    ASSERT_TRUE(checkpoint->CreateCheckpoint(crashed).ok());
+    log_.reset();
+    options_.path = crashed;
+    Open();
+  }
   // Leaf hashes of partition p, recomputed from the stored leaf bytes.
   std::vector<Hash> LeafHashes(uint32_t p) {
     std::vector<Hash> out;
@@ -547,15 +559,7 @@ TEST_F(AuditLogTest, AfterACrashTheSubjectIndexIsReadBackFromTheLeaves) {
   ASSERT_TRUE(log_->Append(Timed("b", bob, 0, 5)).ok());
   // What a crash leaves now: the leaves durable, ten entries written, the
   // buffer gone.
-  rocksdb::Checkpoint* raw = nullptr;
-  ASSERT_TRUE(rocksdb::Checkpoint::Create(log_->db(), &raw).ok());
-  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
-  const std::string crashed = options_.path + "-crashed";
-  ASSERT_TRUE(checkpoint->CreateCheckpoint(crashed).ok());
-  log_.reset();
-
-  options_.path = crashed;
-  Open();
+  CrashAndReopen();
   EXPECT_EQ(log_->BufferedSubjectEntries(), 15u);  // Beyond the marks only.
   EXPECT_EQ(StoredSubjectKeys(*log_), 10u);
   EXPECT_EQ(History(*log_, alice, 6), NewestFirst("a", 20));
@@ -599,16 +603,8 @@ TEST_F(AuditLogTest, AReadBackLargerThanTheBufferIsWrittenAsItIsRead) {
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(log_->Append(Timed(absl::StrCat("r", i, "-"), alice, i * 1000, 1000)).ok());
   }
-  rocksdb::Checkpoint* raw = nullptr;
-  ASSERT_TRUE(rocksdb::Checkpoint::Create(log_->db(), &raw).ok());
-  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
-  const std::string crashed = options_.path + "-crashed";
-  ASSERT_TRUE(checkpoint->CreateCheckpoint(crashed).ok());
-  log_.reset();
-
-  options_.path = crashed;
   options_.subject_index.flush_entries = 1000;
-  Open();
+  CrashAndReopen();
   // 10,000 leaves read back in chunks, each written once the buffer filled.
   EXPECT_LT(log_->BufferedSubjectEntries(), 1000u);
   EXPECT_GT(StoredSubjectKeys(*log_), 9000u);
@@ -636,14 +632,7 @@ TEST_F(AuditLogTest, AMarkAboveTheLeavesIsLoweredBeforeAnyAppend) {
   EXPECT_EQ(StoredMark(*log_, p), 10u);
   // Appended after it and lost with the buffer in a crash: read back.
   ASSERT_TRUE(log_->Append(Timed("a", alice, 10, 5)).ok());
-  rocksdb::Checkpoint* raw = nullptr;
-  ASSERT_TRUE(rocksdb::Checkpoint::Create(log_->db(), &raw).ok());
-  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
-  const std::string crashed = options_.path + "-crashed";
-  ASSERT_TRUE(checkpoint->CreateCheckpoint(crashed).ok());
-  log_.reset();
-  options_.path = crashed;
-  Open();
+  CrashAndReopen();
   EXPECT_EQ(History(*log_, alice, 4), NewestFirst("a", 15));
 }
 

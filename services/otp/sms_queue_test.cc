@@ -48,6 +48,18 @@ class SmsQueueTest : public ::testing::Test {
     return s.value_or(v1::GetDeliveryStatusResponse());
   }
 
+  // A message queued by another sender whose clock is `lag` behind; its id.
+  std::string EnqueueFromLaggingSender(absl::Duration lag) {
+    FakeClock lagging(clock_.Now() - lag);
+    SmsQueue other(options_, *kv_, sender_, lagging, random_, metrics_);
+    SmsQueue::Outgoing sms;
+    sms.phone = "+84912345678";
+    sms.text = "late";
+    absl::StatusOr<std::string> id = other.Enqueue(sms);
+    EXPECT_TRUE(id.ok()) << id.status();
+    return id.value_or("");
+  }
+
   SmsQueue::RunStats Run() {
     absl::StatusOr<SmsQueue::RunStats> stats = Queue().RunOnce();
     EXPECT_TRUE(stats.ok()) << stats.status();
@@ -355,12 +367,7 @@ TEST_F(SmsQueueTest, AMessageOfASenderALittleBehindIsSentByTheNextSlackPass) {
   Run();
   // Another sender whose clock is 2 s behind queues a message: behind where
   // the quick passes start, within the slack.
-  FakeClock lagging(clock_.Now() - absl::Seconds(2));
-  SmsQueue other(options_, *kv_, sender_, lagging, random_, metrics_);
-  SmsQueue::Outgoing sms;
-  sms.phone = "+84912345678";
-  sms.text = "a little late";
-  const std::string id = *other.Enqueue(sms);
+  const std::string id = EnqueueFromLaggingSender(absl::Seconds(2));
   clock_.Advance(absl::Milliseconds(100));
   EXPECT_EQ(Run().sent, 0);
   clock_.Advance(absl::Seconds(1));
@@ -376,12 +383,7 @@ TEST_F(SmsQueueTest, AMessageQueuedBehindThePassStartIsSentByTheNextFullPass) {
   Run();
   // Another sender whose clock is 40 s behind queues a message: its due
   // entry lies before where this sender's passes now start.
-  FakeClock lagging(clock_.Now() - absl::Seconds(40));
-  SmsQueue other(options_, *kv_, sender_, lagging, random_, metrics_);
-  SmsQueue::Outgoing sms;
-  sms.phone = "+84912345678";
-  sms.text = "late";
-  const std::string id = *other.Enqueue(sms);
+  const std::string id = EnqueueFromLaggingSender(absl::Seconds(40));
   clock_.Advance(absl::Seconds(1));
   Run();
   EXPECT_EQ(sender_.calls(), 0);
