@@ -180,19 +180,32 @@ absl::StatusOr<SmsQueue::RunStats> SmsQueue::RunOnce() {
   // Passes run one at a time, so that each starts where the last ended.
   absl::MutexLock pass_lock(&pass_mu_);
   passed_.resize(options_.partitions, absl::InfinitePast());
-  if (now >= next_full_pass_) {
+  slack_passed_.resize(options_.partitions, absl::InfinitePast());
+  // Due at its time, or at once if the clock went back past when it was
+  // last scheduled.
+  const auto due = [now](absl::Time& next, absl::Duration interval) {
+    if (now < next && now + interval >= next) return false;
+    next = now + interval;
+    return true;
+  };
+  if (due(next_full_pass_, options_.full_pass_interval)) {
     std::fill(passed_.begin(), passed_.end(), absl::InfinitePast());
-    next_full_pass_ = now + options_.full_pass_interval;
+    std::fill(slack_passed_.begin(), slack_passed_.end(), absl::InfinitePast());
   }
-  const bool reach_back = now >= next_slack_pass_;
-  if (reach_back) next_slack_pass_ = now + options_.slack_interval;
+  const bool reach_back = due(next_slack_pass_, options_.slack_interval);
   for (int p = 0; p < options_.partitions; ++p) {
-    absl::Time from = passed_[p] - (reach_back ? options_.clock_slack : options_.recent);
+    // A slack pass reaches back from where the last slack pass began: the
+    // quick passes since have not looked behind theirs.
+    absl::Time from = reach_back ? slack_passed_[p] - options_.clock_slack
+                                 : passed_[p] - options_.recent;
     if (from >= now) from = absl::InfinitePast();  // A clock gone back.
     const bool had_more = stats.more;
     stats.more = false;
     absl::StatusOr<bool> all_handled = ProcessPartition(p, from, now, stats);
-    if (all_handled.ok() && *all_handled && !stats.more) passed_[p] = now;
+    if (all_handled.ok() && *all_handled && !stats.more) {
+      passed_[p] = now;
+      if (reach_back) slack_passed_[p] = now;
+    }
     stats.more = stats.more || had_more;
     if (!all_handled.ok() && first_error.ok()) first_error = all_handled.status();
   }

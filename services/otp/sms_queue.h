@@ -133,10 +133,12 @@ class SmsQueue {
     // a compaction drops them, so a pass starts where the last complete
     // pass ended, less this much for the clocks of other senders...
     absl::Duration clock_slack = absl::Seconds(5);
-    // ...once every this often; the passes between reach back only
-    // `recent`, for this sender's own messages queued while the last pass
-    // ran. (Reaching back the whole slack on every pass stepped over 5 s of
-    // deleted entries each time: 2-3% of an activation's CPU.)
+    // ...once every this often (from where the last such pass began); the
+    // passes between reach back only `recent`, for this sender's own
+    // messages queued while the last pass ran (one whose write took longer
+    // waits for the next slack pass). Reaching back the whole slack on every
+    // pass stepped over 5 s of deleted entries each time: 2-3% of an
+    // activation's CPU.
     absl::Duration slack_interval = absl::Seconds(1);
     absl::Duration recent = absl::Milliseconds(250);
     // And every this often a pass starts at the beginning of the due index,
@@ -275,11 +277,13 @@ class SmsQueue {
   absl::Mutex depth_mu_;
   absl::Time depth_counted_at_ ABSL_GUARDED_BY(depth_mu_) = absl::InfinitePast();
   int64_t last_depth_ ABSL_GUARDED_BY(depth_mu_) = 0;
-  // When each partition's last complete pass began (InfinitePast: none;
-  // the next pass starts at the beginning), and when the next passes reach
-  // back the clock slack and start at the beginning (see clock_slack).
+  // When each partition's last complete pass, and last complete slack pass,
+  // began (InfinitePast: none; the next pass starts at the beginning), and
+  // when the next passes reach back the clock slack and start at the
+  // beginning (see clock_slack).
   absl::Mutex pass_mu_;
   std::vector<absl::Time> passed_ ABSL_GUARDED_BY(pass_mu_);
+  std::vector<absl::Time> slack_passed_ ABSL_GUARDED_BY(pass_mu_);
   absl::Time next_slack_pass_ ABSL_GUARDED_BY(pass_mu_) = absl::InfinitePast();
   absl::Time next_full_pass_ ABSL_GUARDED_BY(pass_mu_) = absl::InfinitePast();
   prometheus::Histogram& accept_latency_;

@@ -350,14 +350,18 @@ TEST_F(SmsQueueTest, PassesBetweenReachBackOnlyTheRecentPastAndOnceASecondTheSla
   const absl::Time second = clock_.Now();
   ASSERT_TRUE(queue.RunOnce().ok());
   clock_.Advance(absl::Milliseconds(100));
-  const absl::Time third = clock_.Now();
   ASSERT_TRUE(queue.RunOnce().ok());
   clock_.Advance(absl::Seconds(1));
-  ASSERT_TRUE(queue.RunOnce().ok());
+  const absl::Time fourth = clock_.Now();
+  ASSERT_TRUE(queue.RunOnce().ok());  // A second on: a slack pass.
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(queue.RunOnce().ok());  // Another.
+  // Slack passes reach back from where the last slack pass began.
   EXPECT_EQ(recorder.starts,
             (std::vector<std::string>{"", DueKey(0, first - absl::Milliseconds(250), ""),
                                       DueKey(0, second - absl::Milliseconds(250), ""),
-                                      DueKey(0, third - absl::Seconds(5), "")}));
+                                      DueKey(0, first - absl::Seconds(5), ""),
+                                      DueKey(0, fourth - absl::Seconds(5), "")}));
 }
 
 TEST_F(SmsQueueTest, AMessageOfASenderALittleBehindIsSentByTheNextSlackPass) {
@@ -373,6 +377,44 @@ TEST_F(SmsQueueTest, AMessageOfASenderALittleBehindIsSentByTheNextSlackPass) {
   clock_.Advance(absl::Seconds(1));
   EXPECT_EQ(Run().sent, 1);
   EXPECT_EQ(StatusOf(id).state(), v1::DELIVERY_STATE_SENT);
+}
+
+TEST_F(SmsQueueTest, TheSlackPassReachesBackFromTheLastSlackPassNotTheLastPass) {
+  options_.clock_slack = absl::Seconds(5);
+  options_.slack_interval = absl::Seconds(1);
+  options_.recent = absl::Milliseconds(250);
+  options_.full_pass_interval = absl::Minutes(1);
+  Run();
+  clock_.Advance(absl::Milliseconds(50));
+  // 4.5 s behind: within the slack of the pass at the start, not of the
+  // quick passes that follow it.
+  const std::string id = EnqueueFromLaggingSender(absl::Milliseconds(4500));
+  for (int i = 0; i < 4; ++i) {
+    clock_.Advance(absl::Milliseconds(200));
+    EXPECT_EQ(Run().sent, 0);
+  }
+  clock_.Advance(absl::Milliseconds(200));  // A second after the first pass.
+  EXPECT_EQ(Run().sent, 1);
+  EXPECT_EQ(StatusOf(id).state(), v1::DELIVERY_STATE_SENT);
+}
+
+TEST_F(SmsQueueTest, AClockSetBackKeepsTheSlackPassesGoing) {
+  options_.clock_slack = absl::Seconds(5);
+  options_.slack_interval = absl::Seconds(1);
+  options_.recent = absl::Milliseconds(250);
+  options_.full_pass_interval = absl::Minutes(1);
+  ScanStartRecorder recorder(*kv_);
+  SmsQueue queue(options_, recorder, sender_, clock_, random_, metrics_);
+  ASSERT_TRUE(queue.RunOnce().ok());
+  clock_.Advance(-absl::Seconds(10));
+  const absl::Time back = clock_.Now();
+  ASSERT_TRUE(queue.RunOnce().ok());  // Behind the last pass: from the beginning.
+  clock_.Advance(absl::Milliseconds(1200));
+  ASSERT_TRUE(queue.RunOnce().ok());
+  // A second after the clock went back, a slack pass: not one put off until
+  // the clock is back where it was.
+  EXPECT_EQ(recorder.starts,
+            (std::vector<std::string>{"", "", DueKey(0, back - absl::Seconds(5), "")}));
 }
 
 TEST_F(SmsQueueTest, AMessageQueuedBehindThePassStartIsSentByTheNextFullPass) {
