@@ -503,6 +503,9 @@ TEST_F(AuditLogTest, AFailedWriteOfTheSubjectIndexKeepsItsEntries) {
   options_.subject_index.flush_entries = 4;
   options_.subject_index.metrics = &metrics_;
   Open();
+  const double opened =
+      testing::MetricValue(metrics_, "audit_subject_index_last_write_timestamp_seconds");
+  EXPECT_GT(opened, 0);
   const std::string alice(32, 'A');
   // Its files cannot be written: a file stands where their directory was.
   const std::string spill = options_.path + "/subject-index-spill";
@@ -524,12 +527,16 @@ TEST_F(AuditLogTest, AFailedWriteOfTheSubjectIndexKeepsItsEntries) {
   EXPECT_EQ(appended, 16);
   EXPECT_EQ(testing::MetricValue(metrics_, "audit_subject_index_buffered_entries"), 16);
   EXPECT_GE(testing::MetricValue(metrics_, "audit_subject_index_write_failures_total"), 1);
+  EXPECT_EQ(testing::MetricValue(metrics_, "audit_subject_index_last_write_timestamp_seconds"),
+            opened);
 
   std::filesystem::remove(spill);
   std::filesystem::create_directories(spill);
   ASSERT_TRUE(log_->FlushSubjectIndex().ok());
   EXPECT_EQ(StoredSubjectKeys(*log_), 16u);
   EXPECT_EQ(testing::MetricValue(metrics_, "audit_subject_index_buffered_entries"), 0);
+  EXPECT_GE(testing::MetricValue(metrics_, "audit_subject_index_last_write_timestamp_seconds"),
+            opened);
   EXPECT_TRUE(log_->Append(Timed("e", alice, 16, 1)).ok());
   EXPECT_EQ(History(*log_, alice, 5), NewestFirst("e", 17));
 }
@@ -559,7 +566,7 @@ TEST_F(AuditLogTest, AfterACrashTheSubjectIndexIsReadBackFromTheLeaves) {
   ASSERT_TRUE(log_->Append(Timed("b", bob, 0, 5)).ok());
   // What a crash leaves now: the leaves durable, ten entries written, the
   // buffer gone.
-  CrashAndReopen();
+  ASSERT_NO_FATAL_FAILURE(CrashAndReopen());
   EXPECT_EQ(log_->BufferedSubjectEntries(), 15u);  // Beyond the marks only.
   EXPECT_EQ(StoredSubjectKeys(*log_), 10u);
   EXPECT_EQ(History(*log_, alice, 6), NewestFirst("a", 20));
@@ -604,7 +611,7 @@ TEST_F(AuditLogTest, AReadBackLargerThanTheBufferIsWrittenAsItIsRead) {
     ASSERT_TRUE(log_->Append(Timed(absl::StrCat("r", i, "-"), alice, i * 1000, 1000)).ok());
   }
   options_.subject_index.flush_entries = 1000;
-  CrashAndReopen();
+  ASSERT_NO_FATAL_FAILURE(CrashAndReopen());
   // 10,000 leaves read back in chunks, each written once the buffer filled.
   EXPECT_LT(log_->BufferedSubjectEntries(), 1000u);
   EXPECT_GT(StoredSubjectKeys(*log_), 9000u);
@@ -632,7 +639,7 @@ TEST_F(AuditLogTest, AMarkAboveTheLeavesIsLoweredBeforeAnyAppend) {
   EXPECT_EQ(StoredMark(*log_, p), 10u);
   // Appended after it and lost with the buffer in a crash: read back.
   ASSERT_TRUE(log_->Append(Timed("a", alice, 10, 5)).ok());
-  CrashAndReopen();
+  ASSERT_NO_FATAL_FAILURE(CrashAndReopen());
   EXPECT_EQ(History(*log_, alice, 4), NewestFirst("a", 15));
 }
 
@@ -697,7 +704,9 @@ TEST_F(AuditLogTest, AStoreWrittenWithOneColumnFamilyIsMovedAndStillFound) {
     const char kind = it->key()[0];
     EXPECT_TRUE(kind != 'A' && kind != 'E' && kind != 'S' && kind != 'L')
         << it->key().ToString();
-    if (kind == 'N') EXPECT_NE(it->key()[5], 0) << "a leaf hash left in default";
+    if (kind == 'N') {
+      EXPECT_NE(it->key()[5], 0) << "a leaf hash left in default";
+    }
   }
 }
 

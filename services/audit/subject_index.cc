@@ -59,6 +59,13 @@ SubjectIndex::SubjectIndex(AuditDb& store, const Options& options, size_t partit
                                  "written to RocksDB.")
                            .Register(metrics)
                            .Add({});
+  last_write_ = &prometheus::BuildGauge()
+                     .Name("audit_subject_index_last_write_timestamp_seconds")
+                     .Help("When the audit subject index was last written (or "
+                           "opened), Unix seconds.")
+                     .Register(metrics)
+                     .Add({});
+  last_write_->SetToCurrentTime();
   write_failures_ = &prometheus::BuildCounter()
                          .Name("audit_subject_index_write_failures_total")
                          .Help("Audit subject index files that could not be written "
@@ -135,6 +142,7 @@ absl::Status SubjectIndex::ReadBack(uint32_t partition, uint64_t from, uint64_t 
   std::unique_ptr<rocksdb::Iterator> it(
       store_.db()->NewIterator(rocksdb::ReadOptions(), store_.leaves(partition)));
   it->Seek(LeafKey(partition, from));
+  bool writable = true;
   for (uint64_t next = from; next < to;) {
     std::vector<Entry> entries;  // Of up to kReadBackBatch leaves.
     for (size_t read = 0; it->Valid() && next < to && read < kReadBackBatch;
@@ -165,8 +173,13 @@ absl::Status SubjectIndex::ReadBack(uint32_t partition, uint64_t from, uint64_t 
     if (!it->status().ok()) return DbUnavailable(it->status(), "cannot read the audit leaves");
     if (!it->Valid()) next = to;  // The rest are missing: verify names them.
     Add(partition, next, entries);
-    if (buffered() >= options_.flush_entries) {
-      if (absl::Status s = Flush(); !s.ok()) return s;
+    if (!writable || buffered() < options_.flush_entries) continue;
+    if (absl::Status s = Flush(); !s.ok()) {
+      // Read on into memory: a log that will not open is worse than one
+      // whose index waits (its thread retries; appends are refused past
+      // Full()). Tried once, not for every chunk.
+      log::Warning("audit.subject_index.flush_failed").With(s);
+      writable = false;
     }
   }
   return absl::OkStatus();
@@ -247,6 +260,8 @@ absl::Status SubjectIndex::Flush() {
     dirty_ = true;
     dirty_since_ = since;
     write_failures_->Increment();
+  } else {
+    last_write_->SetToCurrentTime();
   }
   flushing_ = Buffer();
   buffered_entries_->Set(static_cast<double>(active_.slots.size()));

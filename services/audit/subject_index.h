@@ -22,6 +22,9 @@
 //   audit_subject_index_buffered_entries   entries in memory, not yet written
 //   audit_subject_index_write_failures_total  files that could not be
 //                                          written or ingested
+//   audit_subject_index_last_write_timestamp_seconds  when a file (or the
+//                                          open) last left nothing older
+//                                          unwritten
 //
 // Thread-safe.
 #ifndef EID_SERVICES_AUDIT_SUBJECT_INDEX_H_
@@ -51,10 +54,10 @@ namespace eid::audit {
 class SubjectIndex {
  public:
   struct Options {
+    // Both at least 1; flush_entries at most 2^28.
     size_t flush_entries = size_t{1} << 18;  // ~30 MB of buffer.
     // Also bounds, with flush_entries, what Open reads back after a crash.
     absl::Duration flush_interval = absl::Seconds(30);
-    // Both at least 1; flush_entries at most 2^28.
     prometheus::Registry* metrics = nullptr;  // Null: not exported.
   };
   using Subject = std::array<char, 32>;
@@ -142,6 +145,7 @@ class SubjectIndex {
   std::shared_ptr<prometheus::Registry> own_metrics_;  // When none is given.
   prometheus::Gauge* buffered_entries_;
   prometheus::Counter* write_failures_;
+  prometheus::Gauge* last_write_;
 };
 
 }  // namespace eid::audit

@@ -7,8 +7,10 @@ namespace eid::testing {
 double MetricValue(prometheus::Registry& registry, const std::string& name,
                    const std::string& label_value) {
   double total = 0;
+  bool found = false;
   for (const prometheus::MetricFamily& family : registry.Collect()) {
     if (family.name != name) continue;
+    found = true;
     for (const prometheus::ClientMetric& m : family.metric) {
       const bool labelled =
           std::any_of(m.label.begin(), m.label.end(),
@@ -19,7 +21,7 @@ double MetricValue(prometheus::Registry& registry, const std::string& name,
       total += m.counter.value + m.gauge.value + m.histogram.sample_count;
     }
   }
-  return total;
+  return found ? total : -1;
 }
 
 }  // namespace eid::testing

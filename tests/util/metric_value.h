@@ -10,7 +10,8 @@ namespace eid::testing {
 
 // The value of counter or gauge `name` in `registry`, or a histogram's
 // sample count, summed over its series; with `label_value`, only over the
-// series that have a label of that value. 0 if there is none.
+// series that have a label of that value (0 if none has). -1 if `registry`
+// has no metric of that name, so that expecting 0 still needs it there.
 double MetricValue(prometheus::Registry& registry, const std::string& name,
                    const std::string& label_value = "");
 
