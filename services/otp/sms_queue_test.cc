@@ -48,6 +48,14 @@ class SmsQueueTest : public ::testing::Test {
     return s.value_or(v1::GetDeliveryStatusResponse());
   }
 
+  // The pass timings the tests of passes are written for (the defaults).
+  void UsePassTimings() {
+    options_.clock_slack = absl::Seconds(5);
+    options_.slack_interval = absl::Seconds(1);
+    options_.recent = absl::Milliseconds(250);
+    options_.full_pass_interval = absl::Minutes(1);
+  }
+
   // A message queued by another sender whose clock is `lag` behind; its id.
   std::string EnqueueFromLaggingSender(absl::Duration lag) {
     FakeClock lagging(clock_.Now() - lag);
@@ -338,10 +346,7 @@ TEST_F(SmsQueueTest, APassStartsWhereTheLastCompletePassEnded) {
 }
 
 TEST_F(SmsQueueTest, PassesBetweenReachBackOnlyTheRecentPastAndOnceASecondTheSlack) {
-  options_.clock_slack = absl::Seconds(5);
-  options_.slack_interval = absl::Seconds(1);
-  options_.recent = absl::Milliseconds(250);
-  options_.full_pass_interval = absl::Minutes(1);
+  UsePassTimings();
   ScanStartRecorder recorder(*kv_);
   SmsQueue queue(options_, recorder, sender_, clock_, random_, metrics_);
   const absl::Time first = clock_.Now();
@@ -365,9 +370,7 @@ TEST_F(SmsQueueTest, PassesBetweenReachBackOnlyTheRecentPastAndOnceASecondTheSla
 }
 
 TEST_F(SmsQueueTest, AMessageOfASenderALittleBehindIsSentByTheNextSlackPass) {
-  options_.clock_slack = absl::Seconds(5);
-  options_.slack_interval = absl::Seconds(1);
-  options_.recent = absl::Milliseconds(250);
+  UsePassTimings();
   Run();
   // Another sender whose clock is 2 s behind queues a message: behind where
   // the quick passes start, within the slack.
@@ -380,10 +383,7 @@ TEST_F(SmsQueueTest, AMessageOfASenderALittleBehindIsSentByTheNextSlackPass) {
 }
 
 TEST_F(SmsQueueTest, TheSlackPassReachesBackFromTheLastSlackPassNotTheLastPass) {
-  options_.clock_slack = absl::Seconds(5);
-  options_.slack_interval = absl::Seconds(1);
-  options_.recent = absl::Milliseconds(250);
-  options_.full_pass_interval = absl::Minutes(1);
+  UsePassTimings();
   Run();
   clock_.Advance(absl::Milliseconds(50));
   // 4.5 s behind: within the slack of the pass at the start, not of the
@@ -399,10 +399,7 @@ TEST_F(SmsQueueTest, TheSlackPassReachesBackFromTheLastSlackPassNotTheLastPass) 
 }
 
 TEST_F(SmsQueueTest, AClockSetBackKeepsTheSlackPassesGoing) {
-  options_.clock_slack = absl::Seconds(5);
-  options_.slack_interval = absl::Seconds(1);
-  options_.recent = absl::Milliseconds(250);
-  options_.full_pass_interval = absl::Minutes(1);
+  UsePassTimings();
   ScanStartRecorder recorder(*kv_);
   SmsQueue queue(options_, recorder, sender_, clock_, random_, metrics_);
   ASSERT_TRUE(queue.RunOnce().ok());
