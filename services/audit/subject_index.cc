@@ -287,7 +287,7 @@ absl::Status SubjectIndex::Ingest(std::vector<Entry> entries,
   std::string key, previous;
   for (const Entry& e : entries) {
     if (!s.ok()) break;
-    key = SubjectIndexKey(View(e.subject), e.time_us, e.partition, e.leaf_index);
+    SetSubjectIndexKey(View(e.subject), e.time_us, e.partition, e.leaf_index, &key);
     if (key == previous) continue;  // A safety net: keys must increase.
     s = writer.Put(key, rocksdb::Slice());
     std::swap(key, previous);
