@@ -22,6 +22,14 @@ bool GetBigEndian64(absl::string_view bytes, size_t pos, uint64_t* out) {
   return true;
 }
 
+bool GetBigEndian32(absl::string_view bytes, size_t pos, uint32_t* out) {
+  if (bytes.size() < pos + 4) return false;
+  uint32_t v = 0;
+  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(bytes[pos + i]);
+  *out = v;
+  return true;
+}
+
 namespace {
 
 std::string Prefix(char kind, uint32_t partition) {

@@ -2,10 +2,13 @@
 // Every key starts with a one-byte kind and the 4-byte big-endian partition,
 // so each kind of each partition is one contiguous, ordered range.
 //
-//   'L' p index(8)             -> leaf data (the bytes hashed as the leaf)
+//   'L' p index(8)             -> a chunk of leaf data (the bytes hashed as
+//                                 the leaves), from leaf `index` on
+//                                 (leaf_chunks.h)
 //   'N' p level(1) index(8)    -> hash of a complete subtree: the 2^level
-//                                 leaves from index << level (level 0: the
-//                                 leaf hash, kept apart from the leaf bytes)
+//                                 leaves from index << level; level 0: a
+//                                 chunk of leaf hashes, from leaf `index`
+//                                 on, kept apart from the leaf bytes
 //   'C' p tree_size(8)         -> a signed Checkpoint (serialized)
 //   'E' event_id               -> p index(8): the event is already in the log
 //   'S' subject(32) time(8) p index(8)   -> "" (query by subject)
@@ -31,6 +34,8 @@ void PutBigEndian64(uint64_t v, std::string* out);
 void PutBigEndian32(uint32_t v, std::string* out);
 // Reads 8 bytes at `pos`; false if `bytes` is too short.
 bool GetBigEndian64(absl::string_view bytes, size_t pos, uint64_t* out);
+// Reads 4 bytes at `pos`; false if `bytes` is too short.
+bool GetBigEndian32(absl::string_view bytes, size_t pos, uint32_t* out);
 
 std::string LeafKey(uint32_t partition, uint64_t index);
 std::string NodeKey(uint32_t partition, int level, uint64_t index);

@@ -16,6 +16,7 @@
 #include "rocksdb/perf_level.h"
 #include "rocksdb/write_batch.h"
 #include "services/audit/audit_keys.h"
+#include "services/audit/leaf_chunks.h"
 #include "services/audit/leaf_encoding.h"
 #include "services/common/proto_time.h"
 #include "services/common/status.h"
@@ -81,16 +82,10 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const Options& options,
   // subtrees that size is made of, largest first.
   std::vector<CompactRange> trees(options.partitions);
   for (uint32_t p = 0; p < options.partitions; ++p) {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db->NewIterator(rocksdb::ReadOptions(), log->store_->leaves(p)));
-    const std::string first = LeafKey(p, 0);
-    it->SeekForPrev(LeafKey(p, UINT64_MAX));
-    uint64_t last = 0, size = 0;
-    if (it->Valid() && it->key().starts_with(first.substr(0, 5)) &&
-        GetBigEndian64(absl::string_view(it->key().data(), it->key().size()), 5,
-                       &last)) {
-      size = last + 1;
-    }
+    ChunkCursor last = ChunkCursor::Leaves(db, log->store_->leaves(p), p);
+    last.SeekToLast();
+    if (!last.status().ok()) return DbUnavailable(last.status(), "cannot read the audit log");
+    const uint64_t size = last.Valid() ? last.index() + 1 : 0;
     std::vector<Hash> hashes;
     uint64_t start = 0;
     for (int level = 63; level >= 0; --level) {
@@ -313,10 +308,9 @@ absl::Status AuditLog::WriteGroup(uint32_t partition,
   // ended is what makes a large batch cheap (unsorted, the skip-list searches
   // were most of a commit's CPU). Leaves and nodes come in order already.
   using Write = std::pair<std::string, std::string>;
-  std::vector<Write> leaves, leaf_hashes, nodes, ids, actors;
+  std::vector<Write> nodes, ids, actors;
+  ChunkBuilder chunks(partition);  // The leaves and their hashes.
   std::vector<SubjectIndex::Entry> subjects;  // Written apart, in bulk.
-  leaves.reserve(events.size());
-  leaf_hashes.reserve(events.size());
   ids.reserve(events.size());
   actors.reserve(events.size());
   size_t bytes = 0;
@@ -342,19 +336,20 @@ absl::Status AuditLog::WriteGroup(uint32_t partition,
     }
     place.partition = partition;
     place.leaf_index = tree.size();
-    std::string data = LeafData(e.event_field, partition, place.leaf_index, now);
-    // Leaf hashes are stored too: an auditor can then tell which leaf's
-    // bytes no longer match the hash the signed tree was built from.
+    const std::string data = LeafData(e.event_field, partition, place.leaf_index, now);
+    const Hash leaf_hash = LeafHash(data);
     absl::Status appended =
-        tree.Append(LeafHash(data), [&](int level, uint64_t index, const Hash& h) {
-          if (level % kNodeLevelStep != 0) return;  // Computed when read.
-          (level == 0 ? leaf_hashes : nodes)
-              .emplace_back(NodeKey(partition, level, index),
-                            std::string(reinterpret_cast<const char*>(h.data()), h.size()));
+        tree.Append(leaf_hash, [&](int level, uint64_t index, const Hash& h) {
+          // Level 0 is in the chunks; the levels between are computed when read.
+          if (level == 0 || level % kNodeLevelStep != 0) return;
+          nodes.emplace_back(NodeKey(partition, level, index),
+                             std::string(reinterpret_cast<const char*>(h.data()), h.size()));
         });
     if (!appended.ok()) return appended;
-    bytes += data.size() + 160 + id.size() + e.event->actor().size();
-    leaves.emplace_back(LeafKey(partition, place.leaf_index), std::move(data));
+    bytes += data.size() + 100 + id.size() + e.event->actor().size();
+    // Leaf hashes are stored too: an auditor can then tell which leaf's
+    // bytes no longer match the hash the signed tree was built from.
+    chunks.Add(place.leaf_index, data, leaf_hash);
     ids.emplace_back(std::move(id_keys[i]), PlaceValue(partition, place.leaf_index));
     if (!e.event->subject().empty()) {  // Validated: 32 bytes.
       SubjectIndex::Entry& entry = subjects.emplace_back();
@@ -369,7 +364,7 @@ absl::Status AuditLog::WriteGroup(uint32_t partition,
     placed[e.id] = place;
     *e.place = place;
   }
-  if (leaves.empty()) return absl::OkStatus();  // Only duplicates.
+  if (chunks.leaves().empty()) return absl::OkStatus();  // Only duplicates.
   const auto by_key = [](const Write& a, const Write& b) { return a.first < b.first; };
   std::sort(nodes.begin(), nodes.end(), by_key);  // Levels interleave.
   std::sort(ids.begin(), ids.end(), by_key);
@@ -379,9 +374,11 @@ absl::Status AuditLog::WriteGroup(uint32_t partition,
   }
   rocksdb::WriteBatch batch(bytes + 64 * nodes.size());
   // Each column family's keys in order (audit_db.h says which holds what).
-  for (const Write& w : leaves) batch.Put(store_->leaves(partition), w.first, w.second);
+  for (const Write& w : chunks.leaves()) batch.Put(store_->leaves(partition), w.first, w.second);
   for (const Write& w : nodes) batch.Put(w.first, w.second);
-  for (const Write& w : leaf_hashes) batch.Put(store_->leaf_hashes(partition), w.first, w.second);
+  for (const Write& w : chunks.hashes()) {
+    batch.Put(store_->leaf_hashes(partition), w.first, w.second);
+  }
   for (const Write& w : ids) batch.Put(store_->ids(), w.first, w.second);
   for (const Write& w : actors) batch.Put(store_->index(), w.first, w.second);
   rocksdb::WriteOptions sync;
@@ -456,20 +453,25 @@ absl::StatusOr<Hash> AuditLog::PerfectSubtreeHash(uint32_t partition, int level,
   const uint64_t from = index << (level - stored);
   std::vector<Hash> hashes;
   hashes.reserve(count);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(
-      rocksdb::ReadOptions(),
-      stored == 0 ? store_->leaf_hashes(partition) : store_->records()));
-  it->Seek(NodeKey(partition, stored, from));
-  for (uint64_t i = 0; i < count; ++i, it->Next()) {
-    if (!it->Valid() || it->key() != NodeKey(partition, stored, from + i) ||
-        it->value().size() != 32) {
-      return absl::DataLossError(absl::StrCat(
-          "audit partition ", partition, ": the subtree at level ", stored,
-          " index ", from + i, " is missing"));
-    }
+  const auto keep = [&](uint64_t, absl::string_view h) {
     hashes.emplace_back();
-    std::copy(it->value().data(), it->value().data() + 32,
-              reinterpret_cast<char*>(hashes.back().data()));
+    std::copy(h.begin(), h.end(), reinterpret_cast<char*>(hashes.back().data()));
+  };
+  if (stored == 0) {
+    ChunkCursor leaf_hashes = ChunkCursor::LeafHashes(db_, store_->leaf_hashes(partition), partition);
+    if (absl::Status s = leaf_hashes.ReadRange(from, from + count, keep); !s.ok()) return s;
+  } else {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), store_->records()));
+    it->Seek(NodeKey(partition, stored, from));
+    for (uint64_t i = 0; i < count; ++i, it->Next()) {
+      if (!it->Valid() || it->key() != NodeKey(partition, stored, from + i) ||
+          it->value().size() != 32) {
+        return absl::DataLossError(absl::StrCat(
+            "audit partition ", partition, ": the subtree at level ", stored,
+            " index ", from + i, " is missing"));
+      }
+      keep(from + i, absl::string_view(it->value().data(), it->value().size()));
+    }
   }
   // `count` is a power of two, so MTH over the sub-roots is the subtree's.
   return count == 1 ? hashes[0] : RootFromLeafHashes(hashes);
@@ -524,22 +526,16 @@ absl::StatusOr<std::vector<v1::AuditRecord>> AuditLog::ReadLeaves(
   }
   if (absl::Status s = CheckRange(partition, end); !s.ok()) return s;
   std::vector<v1::AuditRecord> out;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), store_->leaves(partition)));
-  uint64_t expected = begin;
-  for (it->Seek(LeafKey(partition, begin)); expected < end; it->Next(), ++expected) {
-    if (!it->Valid() || it->key() != LeafKey(partition, expected)) {
-      return absl::DataLossError(absl::StrCat("audit partition ", partition,
-                                              ": leaf ", expected, " is missing"));
-    }
-    v1::AuditRecord record;
-    if (!record.ParseFromArray(it->value().data(), it->value().size())) {
+  ChunkCursor leaves = ChunkCursor::Leaves(db_, store_->leaves(partition), partition);
+  absl::Status read = leaves.ReadRange(begin, end, [&](uint64_t, absl::string_view data) {
+    v1::AuditRecord& record = out.emplace_back();
+    if (!record.ParseFromArray(data.data(), data.size())) {
       // Returned as stored: the verifier will find the hash differs.
       record.Clear();
     }
-    record.set_leaf_data(it->value().ToString());
-    out.push_back(std::move(record));
-  }
+    record.set_leaf_data(std::string(data));
+  });
+  if (!read.ok()) return read;
   return out;
 }
 
@@ -602,6 +598,7 @@ absl::StatusOr<std::vector<v1::AuditRecord>> AuditLog::Query(
   it->SeekForPrev(bound);
   if (it->Valid() && it->key() == bound) it->Prev();
   std::vector<v1::AuditRecord> out;
+  std::vector<std::unique_ptr<ChunkCursor>> cursors(options_.partitions);  // Made when needed.
   std::string last_returned;  // Index key of the last record in `out`.
   std::string key;
   for (;;) {
@@ -627,14 +624,23 @@ absl::StatusOr<std::vector<v1::AuditRecord>> AuditLog::Query(
       absl::WebSafeBase64Escape(last_returned, next_page_token);
       break;
     }
-    std::string leaf;
+    if (partition >= options_.partitions) {
+      return absl::DataLossError(absl::StrCat("the audit index names partition ", partition));
+    }
     v1::AuditRecord record;
-    if (partition >= options_.partitions ||
-        !db_->Get(rocksdb::ReadOptions(), store_->leaves(partition), LeafKey(partition, index),
-                  &leaf).ok() ||
-        !record.ParseFromString(leaf)) {
+    bool parsed = false;
+    std::unique_ptr<ChunkCursor>& leaves = cursors[partition];
+    if (leaves == nullptr) {
+      leaves = std::make_unique<ChunkCursor>(
+          ChunkCursor::Leaves(db_, store_->leaves(partition), partition));
+    }
+    absl::Status read = leaves->ReadRange(index, index + 1, [&](uint64_t, absl::string_view data) {
+      parsed = record.ParseFromArray(data.data(), data.size());
+    });
+    if (!read.ok()) return read;
+    if (!parsed) {
       return absl::DataLossError(absl::StrCat("audit partition ", partition, ": leaf ",
-                                              index, " is missing or unreadable"));
+                                              index, " is unreadable"));
     }
     // An index entry of a leaf since lost and refilled names another event.
     if (!filter.subject().empty() && record.event().subject() != filter.subject()) continue;

@@ -14,6 +14,7 @@
 #include "rocksdb/write_batch.h"
 #include "services/audit/audit_db.h"
 #include "services/audit/audit_keys.h"
+#include "services/audit/leaf_chunks.h"
 #include "services/audit/audit_server.h"
 #include "services/audit/checkpoint_signer.h"
 #include "services/audit/leaf_encoding.h"
@@ -710,6 +711,77 @@ TEST_F(AuditLogTest, AStoreWrittenWithOneColumnFamilyIsMovedAndStillFound) {
   }
 }
 
+// Rewrites every chunk of leaves and leaf hashes as one entry a leaf, as an
+// eidd before leaf_chunks.h stored them.
+void ToOneLeafAnEntry(const std::string& path, uint32_t partitions) {
+  absl::StatusOr<std::unique_ptr<RawAuditDb>> raw = RawAuditDb::Open(path);
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  rocksdb::DB& db = (*raw)->db();
+  rocksdb::WriteBatch batch;
+  for (uint32_t p = 0; p < partitions; ++p) {
+    for (bool leaves : {true, false}) {
+      rocksdb::ColumnFamilyHandle* family = (*raw)->family(
+          leaves ? AuditDb::LeavesFamily(p) : AuditDb::LeafHashesFamily(p));
+      ASSERT_NE(family, nullptr);
+      std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), family));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        const std::string key = it->key().ToString(), value = it->value().ToString();
+        uint64_t first = 0;
+        ASSERT_TRUE(GetBigEndian64(key, key.size() - 8, &first));
+        std::vector<absl::string_view> items;
+        ASSERT_TRUE(leaves ? SplitLeafChunk(value, &items) : SplitHashChunk(value, &items));
+        batch.Delete(family, key);
+        for (size_t k = 0; k < items.size(); ++k) {
+          batch.Put(family, leaves ? LeafKey(p, first + k) : NodeKey(p, 0, first + k),
+                    rocksdb::Slice(items[k].data(), items[k].size()));
+        }
+      }
+    }
+  }
+  ASSERT_TRUE(db.Write(rocksdb::WriteOptions(), &batch).ok());
+}
+
+TEST_F(AuditLogTest, AStoreWrittenOneLeafAnEntryIsReadAndGrowsInChunks) {
+  const std::string alice(32, 'A');
+  std::vector<v1::AuditEvent> events;
+  for (int i = 0; i < 100; ++i) events.push_back(Event(absl::StrCat("one-", i), alice));
+  auto first = log_->Append(events);
+  ASSERT_TRUE(first.ok()) << first.status();
+  const uint32_t p = (*first)[0].partition;
+  const Hash root = log_->Root(p);
+  auto before = log_->ReadLeaves(p, 0, 100);
+  ASSERT_TRUE(before.ok()) << before.status();
+  log_.reset();
+  ToOneLeafAnEntry(options_.path, options_.partitions);
+
+  Open();
+  EXPECT_EQ(log_->TreeSize(p), 100u);
+  EXPECT_EQ(log_->Root(p), root);
+  auto after = log_->ReadLeaves(p, 0, 100);
+  ASSERT_TRUE(after.ok()) << after.status();
+  for (int i = 0; i < 100; ++i) EXPECT_EQ((*after)[i].leaf_data(), (*before)[i].leaf_data());
+  // Appends go on in chunks after them; proofs span both.
+  events.clear();
+  for (int i = 0; i < 70; ++i) events.push_back(Event(absl::StrCat("chunked-", i), alice));
+  ASSERT_TRUE(log_->Append(events).ok());
+  Open();
+  ASSERT_EQ(log_->TreeSize(p), 170u);
+  const std::vector<Hash> leaves = LeafHashes(p);
+  ASSERT_EQ(leaves.size(), 170u);
+  EXPECT_EQ(log_->Root(p), RootFromLeafHashes(leaves));
+  for (uint64_t i : {0, 63, 99, 100, 150, 169}) {
+    auto proof = log_->InclusionProof(p, i, 170);
+    ASSERT_TRUE(proof.ok()) << proof.status();
+    EXPECT_TRUE(VerifyInclusion(i, 170, leaves[i], *proof, log_->Root(p)).ok()) << i;
+  }
+  v1::AuditFilter filter;
+  filter.set_subject(alice);
+  std::string next;
+  auto found = log_->Query(filter, 200, "", &next);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->size(), 170u);
+}
+
 TEST_F(AuditLogTest, EachPartitionsLeavesAndTheirHashesHaveFamiliesOfTheirOwn) {
   std::vector<v1::AuditEvent> events;
   for (int i = 0; i < 40; ++i) {
@@ -724,16 +796,24 @@ TEST_F(AuditLogTest, EachPartitionsLeavesAndTheirHashesHaveFamiliesOfTheirOwn) {
     rocksdb::ColumnFamilyHandle* family = (*raw)->family(AuditDb::LeavesFamily(p));
     ASSERT_NE(family, nullptr) << p;
     std::unique_ptr<rocksdb::Iterator> it((*raw)->db().NewIterator(rocksdb::ReadOptions(), family));
-    uint64_t expected = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next(), ++expected, ++total) {
+    uint64_t expected = 0;  // Leaves in chunks, each keyed by its first.
+    std::vector<absl::string_view> chunk;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
       EXPECT_EQ(it->key().ToString(), LeafKey(p, expected));  // Its own, in order.
+      const std::string value = it->value().ToString();
+      ASSERT_TRUE(SplitLeafChunk(value, &chunk));
+      expected += chunk.size();
     }
+    total += expected;
     rocksdb::ColumnFamilyHandle* hashes = (*raw)->family(AuditDb::LeafHashesFamily(p));
     ASSERT_NE(hashes, nullptr) << p;
     it.reset((*raw)->db().NewIterator(rocksdb::ReadOptions(), hashes));
     uint64_t hashed = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next(), ++hashed) {
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
       EXPECT_EQ(it->key().ToString(), NodeKey(p, 0, hashed));
+      const std::string value = it->value().ToString();
+      ASSERT_TRUE(SplitHashChunk(value, &chunk));
+      hashed += chunk.size();
     }
     EXPECT_EQ(hashed, expected);
   }

@@ -13,6 +13,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/sst_file_writer.h"
 #include "services/audit/audit_keys.h"
+#include "services/audit/leaf_chunks.h"
 #include "services/common/log.h"
 #include "services/common/proto_time.h"
 
@@ -139,19 +140,14 @@ SubjectIndex::~SubjectIndex() {
 }
 
 absl::Status SubjectIndex::ReadBack(uint32_t partition, uint64_t from, uint64_t to) {
-  std::unique_ptr<rocksdb::Iterator> it(
-      store_.db()->NewIterator(rocksdb::ReadOptions(), store_.leaves(partition)));
-  it->Seek(LeafKey(partition, from));
+  ChunkCursor leaves = ChunkCursor::Leaves(store_.db(), store_.leaves(partition), partition);
+  leaves.Seek(from);
   bool writable = true;
   for (uint64_t next = from; next < to;) {
     std::vector<Entry> entries;  // Of up to kReadBackBatch leaves.
-    for (size_t read = 0; it->Valid() && next < to && read < kReadBackBatch;
-         ++read, it->Next()) {
-      uint64_t index = 0;
-      if (!GetBigEndian64(absl::string_view(it->key().data(), it->key().size()), 5,
-                          &index)) {
-        continue;  // Not a leaf's key: verify names it.
-      }
+    for (size_t read = 0; leaves.Valid() && next < to && read < kReadBackBatch;
+         ++read, leaves.Next()) {
+      const uint64_t index = leaves.index();
       if (index >= to) {
         next = to;
         break;
@@ -160,7 +156,7 @@ absl::Status SubjectIndex::ReadBack(uint32_t partition, uint64_t from, uint64_t 
       v1::AuditRecord record;
       // A leaf missing or altered is eidctl audit verify's to name; its
       // entry, if any, is left out.
-      if (!record.ParseFromArray(it->value().data(), it->value().size()) ||
+      if (!record.ParseFromArray(leaves.value().data(), leaves.value().size()) ||
           record.event().subject().size() != sizeof(Subject)) {
         continue;
       }
@@ -170,8 +166,10 @@ absl::Status SubjectIndex::ReadBack(uint32_t partition, uint64_t from, uint64_t 
       e.partition = partition;
       e.leaf_index = index;
     }
-    if (!it->status().ok()) return DbUnavailable(it->status(), "cannot read the audit leaves");
-    if (!it->Valid()) next = to;  // The rest are missing: verify names them.
+    if (!leaves.status().ok()) {
+      return DbUnavailable(leaves.status(), "cannot read the audit leaves");
+    }
+    if (!leaves.Valid()) next = to;  // The rest are missing: verify names them.
     Add(partition, next, entries);
     if (!writable || buffered() < options_.flush_entries) continue;
     if (absl::Status s = Flush(); !s.ok()) {

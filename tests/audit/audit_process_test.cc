@@ -19,6 +19,7 @@
 #include "rocksdb/db.h"
 #include "services/audit/audit_db.h"
 #include "services/audit/audit_keys.h"
+#include "services/audit/leaf_chunks.h"
 #include "services/audit/raw_audit_db.h"
 #include "services/common/internal_auth.h"
 #include "services/common/proto_time.h"
@@ -141,13 +142,26 @@ TEST_F(AuditProcessTest, ARecordAlteredOnDiskIsFoundAndNamedByAuditVerify) {
     rocksdb::DB* db = &(*raw)->db();
     rocksdb::ColumnFamilyHandle* leaves = (*raw)->family(audit::AuditDb::LeavesFamily(p));
     ASSERT_NE(leaves, nullptr);
-    std::string leaf;
-    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), leaves, audit::LeafKey(p, 17), &leaf).ok());
+    // Leaf 17 is in the chunk stored at or before its key (leaf_chunks.h).
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), leaves));
+    it->SeekForPrev(audit::LeafKey(p, 17));
+    ASSERT_TRUE(it->Valid());
+    const std::string key = it->key().ToString();
+    std::string chunk = it->value().ToString();
+    it.reset();
+    uint64_t first = 0;
+    ASSERT_TRUE(audit::GetBigEndian64(key, 5, &first));
+    std::vector<absl::string_view> in_chunk;
+    ASSERT_TRUE(audit::SplitLeafChunk(chunk, &in_chunk));
+    ASSERT_LT(17 - first, in_chunk.size());
+    const absl::string_view leaf = in_chunk[17 - first];
     v1::AuditRecord record;
-    ASSERT_TRUE(record.ParseFromString(leaf));
+    ASSERT_TRUE(record.ParseFromArray(leaf.data(), leaf.size()));
     record.mutable_event()->set_outcome(v1::AUDIT_OUTCOME_REJECTED);
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), leaves, audit::LeafKey(p, 17),
-                        record.SerializeAsString()).ok());
+    const std::string altered = record.SerializeAsString();
+    ASSERT_EQ(altered.size(), leaf.size());  // An edit of bytes in place.
+    chunk.replace(leaf.data() - chunk.data(), leaf.size(), altered);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), leaves, key, chunk).ok());
   }
 
   Start("run2");
