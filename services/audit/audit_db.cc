@@ -50,13 +50,13 @@ rocksdb::ColumnFamilyOptions RecordsOptions() {
 }
 
 rocksdb::ColumnFamilyOptions LeavesOptions() {
-  // One partition's leaves, values of ~400 bytes, each key after the last:
-  // no filters either.
+  // One partition's leaves, in chunks of up to 64 (~25 KB; leaf_chunks.h),
+  // each key after the last: no filters either.
   return Common(32 << 20);
 }
 
 rocksdb::ColumnFamilyOptions LeafHashesOptions() {
-  // The same, 32-byte values: a tenth of the bytes, so smaller memtables
+  // The same, 32 bytes a leaf: a tenth of the bytes, so smaller memtables
   // (a memtable not yet flushed keeps its WAL files).
   return Common(8 << 20);
 }

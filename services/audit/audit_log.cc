@@ -83,9 +83,21 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const Options& options,
   std::vector<CompactRange> trees(options.partitions);
   for (uint32_t p = 0; p < options.partitions; ++p) {
     ChunkCursor last = ChunkCursor::Leaves(db, log->store_->leaves(p), p);
-    last.SeekToLast();
+    const bool readable = last.SeekToLast();
     if (!last.status().ok()) return DbUnavailable(last.status(), "cannot read the audit log");
+    if (!readable) {
+      return absl::DataLossError(absl::StrCat(
+          "audit partition ", p, ": its last leaves are unreadable; not appending over them"));
+    }
     const uint64_t size = last.Valid() ? last.index() + 1 : 0;
+    // Fewer leaves than a signed checkpoint: some were lost or removed, and
+    // appending would overwrite what the checkpoint signed.
+    if (absl::StatusOr<v1::Checkpoint> signed_ = log->LatestCheckpoint(p);
+        signed_.ok() && signed_->tree_size() > size) {
+      return absl::DataLossError(absl::StrCat("audit partition ", p, " has ", size,
+                                              " leaves, but a checkpoint signed ",
+                                              signed_->tree_size()));
+    }
     std::vector<Hash> hashes;
     uint64_t start = 0;
     for (int level = 63; level >= 0; --level) {

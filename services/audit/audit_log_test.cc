@@ -782,6 +782,88 @@ TEST_F(AuditLogTest, AStoreWrittenOneLeafAnEntryIsReadAndGrowsInChunks) {
   EXPECT_EQ(found->size(), 170u);
 }
 
+// Partition p's keys in `family` (leaves or leaf hashes) of the store at path.
+std::vector<std::string> KeysOf(const std::string& path, const std::string& family) {
+  std::vector<std::string> keys;
+  absl::StatusOr<std::unique_ptr<RawAuditDb>> raw = RawAuditDb::Open(path);
+  EXPECT_TRUE(raw.ok()) << raw.status();
+  if (!raw.ok()) return keys;
+  std::unique_ptr<rocksdb::Iterator> it(
+      (*raw)->db().NewIterator(rocksdb::ReadOptions(), (*raw)->family(family)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) keys.push_back(it->key().ToString());
+  return keys;
+}
+
+TEST_F(AuditLogTest, EachGroupsLeavesAreStoredInChunksFromItsFirst) {
+  const std::string alice(32, 'A');
+  std::vector<v1::AuditEvent> events;
+  for (int i = 0; i < 100; ++i) events.push_back(Event(absl::StrCat("c-", i), alice));
+  auto placed = log_->Append(events);
+  ASSERT_TRUE(placed.ok()) << placed.status();
+  const uint32_t p = (*placed)[0].partition;
+  ASSERT_TRUE(log_->Append({Event("c-next", alice)}).ok());
+  log_.reset();
+  EXPECT_EQ(KeysOf(options_.path, AuditDb::LeavesFamily(p)),
+            (std::vector<std::string>{LeafKey(p, 0), LeafKey(p, 64), LeafKey(p, 100)}));
+  EXPECT_EQ(KeysOf(options_.path, AuditDb::LeafHashesFamily(p)),
+            (std::vector<std::string>{NodeKey(p, 0, 0), NodeKey(p, 0, 64), NodeKey(p, 0, 100)}));
+}
+
+// Puts `value` under `key` of `family` in the closed store at `path`.
+void PutRaw(const std::string& path, const std::string& family, const std::string& key,
+            const std::string& value) {
+  absl::StatusOr<std::unique_ptr<RawAuditDb>> raw = RawAuditDb::Open(path);
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  ASSERT_TRUE((*raw)->db().Put(rocksdb::WriteOptions(), (*raw)->family(family), key, value).ok());
+}
+
+TEST_F(AuditLogTest, ALogWhoseLastLeavesDoNotReadWillNotOpenToAppendOverThem) {
+  const std::string alice(32, 'A');
+  std::vector<v1::AuditEvent> events;
+  for (int i = 0; i < 70; ++i) events.push_back(Event(absl::StrCat("u-", i), alice));
+  auto placed = log_->Append(events);
+  ASSERT_TRUE(placed.ok()) << placed.status();
+  const uint32_t p = (*placed)[0].partition;
+  log_.reset();
+  PutRaw(options_.path, AuditDb::LeavesFamily(p), LeafKey(p, 64), std::string("\0\0\0", 3));
+  absl::StatusOr<std::unique_ptr<AuditLog>> refused = AuditLog::Open(options_, clock_);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
+}
+
+TEST_F(AuditLogTest, ALogWithFewerLeavesThanItsLatestCheckpointWillNotOpen) {
+  const std::string alice(32, 'A');
+  auto placed = log_->Append({Event("k-1", alice), Event("k-2", alice)});
+  ASSERT_TRUE(placed.ok()) << placed.status();
+  const uint32_t p = (*placed)[0].partition;
+  v1::Checkpoint checkpoint;
+  checkpoint.set_partition(p);
+  checkpoint.set_tree_size(2);
+  ASSERT_TRUE(log_->PutCheckpoint(checkpoint).ok());
+  Open();  // As many leaves as signed: opens.
+  EXPECT_EQ(log_->TreeSize(p), 2u);
+  checkpoint.set_tree_size(3);  // Signed, then its third leaf lost.
+  ASSERT_TRUE(log_->PutCheckpoint(checkpoint).ok());
+  log_.reset();
+  absl::StatusOr<std::unique_ptr<AuditLog>> refused = AuditLog::Open(options_, clock_);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
+}
+
+TEST_F(AuditLogTest, AnUnreadableChunkOfLeafHashesFailsProofsAsDataLoss) {
+  const std::string alice(32, 'A');
+  std::vector<v1::AuditEvent> events;
+  for (int i = 0; i < 100; ++i) events.push_back(Event(absl::StrCat("h-", i), alice));
+  auto placed = log_->Append(events);
+  ASSERT_TRUE(placed.ok()) << placed.status();
+  const uint32_t p = (*placed)[0].partition;
+  log_.reset();
+  PutRaw(options_.path, AuditDb::LeafHashesFamily(p), NodeKey(p, 0, 0), std::string(33, 'h'));
+  Open();  // The tree is rebuilt from stored subtrees of level 4 and up.
+  auto proof = log_->InclusionProof(p, 3, 100);
+  EXPECT_EQ(proof.status().code(), absl::StatusCode::kDataLoss) << proof.status();
+  auto read = log_->ReadLeaves(p, 60, 70);  // The leaves themselves still read.
+  EXPECT_TRUE(read.ok()) << read.status();
+}
+
 TEST_F(AuditLogTest, EachPartitionsLeavesAndTheirHashesHaveFamiliesOfTheirOwn) {
   std::vector<v1::AuditEvent> events;
   for (int i = 0; i < 40; ++i) {

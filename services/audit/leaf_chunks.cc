@@ -7,7 +7,8 @@
 namespace eid::audit {
 
 void ChunkBuilder::Add(uint64_t index, absl::string_view leaf, const Hash& hash) {
-  if (leaves_.empty() || in_chunk_ == kMaxLeaves || leaves_.back().second.size() >= kMaxBytes) {
+  if (leaves_.empty() || index != next_ || in_chunk_ == kMaxLeaves ||
+      leaves_.back().second.size() >= kMaxBytes) {
     leaves_.emplace_back(LeafKey(partition_, index), std::string(1, '\0'));
     hashes_.emplace_back(NodeKey(partition_, 0, index), std::string());
     in_chunk_ = 0;
@@ -17,6 +18,7 @@ void ChunkBuilder::Add(uint64_t index, absl::string_view leaf, const Hash& hash)
   chunk.append(leaf.data(), leaf.size());
   hashes_.back().second.append(reinterpret_cast<const char*>(hash.data()), hash.size());
   ++in_chunk_;
+  next_ = index + 1;
 }
 
 bool SplitLeafChunk(absl::string_view value, std::vector<absl::string_view>* leaves) {
@@ -77,37 +79,52 @@ std::string ChunkCursor::Key(uint64_t index) const {
 }
 
 void ChunkCursor::Seek(uint64_t index) {
+  if (Valid() && index >= first_ && index - first_ < items_.size()) {
+    item_ = index - first_;  // In the chunk already read (a query's next leaf).
+    return;
+  }
   // The chunk holding `index` starts at or before it.
   it_->SeekForPrev(Key(index));
-  if (!it_->Valid() || !it_->key().starts_with(prefix_)) it_->Seek(Key(index));
-  Load(index, /*forward=*/true);
+  if (it_->status().ok() && (!it_->Valid() || !it_->key().starts_with(prefix_))) {
+    it_->Seek(Key(index));
+  }
+  Load(index, /*continuing=*/false);
 }
 
-void ChunkCursor::SeekToLast() {
+bool ChunkCursor::SeekToLast() {
   it_->SeekForPrev(Key(UINT64_MAX));
-  Load(0, /*forward=*/false);
+  items_.clear();
+  item_ = 0;
+  if (!it_->Valid() || !it_->key().starts_with(prefix_)) return true;
+  if (!SplitEntry()) return false;
+  item_ = items_.size() - 1;
+  return true;
 }
 
 void ChunkCursor::Next() {
-  if (++item_ < items_.size()) return;
+  if (!Valid() || ++item_ < items_.size()) return;
   const uint64_t from = first_ + items_.size();
   it_->Next();
-  Load(from, /*forward=*/true);
+  Load(from, /*continuing=*/true);
 }
 
-void ChunkCursor::Load(uint64_t from, bool forward) {
+bool ChunkCursor::SplitEntry() {
+  const absl::string_view key(it_->key().data(), it_->key().size());
+  if (key.size() != prefix_.size() + 8 || !GetBigEndian64(key, prefix_.size(), &first_) ||
+      !split_(absl::string_view(it_->value().data(), it_->value().size()), &items_) ||
+      first_ > UINT64_MAX - items_.size()) {
+    items_.clear();
+    return false;
+  }
+  return true;
+}
+
+void ChunkCursor::Load(uint64_t from, bool continuing) {
   items_.clear();
   item_ = 0;
-  for (; it_->Valid() && it_->key().starts_with(prefix_); forward ? it_->Next() : it_->Prev()) {
-    const absl::string_view key(it_->key().data(), it_->key().size());
-    if (key.size() != prefix_.size() + 8 || !GetBigEndian64(key, prefix_.size(), &first_) ||
-        !split_(absl::string_view(it_->value().data(), it_->value().size()), &items_)) {
-      continue;
-    }
-    if (!forward) {
-      item_ = items_.size() - 1;
-      return;
-    }
+  for (; it_->Valid() && it_->key().starts_with(prefix_); it_->Next()) {
+    if (!SplitEntry()) continue;
+    if (continuing && first_ < from) break;  // Overlaps the last: altered.
     if (first_ + items_.size() > from) {
       item_ = from > first_ ? from - first_ : 0;
       return;

@@ -37,7 +37,8 @@ class ChunkBuilder {
 
   explicit ChunkBuilder(uint32_t partition) : partition_(partition) {}
 
-  // `index` must follow the previous leaf added.
+  // Leaves come in index order; one that does not follow the last added
+  // starts a chunk.
   void Add(uint64_t index, absl::string_view leaf, const Hash& hash);
 
   // (key, value) of each chunk, in key order.
@@ -48,6 +49,7 @@ class ChunkBuilder {
  private:
   uint32_t partition_;
   size_t in_chunk_ = 0;
+  uint64_t next_ = 0;  // The index that continues the last chunk.
   Entries leaves_, hashes_;
 };
 
@@ -58,8 +60,10 @@ bool SplitLeafChunk(absl::string_view value, std::vector<absl::string_view>* lea
 bool SplitHashChunk(absl::string_view value, std::vector<absl::string_view>* hashes);
 
 // Walks one partition's stored leaves, or their hashes, in index order
-// across chunks. An entry that does not split is skipped: its leaves read
-// as missing, which ReadRange reports and eidctl audit verify names.
+// across chunks. An entry that does not split is skipped, and the walk
+// stops at an entry that overlaps the one before: either way the leaves
+// after read as missing, which ReadRange reports as DATA_LOSS and eidctl
+// audit verify as TAMPERED.
 class ChunkCursor {
  public:
   static ChunkCursor Leaves(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
@@ -69,8 +73,10 @@ class ChunkCursor {
 
   // To the stored item at `index`, or else the first after it.
   void Seek(uint64_t index);
-  // To the last stored item.
-  void SeekToLast();
+  // To the last item of the last entry (not Valid if there is none); false
+  // if that entry does not split. Never skips one: the tree size comes from
+  // it, and a size read short would let appends overwrite what was there.
+  bool SeekToLast();
   bool Valid() const { return item_ < items_.size(); }
   uint64_t index() const { return first_ + item_; }
   absl::string_view value() const { return items_[item_]; }
@@ -88,9 +94,13 @@ class ChunkCursor {
   ChunkCursor(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, uint32_t partition,
               std::string prefix, Split split, const char* noun);
   std::string Key(uint64_t index) const;
-  // Splits the entry under the iterator; past it while it does not split
-  // or (forward) holds no item at `from` or after.
-  void Load(uint64_t from, bool forward);
+  // Splits the entry under the iterator into items_ (first_ its index);
+  // false, items_ empty, if it does not split.
+  bool SplitEntry();
+  // Splits the entry under the iterator, moving on past entries that do
+  // not split or end before `from`; `continuing` (from Next) stops at one
+  // that starts before `from`.
+  void Load(uint64_t from, bool continuing);
 
   std::unique_ptr<rocksdb::Iterator> it_;
   uint32_t partition_;

@@ -157,14 +157,14 @@ TEST_F(ChunkCursorTest, ReadsRangesThatStartAndEndInsideChunks) {
   EXPECT_TRUE(status.ok()) << status;
 
   ChunkCursor last = Cursor();
-  last.SeekToLast();
+  ASSERT_TRUE(last.SeekToLast());
   ASSERT_TRUE(last.Valid());
   EXPECT_EQ(last.index(), 29u);
   last.Next();
   EXPECT_FALSE(last.Valid());
 }
 
-TEST_F(ChunkCursorTest, AMissingOrUnreadableChunkIsNamedByItsFirstLeaf) {
+TEST_F(ChunkCursorTest, AMissingOrUnreadableChunkIsNamedByTheFirstLeafNotRead) {
   Store(0, 21, 7);  // Chunks at 0, 7, 14.
   absl::Status status;
   Indexes(0, 22, &status);
@@ -179,6 +179,36 @@ TEST_F(ChunkCursorTest, AMissingOrUnreadableChunkIsNamedByItsFirstLeaf) {
   cursor.Seek(8);
   ASSERT_TRUE(cursor.Valid());
   EXPECT_EQ(cursor.index(), 14u);
+}
+
+TEST_F(ChunkCursorTest, AnEmptyPartitionBetweenOthersHasNoLeaves) {
+  ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), LeafKey(0, 5), "\x0a zero").ok());
+  ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), LeafKey(2, 0), "\x0a two").ok());
+  ChunkCursor cursor = Cursor();
+  ASSERT_TRUE(cursor.SeekToLast());
+  EXPECT_FALSE(cursor.Valid());
+  cursor.Seek(0);
+  EXPECT_FALSE(cursor.Valid());
+  cursor.Seek(6);
+  EXPECT_FALSE(cursor.Valid());
+}
+
+TEST_F(ChunkCursorTest, TheLastEntryIsNeverSkipped) {
+  Store(0, 14, 7);
+  ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), LeafKey(1, 7), std::string("\0\0\0", 3)).ok());
+  ChunkCursor cursor = Cursor();
+  EXPECT_FALSE(cursor.SeekToLast());  // Not leaf 6: the size would shrink.
+  EXPECT_FALSE(cursor.Valid());
+}
+
+TEST_F(ChunkCursorTest, AnEntryOverlappingTheOneBeforeStopsTheWalk) {
+  Store(0, 10, 10);
+  Store(5, 10, 10);  // Leaves 5..14 again, keyed at 5: an altered store.
+  absl::Status status;
+  // Seek(5) lands in the later entry; a walk from 0 stops at it instead of
+  // reading two different leaves 5..9 depending on where it started.
+  Indexes(0, 15, &status);
+  EXPECT_EQ(status.message(), "audit partition 1: leaf 10 is missing or unreadable");
 }
 
 TEST_F(ChunkCursorTest, LeavesStoredOneAnEntryReadAsBefore) {

@@ -154,8 +154,8 @@ absl::Status SubjectIndex::ReadBack(uint32_t partition, uint64_t from, uint64_t 
       }
       next = index + 1;
       v1::AuditRecord record;
-      // A leaf missing or altered is eidctl audit verify's to name; its
-      // entry, if any, is left out.
+      // A leaf missing or altered is eidctl audit verify's to name (as
+      // TAMPERED); its entry, if any, is left out.
       if (!record.ParseFromArray(leaves.value().data(), leaves.value().size()) ||
           record.event().subject().size() != sizeof(Subject)) {
         continue;

@@ -170,6 +170,51 @@ TEST_F(AuditProcessTest, ARecordAlteredOnDiskIsFoundAndNamedByAuditVerify) {
   Stop();
 }
 
+TEST_F(AuditProcessTest, AChunkWhoseFramingIsAlteredIsNamedByAuditVerify) {
+  Start("run1");
+  std::vector<v1::AuditEvent> events;
+  for (int i = 0; i < 100; ++i) events.push_back(Event(absl::StrCat("fr-", i), 'f'));
+  auto appended = Append(events);
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  const uint32_t p = appended->results(0).partition();
+  AwaitCheckpoint(p, 100);
+  Stop();
+
+  // Leaf 17's length is raised to swallow leaf 18: the chunk still splits,
+  // one leaf short, and every leaf after 17 in it shifts down one place.
+  {
+    absl::StatusOr<std::unique_ptr<audit::RawAuditDb>> raw =
+        audit::RawAuditDb::Open(dir_ + "/audit");
+    ASSERT_TRUE(raw.ok()) << raw.status();
+    rocksdb::DB* db = &(*raw)->db();
+    rocksdb::ColumnFamilyHandle* leaves = (*raw)->family(audit::AuditDb::LeavesFamily(p));
+    ASSERT_NE(leaves, nullptr);
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), leaves));
+    it->SeekForPrev(audit::LeafKey(p, 17));
+    ASSERT_TRUE(it->Valid());
+    const std::string key = it->key().ToString();
+    std::string chunk = it->value().ToString();
+    it.reset();
+    uint64_t first = 0;
+    ASSERT_TRUE(audit::GetBigEndian64(key, 5, &first));
+    std::vector<absl::string_view> in_chunk;
+    ASSERT_TRUE(audit::SplitLeafChunk(chunk, &in_chunk));
+    ASSERT_LT(18 - first, in_chunk.size());
+    const size_t length_at = in_chunk[17 - first].data() - chunk.data() - 4;
+    std::string swallowed;
+    audit::PutBigEndian32(in_chunk[17 - first].size() + 4 + in_chunk[18 - first].size(),
+                          &swallowed);
+    chunk.replace(length_at, 4, swallowed);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), leaves, key, chunk).ok());
+  }
+
+  Start("run2");
+  std::string out;
+  EXPECT_EQ(Verify(&out), 1) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("partition ", p, ": TAMPERED: leaf 17 ")));
+  Stop();
+}
+
 TEST_F(AuditProcessTest, AppendsAcknowledgedBeforeAKillNineAreAllKept) {
   Start("run1");
   absl::Mutex mu;

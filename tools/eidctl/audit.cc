@@ -102,6 +102,13 @@ class Verifier {
       read.set_end_index(std::min(size, start + kLeavesPerRead));
       v1::ReadLeavesResponse leaves;
       grpc::Status s = stub_->ReadLeaves(ctx_.NewCall().get(), read, &leaves);
+      if (s.error_code() == grpc::StatusCode::DATA_LOSS) {
+        // A leaf under a signed checkpoint is missing or its entry altered.
+        const uint64_t bad = FirstBadLeaf(partition, start, read.end_index());
+        f.Fail(absl::StrCat("leaf ", bad, " is missing or unreadable: ", s.error_message()),
+               static_cast<int64_t>(bad));
+        return f;
+      }
       if (!s.ok()) {
         f.CouldNotCheck(
             absl::StrCat("reading leaves from ", start, ": ", s.error_message()));
@@ -139,6 +146,25 @@ class Verifier {
   }
 
  private:
+  // The first leaf of [begin, end), read one at a time, that the server
+  // cannot read (DATA_LOSS) or that names another place (an entry whose
+  // framing was altered runs one leaf into the next); `end - 1` if none.
+  uint64_t FirstBadLeaf(uint32_t partition, uint64_t begin, uint64_t end) {
+    for (uint64_t i = begin; i + 1 < end; ++i) {
+      v1::ReadLeavesRequest one;
+      one.set_partition(partition);
+      one.set_start_index(i);
+      one.set_end_index(i + 1);
+      v1::ReadLeavesResponse leaf;
+      grpc::Status s = stub_->ReadLeaves(ctx_.NewCall().get(), one, &leaf);
+      if (s.error_code() == grpc::StatusCode::DATA_LOSS ||
+          (s.ok() && (leaf.records_size() != 1 || leaf.records(0).leaf_index() != i))) {
+        return i;
+      }
+    }
+    return end - 1;
+  }
+
   bool ListCheckpoints(uint32_t partition, std::vector<v1::Checkpoint>* out,
                        Finding* f) {
     v1::ListCheckpointsRequest request;
