@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <thread>
 #include <vector>
@@ -113,6 +114,35 @@ class AuditProcessTest : public ::testing::Test {
     return code.ok() ? *code : -1;
   }
 
+  // Edits, as RocksDB's own tools would (every column family, audit_db.h),
+  // the stopped eidd's stored entry that holds leaf `index` of partition p:
+  // the chunk at or before its key (leaf_chunks.h). `edit` gets the entry,
+  // its leaves (views into it) and the first one's index.
+  void EditChunkHolding(
+      uint32_t p, uint64_t index,
+      const std::function<void(std::string* chunk, const std::vector<absl::string_view>& leaves,
+                               uint64_t first)>& edit) {
+    absl::StatusOr<std::unique_ptr<audit::RawAuditDb>> raw =
+        audit::RawAuditDb::Open(dir_ + "/audit");
+    ASSERT_TRUE(raw.ok()) << raw.status();
+    rocksdb::DB* db = &(*raw)->db();
+    rocksdb::ColumnFamilyHandle* leaves = (*raw)->family(audit::AuditDb::LeavesFamily(p));
+    ASSERT_NE(leaves, nullptr);
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), leaves));
+    it->SeekForPrev(audit::LeafKey(p, index));
+    ASSERT_TRUE(it->Valid());
+    const std::string key = it->key().ToString();
+    std::string chunk = it->value().ToString();
+    it.reset();
+    uint64_t first = 0;
+    ASSERT_TRUE(audit::GetBigEndian64(key, 5, &first));
+    std::vector<absl::string_view> in_chunk;
+    ASSERT_TRUE(audit::SplitLeafChunk(chunk, &in_chunk));
+    ASSERT_LT(index - first, in_chunk.size());
+    edit(&chunk, in_chunk, first);
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), leaves, key, chunk).ok());
+  }
+
   std::string dir_;
   testing::EiddProcess eidd_;
   std::unique_ptr<v1::AuditService::Stub> stub_;
@@ -133,36 +163,16 @@ TEST_F(AuditProcessTest, ARecordAlteredOnDiskIsFoundAndNamedByAuditVerify) {
   Stop();
 
   // An operator edits leaf 17 in RocksDB: "SUCCESS" becomes something else.
-  {
-    // As RocksDB's own tools would: every column family (audit_db.h), the
-    // partition's leaves in their own.
-    absl::StatusOr<std::unique_ptr<audit::RawAuditDb>> raw =
-        audit::RawAuditDb::Open(dir_ + "/audit");
-    ASSERT_TRUE(raw.ok()) << raw.status();
-    rocksdb::DB* db = &(*raw)->db();
-    rocksdb::ColumnFamilyHandle* leaves = (*raw)->family(audit::AuditDb::LeavesFamily(p));
-    ASSERT_NE(leaves, nullptr);
-    // Leaf 17 is in the chunk stored at or before its key (leaf_chunks.h).
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), leaves));
-    it->SeekForPrev(audit::LeafKey(p, 17));
-    ASSERT_TRUE(it->Valid());
-    const std::string key = it->key().ToString();
-    std::string chunk = it->value().ToString();
-    it.reset();
-    uint64_t first = 0;
-    ASSERT_TRUE(audit::GetBigEndian64(key, 5, &first));
-    std::vector<absl::string_view> in_chunk;
-    ASSERT_TRUE(audit::SplitLeafChunk(chunk, &in_chunk));
-    ASSERT_LT(17 - first, in_chunk.size());
-    const absl::string_view leaf = in_chunk[17 - first];
+  EditChunkHolding(p, 17, [](std::string* chunk, const std::vector<absl::string_view>& leaves,
+                             uint64_t first) {
+    const absl::string_view leaf = leaves[17 - first];
     v1::AuditRecord record;
     ASSERT_TRUE(record.ParseFromArray(leaf.data(), leaf.size()));
     record.mutable_event()->set_outcome(v1::AUDIT_OUTCOME_REJECTED);
     const std::string altered = record.SerializeAsString();
     ASSERT_EQ(altered.size(), leaf.size());  // An edit of bytes in place.
-    chunk.replace(leaf.data() - chunk.data(), leaf.size(), altered);
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), leaves, key, chunk).ok());
-  }
+    chunk->replace(leaf.data() - chunk->data(), leaf.size(), altered);
+  });
 
   Start("run2");
   EXPECT_EQ(Verify(&out), 1) << out;
@@ -182,31 +192,14 @@ TEST_F(AuditProcessTest, AChunkWhoseFramingIsAlteredIsNamedByAuditVerify) {
 
   // Leaf 17's length is raised to swallow leaf 18: the chunk still splits,
   // one leaf short, and every leaf after 17 in it shifts down one place.
-  {
-    absl::StatusOr<std::unique_ptr<audit::RawAuditDb>> raw =
-        audit::RawAuditDb::Open(dir_ + "/audit");
-    ASSERT_TRUE(raw.ok()) << raw.status();
-    rocksdb::DB* db = &(*raw)->db();
-    rocksdb::ColumnFamilyHandle* leaves = (*raw)->family(audit::AuditDb::LeavesFamily(p));
-    ASSERT_NE(leaves, nullptr);
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), leaves));
-    it->SeekForPrev(audit::LeafKey(p, 17));
-    ASSERT_TRUE(it->Valid());
-    const std::string key = it->key().ToString();
-    std::string chunk = it->value().ToString();
-    it.reset();
-    uint64_t first = 0;
-    ASSERT_TRUE(audit::GetBigEndian64(key, 5, &first));
-    std::vector<absl::string_view> in_chunk;
-    ASSERT_TRUE(audit::SplitLeafChunk(chunk, &in_chunk));
-    ASSERT_LT(18 - first, in_chunk.size());
-    const size_t length_at = in_chunk[17 - first].data() - chunk.data() - 4;
+  EditChunkHolding(p, 17, [](std::string* chunk, const std::vector<absl::string_view>& leaves,
+                             uint64_t first) {
+    ASSERT_LT(18 - first, leaves.size());
+    const size_t length_at = leaves[17 - first].data() - chunk->data() - 4;
     std::string swallowed;
-    audit::PutBigEndian32(in_chunk[17 - first].size() + 4 + in_chunk[18 - first].size(),
-                          &swallowed);
-    chunk.replace(length_at, 4, swallowed);
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), leaves, key, chunk).ok());
-  }
+    audit::PutBigEndian32(leaves[17 - first].size() + 4 + leaves[18 - first].size(), &swallowed);
+    chunk->replace(length_at, 4, swallowed);
+  });
 
   Start("run2");
   std::string out;
