@@ -82,35 +82,21 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const Options& options,
   // subtrees that size is made of, largest first.
   std::vector<CompactRange> trees(options.partitions);
   for (uint32_t p = 0; p < options.partitions; ++p) {
-    ChunkCursor last = ChunkCursor::Leaves(db, log->store_->leaves(p), p);
-    const bool readable = last.SeekToLast();
-    if (!last.status().ok()) return DbUnavailable(last.status(), "cannot read the audit log");
-    if (!readable) {
-      return absl::DataLossError(absl::StrCat(
-          "audit partition ", p, ": its last leaves are unreadable; not appending over them"));
-    }
-    const uint64_t size = last.Valid() ? last.index() + 1 : 0;
-    // Fewer leaves than a signed checkpoint: some were lost or removed, and
-    // appending would overwrite what the checkpoint signed.
-    if (absl::StatusOr<v1::Checkpoint> signed_ = log->LatestCheckpoint(p);
-        signed_.ok() && signed_->tree_size() > size) {
-      return absl::DataLossError(absl::StrCat("audit partition ", p, " has ", size,
-                                              " leaves, but a checkpoint signed ",
-                                              signed_->tree_size()));
-    }
+    absl::StatusOr<uint64_t> size = log->StoredTreeSize(p);
+    if (!size.ok()) return size.status();
     std::vector<Hash> hashes;
     uint64_t start = 0;
     for (int level = 63; level >= 0; --level) {
-      if (!((size >> level) & 1)) continue;
+      if (!((*size >> level) & 1)) continue;
       absl::StatusOr<Hash> hash = log->PerfectSubtreeHash(p, level, start >> level);
       if (!hash.ok()) {
-        return absl::DataLossError(absl::StrCat(hash.status().message(),
-                                                "; run eidctl audit verify"));
+        return absl::DataLossError(
+            absl::StrCat(hash.status().message(), "; not appending over it"));
       }
       hashes.push_back(*hash);
       start += uint64_t{1} << level;
     }
-    absl::StatusOr<CompactRange> tree = CompactRange::FromHashes(size, std::move(hashes));
+    absl::StatusOr<CompactRange> tree = CompactRange::FromHashes(*size, std::move(hashes));
     if (!tree.ok()) return tree.status();
     trees[p] = std::move(*tree);
   }
@@ -456,6 +442,44 @@ absl::StatusOr<Hash> AuditLog::StoredSubtreeHash(uint32_t partition, uint64_t be
   return NodeHash(*left, *right);
 }
 
+absl::StatusOr<uint64_t> AuditLog::StoredTreeSize(uint32_t partition) const {
+  // From the last entry of the leaves and of their hashes (one batch wrote
+  // both): neither is ever skipped, since a size read short would let
+  // appends overwrite what was there.
+  uint64_t sizes[2] = {0, 0};
+  ChunkCursor last[2] = {ChunkCursor::Leaves(db_, store_->leaves(partition), partition),
+                         ChunkCursor::LeafHashes(db_, store_->leaf_hashes(partition), partition)};
+  for (int k = 0; k < 2; ++k) {
+    const bool readable = last[k].SeekToLast();
+    if (!last[k].status().ok()) return DbUnavailable(last[k].status(), "cannot read the audit log");
+    if (!readable) {
+      return absl::DataLossError(absl::StrCat("audit partition ", partition, ": its last ",
+                                              k == 0 ? "leaves" : "leaf hashes",
+                                              " are unreadable; not appending over them"));
+    }
+    sizes[k] = last[k].Valid() ? last[k].index() + 1 : 0;
+  }
+  if (sizes[0] != sizes[1]) {
+    return absl::DataLossError(absl::StrCat("audit partition ", partition, " has ", sizes[0],
+                                            " leaves but ", sizes[1], " leaf hashes"));
+  }
+  // Fewer leaves than a signed checkpoint (its size read from its key, so an
+  // altered value does not hide it): some were lost or removed.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  it->SeekForPrev(CheckpointKey(partition, UINT64_MAX));
+  const std::string prefix = CheckpointPrefix(partition);
+  uint64_t signed_size = 0;
+  if (it->Valid() && it->key().starts_with(prefix) &&
+      GetBigEndian64(absl::string_view(it->key().data(), it->key().size()), prefix.size(),
+                     &signed_size) &&
+      signed_size > sizes[0]) {
+    return absl::DataLossError(absl::StrCat("audit partition ", partition, " has ", sizes[0],
+                                            " leaves, but a checkpoint signed ", signed_size));
+  }
+  if (!it->status().ok()) return DbUnavailable(it->status(), "cannot read the audit log");
+  return sizes[0];
+}
+
 absl::StatusOr<Hash> AuditLog::PerfectSubtreeHash(uint32_t partition, int level,
                                                   uint64_t index) const {
   // The stored level at or below, and the run of its subtrees that tile
@@ -470,10 +494,12 @@ absl::StatusOr<Hash> AuditLog::PerfectSubtreeHash(uint32_t partition, int level,
     std::copy(h.begin(), h.end(), reinterpret_cast<char*>(hashes.back().data()));
   };
   if (stored == 0) {
-    ChunkCursor leaf_hashes = ChunkCursor::LeafHashes(db_, store_->leaf_hashes(partition), partition);
+    ChunkCursor leaf_hashes =
+        ChunkCursor::LeafHashes(db_, store_->leaf_hashes(partition), partition);
     if (absl::Status s = leaf_hashes.ReadRange(from, from + count, keep); !s.ok()) return s;
   } else {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), store_->records()));
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), store_->records()));
     it->Seek(NodeKey(partition, stored, from));
     for (uint64_t i = 0; i < count; ++i, it->Next()) {
       if (!it->Valid() || it->key() != NodeKey(partition, stored, from + i) ||

@@ -154,6 +154,9 @@ class AuditLog {
   uint32_t PartitionOf(const v1::AuditEvent& event) const;
   // The hash of the perfect subtree of 2^level leaves from index << level,
   // from the stored hashes; DATA_LOSS if they are missing.
+  // Partition p's size on disk, at Open; DATA_LOSS if its tail does not
+  // read or is shorter than its latest signed checkpoint.
+  absl::StatusOr<uint64_t> StoredTreeSize(uint32_t partition) const;
   absl::StatusOr<Hash> PerfectSubtreeHash(uint32_t partition, int level,
                                           uint64_t index) const;
   // SubtreeHash without the bounds check.

@@ -779,7 +779,11 @@ TEST_F(AuditLogTest, AStoreWrittenOneLeafAnEntryIsReadAndGrowsInChunks) {
   std::string next;
   auto found = log_->Query(filter, 200, "", &next);
   ASSERT_TRUE(found.ok()) << found.status();
-  EXPECT_EQ(found->size(), 170u);
+  std::vector<std::string> ids, want;  // Newest first: by index, one time.
+  for (const v1::AuditRecord& r : *found) ids.push_back(r.event().event_id());
+  for (int i = 69; i >= 0; --i) want.push_back(absl::StrCat("chunked-", i));
+  for (int i = 99; i >= 0; --i) want.push_back(absl::StrCat("one-", i));
+  EXPECT_EQ(ids, want);
 }
 
 // Partition p's keys in `family` (leaves or leaf hashes) of the store at path.
@@ -841,9 +845,24 @@ TEST_F(AuditLogTest, ALogWithFewerLeavesThanItsLatestCheckpointWillNotOpen) {
   ASSERT_TRUE(log_->PutCheckpoint(checkpoint).ok());
   Open();  // As many leaves as signed: opens.
   EXPECT_EQ(log_->TreeSize(p), 2u);
-  checkpoint.set_tree_size(3);  // Signed, then its third leaf lost.
-  ASSERT_TRUE(log_->PutCheckpoint(checkpoint).ok());
   log_.reset();
+  // Signed at 3, then its third leaf lost; the checkpoint's value altered
+  // too: its key still tells.
+  PutRaw(options_.path, rocksdb::kDefaultColumnFamilyName, CheckpointKey(p, 3), "altered");
+  absl::StatusOr<std::unique_ptr<AuditLog>> refused = AuditLog::Open(options_, clock_);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
+}
+
+TEST_F(AuditLogTest, ALogWhoseLeavesAndLeafHashesEndApartWillNotOpen) {
+  const std::string alice(32, 'A');
+  std::vector<v1::AuditEvent> events;
+  for (int i = 0; i < 70; ++i) events.push_back(Event(absl::StrCat("d-", i), alice));
+  auto placed = log_->Append(events);
+  ASSERT_TRUE(placed.ok()) << placed.status();
+  const uint32_t p = (*placed)[0].partition;
+  log_.reset();
+  // The last hash chunk, one hash short: the leaves say 70, the hashes 69.
+  PutRaw(options_.path, AuditDb::LeafHashesFamily(p), NodeKey(p, 0, 64), std::string(5 * 32, 'h'));
   absl::StatusOr<std::unique_ptr<AuditLog>> refused = AuditLog::Open(options_, clock_);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
 }

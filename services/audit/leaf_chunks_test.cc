@@ -68,6 +68,16 @@ TEST(ChunkBuilderTest, CutsAtItsSize) {
   EXPECT_EQ(chunks.leaves()[2].first, LeafKey(0, 4));
 }
 
+TEST(ChunkBuilderTest, ALeafThatDoesNotFollowStartsAChunk) {
+  ChunkBuilder chunks(0);
+  chunks.Add(0, LeafBytes(0), HashOf(0));
+  chunks.Add(1, LeafBytes(1), HashOf(1));
+  chunks.Add(5, LeafBytes(5), HashOf(5));
+  ASSERT_EQ(chunks.leaves().size(), 2u);
+  EXPECT_EQ(chunks.leaves()[1].first, LeafKey(0, 5));
+  EXPECT_EQ(chunks.hashes()[1].first, NodeKey(0, 0, 5));
+}
+
 TEST(SplitTest, AnEntryStoredBeforeChunksIsOneLeafOrOneHash) {
   std::vector<absl::string_view> items;
   const std::string leaf = LeafBytes(7);

@@ -95,18 +95,27 @@ class Verifier {
     size_t next = 0;
     uint64_t good = 0;
     while (next < checkpoints.size() && checkpoints[next].tree_size() == 0) ++next;
-    for (uint64_t start = 0; start < size && f.ok; start += kLeavesPerRead) {
+    // Pages of kLeavesPerRead. A page the server cannot read whole
+    // (DATA_LOSS: a leaf missing, or its stored entry altered so that it no
+    // longer splits into its leaves) is read again one leaf at a time, each
+    // checked as every other, to name the leaf.
+    uint64_t one_at_a_time_until = 0;
+    for (uint64_t start = 0; start < size && f.ok;) {
+      const uint64_t per_read = start < one_at_a_time_until ? 1 : kLeavesPerRead;
       v1::ReadLeavesRequest read;
       read.set_partition(partition);
       read.set_start_index(start);
-      read.set_end_index(std::min(size, start + kLeavesPerRead));
+      read.set_end_index(std::min(size, start + per_read));
       v1::ReadLeavesResponse leaves;
       grpc::Status s = stub_->ReadLeaves(ctx_.NewCall().get(), read, &leaves);
+      if (s.error_code() == grpc::StatusCode::DATA_LOSS && per_read > 1) {
+        one_at_a_time_until = read.end_index();
+        continue;
+      }
       if (s.error_code() == grpc::StatusCode::DATA_LOSS) {
-        // A leaf under a signed checkpoint is missing or its entry altered.
-        const uint64_t bad = FirstBadLeaf(partition, start, read.end_index());
-        f.Fail(absl::StrCat("leaf ", bad, " is missing or unreadable: ", s.error_message()),
-               static_cast<int64_t>(bad));
+        f.leaves = tree.size();
+        f.Fail(absl::StrCat("leaf ", start, " is missing or unreadable (", s.error_message(), ")"),
+               static_cast<int64_t>(start));
         return f;
       }
       if (!s.ok()) {
@@ -114,6 +123,7 @@ class Verifier {
             absl::StrCat("reading leaves from ", start, ": ", s.error_message()));
         return f;
       }
+      start = read.end_index();
       for (const v1::AuditRecord& leaf : leaves.records()) {
         const uint64_t i = tree.size();
         if (leaf.leaf_index() != i || leaf.partition() != partition) {
@@ -128,6 +138,7 @@ class Verifier {
           Hash signed_root{};
           ToHash(checkpoints[next].root_hash(), &signed_root);
           if (tree.Root() != signed_root) {
+            f.leaves = tree.size();
             FindChangedLeaf(partition, checkpoints[next], good, hashes, &f);
             return f;
           }
@@ -146,25 +157,6 @@ class Verifier {
   }
 
  private:
-  // The first leaf of [begin, end), read one at a time, that the server
-  // cannot read (DATA_LOSS) or that names another place (an entry whose
-  // framing was altered runs one leaf into the next); `end - 1` if none.
-  uint64_t FirstBadLeaf(uint32_t partition, uint64_t begin, uint64_t end) {
-    for (uint64_t i = begin; i + 1 < end; ++i) {
-      v1::ReadLeavesRequest one;
-      one.set_partition(partition);
-      one.set_start_index(i);
-      one.set_end_index(i + 1);
-      v1::ReadLeavesResponse leaf;
-      grpc::Status s = stub_->ReadLeaves(ctx_.NewCall().get(), one, &leaf);
-      if (s.error_code() == grpc::StatusCode::DATA_LOSS ||
-          (s.ok() && (leaf.records_size() != 1 || leaf.records(0).leaf_index() != i))) {
-        return i;
-      }
-    }
-    return end - 1;
-  }
-
   bool ListCheckpoints(uint32_t partition, std::vector<v1::Checkpoint>* out,
                        Finding* f) {
     v1::ListCheckpointsRequest request;
