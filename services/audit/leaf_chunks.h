@@ -60,10 +60,10 @@ bool SplitLeafChunk(absl::string_view value, std::vector<absl::string_view>* lea
 bool SplitHashChunk(absl::string_view value, std::vector<absl::string_view>* hashes);
 
 // Walks one partition's stored leaves, or their hashes, in index order
-// across chunks. An entry that does not split is skipped, and the walk
-// stops at an entry that overlaps the one before: either way the leaves
-// after read as missing, which ReadRange reports as DATA_LOSS and eidctl
-// audit verify as TAMPERED.
+// across chunks. An entry that does not split is skipped (its leaves read
+// as missing), and a walk stops at an entry that overlaps the one before
+// (the leaves after read as missing): ReadRange reports either as
+// DATA_LOSS, and eidctl audit verify a leaf it cannot read as TAMPERED.
 class ChunkCursor {
  public:
   static ChunkCursor Leaves(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
