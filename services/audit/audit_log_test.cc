@@ -78,6 +78,23 @@ class AuditLogTest : public ::testing::Test {
     return out;
   }
 
+  // Appends `n` events of one subject in one call ("<prefix>-i"), then
+  // closes the log; returns their partition.
+  uint32_t AppendOneSubjectThenClose(int n, const std::string& prefix) {
+    std::vector<v1::AuditEvent> events;
+    for (int i = 0; i < n; ++i) {
+      events.push_back(Event(absl::StrCat(prefix, "-", i), std::string(32, 'A')));
+    }
+    auto placed = log_->Append(events);
+    EXPECT_TRUE(placed.ok()) << placed.status();
+    log_.reset();
+    return placed.ok() ? (*placed)[0].partition : 0;
+  }
+  void ExpectOpenRefusedAsDataLoss() {
+    absl::StatusOr<std::unique_ptr<AuditLog>> refused = AuditLog::Open(options_, clock_);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
+  }
+
   FakeClock clock_;
   prometheus::Registry metrics_;  // Outlives log_, which may report to it.
   AuditLog::Options options_;
@@ -822,16 +839,9 @@ void PutRaw(const std::string& path, const std::string& family, const std::strin
 }
 
 TEST_F(AuditLogTest, ALogWhoseLastLeavesDoNotReadWillNotOpenToAppendOverThem) {
-  const std::string alice(32, 'A');
-  std::vector<v1::AuditEvent> events;
-  for (int i = 0; i < 70; ++i) events.push_back(Event(absl::StrCat("u-", i), alice));
-  auto placed = log_->Append(events);
-  ASSERT_TRUE(placed.ok()) << placed.status();
-  const uint32_t p = (*placed)[0].partition;
-  log_.reset();
+  const uint32_t p = AppendOneSubjectThenClose(70, "u");
   PutRaw(options_.path, AuditDb::LeavesFamily(p), LeafKey(p, 64), std::string("\0\0\0", 3));
-  absl::StatusOr<std::unique_ptr<AuditLog>> refused = AuditLog::Open(options_, clock_);
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
+  ExpectOpenRefusedAsDataLoss();
 }
 
 TEST_F(AuditLogTest, ALogWithFewerLeavesThanItsLatestCheckpointWillNotOpen) {
@@ -849,32 +859,18 @@ TEST_F(AuditLogTest, ALogWithFewerLeavesThanItsLatestCheckpointWillNotOpen) {
   // Signed at 3, then its third leaf lost; the checkpoint's value altered
   // too: its key still tells.
   PutRaw(options_.path, rocksdb::kDefaultColumnFamilyName, CheckpointKey(p, 3), "altered");
-  absl::StatusOr<std::unique_ptr<AuditLog>> refused = AuditLog::Open(options_, clock_);
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
+  ExpectOpenRefusedAsDataLoss();
 }
 
 TEST_F(AuditLogTest, ALogWhoseLeavesAndLeafHashesEndApartWillNotOpen) {
-  const std::string alice(32, 'A');
-  std::vector<v1::AuditEvent> events;
-  for (int i = 0; i < 70; ++i) events.push_back(Event(absl::StrCat("d-", i), alice));
-  auto placed = log_->Append(events);
-  ASSERT_TRUE(placed.ok()) << placed.status();
-  const uint32_t p = (*placed)[0].partition;
-  log_.reset();
+  const uint32_t p = AppendOneSubjectThenClose(70, "d");
   // The last hash chunk, one hash short: the leaves say 70, the hashes 69.
   PutRaw(options_.path, AuditDb::LeafHashesFamily(p), NodeKey(p, 0, 64), std::string(5 * 32, 'h'));
-  absl::StatusOr<std::unique_ptr<AuditLog>> refused = AuditLog::Open(options_, clock_);
-  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
+  ExpectOpenRefusedAsDataLoss();
 }
 
 TEST_F(AuditLogTest, AnUnreadableChunkOfLeafHashesFailsProofsAsDataLoss) {
-  const std::string alice(32, 'A');
-  std::vector<v1::AuditEvent> events;
-  for (int i = 0; i < 100; ++i) events.push_back(Event(absl::StrCat("h-", i), alice));
-  auto placed = log_->Append(events);
-  ASSERT_TRUE(placed.ok()) << placed.status();
-  const uint32_t p = (*placed)[0].partition;
-  log_.reset();
+  const uint32_t p = AppendOneSubjectThenClose(100, "h");
   PutRaw(options_.path, AuditDb::LeafHashesFamily(p), NodeKey(p, 0, 0), std::string(33, 'h'));
   Open();  // The tree is rebuilt from stored subtrees of level 4 and up.
   auto proof = log_->InclusionProof(p, 3, 100);
