@@ -58,6 +58,7 @@ class AuditDb {
   // given).
   rocksdb::ColumnFamilyHandle* leaves(uint32_t p) const { return leaves_[p]; }
   rocksdb::ColumnFamilyHandle* leaf_hashes(uint32_t p) const { return leaf_hashes_[p]; }
+  uint32_t partitions() const { return static_cast<uint32_t>(leaves_.size()); }
 
   static constexpr char kIds[] = "ids";
   static constexpr char kIndex[] = "index";

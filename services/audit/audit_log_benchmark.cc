@@ -32,7 +32,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "rocksdb/db.h"
@@ -47,6 +49,9 @@ ABSL_FLAG(int, partitions, 4, "Partitions of the log.");
 ABSL_FLAG(double, seconds, 3, "Length of one group-commit run.");
 ABSL_FLAG(int, baseline_writes, 2000, "fsync'd writes in one baseline run (shorter runs swing 2-fold).");
 ABSL_FLAG(uint64_t, seed, 1, "Seeds the random event ids.");
+ABSL_FLAG(bool, family_stats, false,
+          "After the runs, each column family's flush and compaction totals "
+          "(RocksDB's cfstats): where a long run's CPU went.");
 ABSL_FLAG(bool, random_ids, false,
           "Event ids of 16 random bytes in hex (AuditClient's until 2026-11-29); "
           "false: as AuditClient makes them now (EventIdAt: time, then random).");
@@ -177,6 +182,29 @@ GroupRun GroupCommit(AuditLog& log, int run, int producers, int per_append,
   return r;
 }
 
+// The "Sum" row of each column family's compaction stats (flushes are
+// compactions into level 0 there): bytes read and written, seconds, keys.
+void PrintFamilyStats(const AuditDb& store) {
+  std::vector<rocksdb::ColumnFamilyHandle*> families = {store.records(), store.ids(),
+                                                        store.index()};
+  for (uint32_t p = 0; p < store.partitions(); ++p) {
+    families.push_back(store.leaves(p));
+    families.push_back(store.leaf_hashes(p));
+  }
+  bool header = true;
+  for (rocksdb::ColumnFamilyHandle* family : families) {
+    std::string stats;
+    store.db()->GetProperty(family, "rocksdb.cfstats-no-file-histogram", &stats);
+    for (absl::string_view line : absl::StrSplit(stats, '\n')) {
+      if ((header && absl::StartsWith(line, "Level")) || absl::StartsWith(line, " Sum")) {
+        std::printf("%-14s %.*s\n", header ? "family" : family->GetName().c_str(),
+                    static_cast<int>(line.size()), line.data());
+        header = header && !absl::StartsWith(line, "Level");
+      }
+    }
+  }
+}
+
 int Main() {
   const std::string dir = TempDir();
   const int producers = absl::GetFlag(FLAGS_producers);
@@ -231,6 +259,7 @@ int Main() {
     if (!found.ok() || found->size() != 1) std::abort();
   }
   std::printf("query by subject after the runs: median %.2f ms (of 5)\n", Median(query_ms));
+  if (absl::GetFlag(FLAGS_family_stats)) PrintFamilyStats((*log)->store());
   log->reset();
   return system(("rm -rf " + dir).c_str()) == 0 ? 0 : 1;
 }
