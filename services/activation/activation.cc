@@ -130,7 +130,13 @@ absl::StatusOr<v1::SendOtpResponse> Activation::SendOtp(
   req.set_account_id(a.account().account_id());
   req.set_phone(a.account().phone());
   req.set_purpose(purpose);
-  return otp_.SendOtp(req);
+  absl::StatusOr<v1::SendOtpResponse> sent = otp_.SendOtp(req);
+  // A code sent, or refused (daily caps, resend too soon, a locked
+  // account), is a security event of its own, beside the step's.
+  Audit("otp.sent", sent.status(), "anonymous", &a, request_id,
+        {{"purpose", v1::OtpPurpose_Name(purpose)},
+         {"otp_id", sent.ok() ? sent->otp_id() : std::string()}});
+  return sent;
 }
 
 absl::StatusOr<v1::CheckOtpResponse> Activation::CheckOtp(

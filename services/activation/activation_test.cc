@@ -148,7 +148,7 @@ TEST_F(ActivationTest, TheFiveStepsActivateAndTheDeviceCanLogIn) {
 
   // Every step was audited, with the subject and never the ID number.
   for (const char* action : {"account.registered", "account.approved",
-                             "activation.started", "activation.otp_verified",
+                             "activation.started", "otp.sent", "activation.otp_verified",
                              "activation.passcode_set", "activation.security_answers_set",
                              "activation.device_activated", "login"}) {
     auto events = h_.audit().WithAction(action);
@@ -162,6 +162,27 @@ TEST_F(ActivationTest, TheFiveStepsActivateAndTheDeviceCanLogIn) {
   ASSERT_EQ(h_.otp().notices().size(), 1u);
   EXPECT_EQ(h_.otp().notices()[0].kind(), v1::NOTICE_KIND_REGISTRATION_APPROVED);
   EXPECT_EQ(h_.otp().notices()[0].phone(), "+84912345678");
+}
+
+TEST_F(ActivationTest, ACodeRefusedIsAuditedAsWellAsACodeSent) {
+  const std::string id = RegisterAndApprove();
+  h_.otp().RefuseSends(ToGrpcStatus(
+      ResourceExhausted(v1::RATE_LIMITED, "10 codes today for this account")));
+  EXPECT_EQ(ReasonOf(Start("start-refused").status()), "RATE_LIMITED");
+  auto events = h_.audit().WithAction("otp.sent");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].outcome(), v1::AUDIT_OUTCOME_REJECTED);
+  EXPECT_EQ(events[0].reason(), "RATE_LIMITED");
+  EXPECT_EQ(events[0].subject().size(), 32u);
+  EXPECT_EQ(events[0].attributes().at("purpose"), "OTP_PURPOSE_ACTIVATION");
+  EXPECT_EQ(events[0].attributes().at("account_id"), id);
+
+  h_.otp().RefuseSends(grpc::Status::OK);
+  ASSERT_TRUE(Start("start-sent").ok());
+  events = h_.audit().WithAction("otp.sent");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].outcome(), v1::AUDIT_OUTCOME_SUCCESS);
+  EXPECT_FALSE(events[1].attributes().at("otp_id").empty());
 }
 
 // A shard that cannot be read now says nothing about a session: the caller

@@ -9,10 +9,16 @@
 
 namespace eid::activation {
 
+void ScriptedOtpService::RefuseSends(grpc::Status refusal) {
+  absl::MutexLock lock(&mu_);
+  refusal_ = std::move(refusal);
+}
+
 grpc::Status ScriptedOtpService::SendOtp(grpc::ServerContext*,
                                          const v1::SendOtpRequest* r,
                                          v1::SendOtpResponse* out) {
   absl::MutexLock lock(&mu_);
+  if (!refusal_.ok()) return refusal_;
   std::string& id = by_request_[r->request_id()];
   if (id.empty()) {
     ++sent_;

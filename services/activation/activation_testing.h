@@ -40,6 +40,8 @@ class ScriptedOtpService : public v1::OtpService::Service {
   grpc::Status SendNotice(grpc::ServerContext*, const v1::SendNoticeRequest*,
                           v1::SendNoticeResponse*) override;
 
+  // Every SendOtp from now on answers `refusal` (OK: sends again).
+  void RefuseSends(grpc::Status refusal);
   // The code of the latest OTP sent for `account_id`.
   std::string LastCode(const std::string& account_id) const;
   int sent() const;
@@ -58,6 +60,7 @@ class ScriptedOtpService : public v1::OtpService::Service {
   std::map<std::string, std::string> by_request_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> latest_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::SendNoticeRequest> notices_ ABSL_GUARDED_BY(mu_);
+  grpc::Status refusal_ ABSL_GUARDED_BY(mu_);
   int sent_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
