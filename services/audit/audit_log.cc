@@ -582,13 +582,13 @@ namespace {
 // An index key ends with time(8) partition(4) index(8).
 constexpr size_t kPlaceSuffix = 20;
 
+}  // namespace
+
 bool ActionMatches(absl::string_view want, absl::string_view action) {
   if (want.empty()) return true;
   if (want.back() == '.') return absl::StartsWith(action, want);
   return action == want;
 }
-
-}  // namespace
 
 absl::StatusOr<std::vector<v1::AuditRecord>> AuditLog::Query(
     const v1::AuditFilter& filter, int limit, const std::string& page_token,
@@ -605,7 +605,7 @@ absl::StatusOr<std::vector<v1::AuditRecord>> AuditLog::Query(
   } else {
     return InvalidArgument(v1::FIELD_REQUIRED,
                            "a query names a subject or an actor (ExportEvents "
-                           "reads everything)");
+                           "without them reads the whole log)");
   }
   const int64_t start_us =
       filter.has_start_time() ? absl::ToUnixMicros(FromProtoTime(filter.start_time())) : 0;

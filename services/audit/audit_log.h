@@ -42,6 +42,10 @@
 
 namespace eid::audit {
 
+// Whether an event's `action` is what a filter `want`s: exactly, or under
+// a prefix ending with "." ("activation."); an empty `want` takes all.
+bool ActionMatches(absl::string_view want, absl::string_view action);
+
 class AuditLog {
  public:
   struct Options {
@@ -111,6 +115,26 @@ class AuditLog {
                                                      int limit,
                                                      const std::string& page_token,
                                                      std::string* next_page_token) const;
+
+  // Events matching `filter` (action and time bounds only: no subject or
+  // actor), in the order recorded: partition 0 from its oldest leaf, then
+  // partition 1... (audit_log_scan.cc). For exports of the whole log. A
+  // page holds at most `limit` records and reads at most kScanLeavesPerPage
+  // leaves, so it may hold fewer, or none, with a next_page_token to go on;
+  // each partition is read up to its size when the scan reaches it. With a
+  // start time, each partition is entered at its first leaf recorded at or
+  // after start - kScanClockSlack (an event is recorded after it happens).
+  // INVALID_ARGUMENT: FIELD_INVALID for a subject or actor or an end before
+  // the start, PAGE_TOKEN_INVALID.
+  absl::StatusOr<std::vector<v1::AuditRecord>> ScanRecorded(
+      const v1::AuditFilter& filter, int limit, const std::string& page_token,
+      std::string* next_page_token) const;
+  static constexpr uint64_t kScanLeavesPerPage = 20000;
+  static constexpr absl::Duration kScanClockSlack = absl::Minutes(5);
+  // The first leaf of partition p below `size` recorded at or after `t`
+  // (binary search: leaves are recorded in time order); `size` if none.
+  absl::StatusOr<uint64_t> FirstRecordedAtOrAfter(uint32_t partition, uint64_t size,
+                                                  absl::Time t) const;
 
   // Checkpoints, stored durably under their tree size.
   absl::Status PutCheckpoint(const v1::Checkpoint& checkpoint);

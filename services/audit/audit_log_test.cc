@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -877,6 +878,111 @@ TEST_F(AuditLogTest, AnUnreadableChunkOfLeafHashesFailsProofsAsDataLoss) {
   EXPECT_EQ(proof.status().code(), absl::StatusCode::kDataLoss) << proof.status();
   auto read = log_->ReadLeaves(p, 60, 70);  // The leaves themselves still read.
   EXPECT_TRUE(read.ok()) << read.status();
+}
+
+// Every event a scan returns, page by page (`limit` records a page).
+std::vector<std::string> ScanIds(const AuditLog& log, const v1::AuditFilter& filter, int limit,
+                                 int* pages) {
+  std::vector<std::string> ids;
+  std::string token;
+  *pages = 0;
+  do {
+    std::string next;
+    auto page = log.ScanRecorded(filter, limit, token, &next);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) break;
+    EXPECT_LE(static_cast<int>(page->size()), limit);
+    for (const v1::AuditRecord& r : *page) ids.push_back(r.event().event_id());
+    token = next;
+    ++(*pages);
+  } while (!token.empty());
+  return ids;
+}
+
+TEST_F(AuditLogTest, AScanReadsTheWholeLogInTheOrderRecordedByActionAndTime) {
+  // Three batches an hour apart, each over several subjects (so over the
+  // partitions), the middle one with another action.
+  clock_.Set(absl::FromUnixSeconds(1790000000));
+  std::vector<std::string> all;
+  for (int batch = 0; batch < 3; ++batch) {
+    std::vector<v1::AuditEvent> events;
+    for (int i = 0; i < 40; ++i) {
+      v1::AuditEvent e = Event(absl::StrCat("scan-", batch, "-", i), std::string(32, 'a' + i % 9));
+      ToProtoTime(clock_.Now(), e.mutable_time());
+      if (batch == 1) e.set_action("qr.issued");
+      events.push_back(e);
+      all.push_back(e.event_id());
+    }
+    ASSERT_TRUE(log_->Append(events).ok());
+    clock_.Advance(absl::Hours(1));
+  }
+  int pages = 0;
+  std::vector<std::string> ids = ScanIds(*log_, v1::AuditFilter(), 7, &pages);
+  std::vector<std::string> sorted_ids = ids, sorted_all = all;
+  std::sort(sorted_ids.begin(), sorted_ids.end());
+  std::sort(sorted_all.begin(), sorted_all.end());
+  EXPECT_EQ(sorted_ids, sorted_all);  // Each once.
+  EXPECT_GE(pages, 120 / 7);
+  // In each partition in the order recorded: batch 0's before batch 1's.
+  std::string next;
+  auto whole = log_->ScanRecorded(v1::AuditFilter(), 1000, "", &next);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_TRUE(next.empty());
+  ASSERT_EQ(whole->size(), 120u);
+  for (size_t k = 0; k < whole->size(); ++k) {
+    const v1::AuditRecord& r = (*whole)[k];
+    if (k == 0 || r.partition() != (*whole)[k - 1].partition()) {
+      EXPECT_EQ(r.leaf_index(), 0u);  // Each partition from its first leaf,
+      if (k > 0) EXPECT_GT(r.partition(), (*whole)[k - 1].partition());  // once.
+    } else {
+      EXPECT_EQ(r.leaf_index(), (*whole)[k - 1].leaf_index() + 1);  // In order.
+    }
+  }
+
+  v1::AuditFilter filter;
+  filter.set_action("qr.");
+  ids = ScanIds(*log_, filter, 1000, &pages);
+  EXPECT_EQ(ids.size(), 40u);
+  for (const std::string& id : ids) EXPECT_TRUE(absl::StartsWith(id, "scan-1-")) << id;
+
+  // From the third batch's hour: each partition entered at its first leaf
+  // recorded then (the earlier ones are not even read), and nothing before.
+  filter.Clear();
+  ToProtoTime(absl::FromUnixSeconds(1790000000) + absl::Hours(2), filter.mutable_start_time());
+  ids = ScanIds(*log_, filter, 1000, &pages);
+  EXPECT_EQ(ids.size(), 40u);
+  for (const std::string& id : ids) EXPECT_TRUE(absl::StartsWith(id, "scan-2-")) << id;
+  ToProtoTime(absl::FromUnixSeconds(1790000000) + absl::Hours(1), filter.mutable_end_time());
+  std::string ignored;
+  EXPECT_EQ(ReasonOf(log_->ScanRecorded(filter, 10, "", &ignored).status()), "FIELD_INVALID");
+  filter.Clear();
+  filter.set_actor("anonymous");
+  EXPECT_EQ(ReasonOf(log_->ScanRecorded(filter, 10, "", &ignored).status()), "FIELD_INVALID");
+  EXPECT_EQ(ReasonOf(log_->ScanRecorded(v1::AuditFilter(), 10, "bm90IGEgdG9rZW4", &ignored)
+                         .status()),
+            "PAGE_TOKEN_INVALID");
+}
+
+TEST_F(AuditLogTest, AScanFromATimeEntersEachPartitionByBinarySearch) {
+  clock_.Set(absl::FromUnixSeconds(1790000000));
+  std::vector<v1::AuditEvent> events;
+  for (int i = 0; i < 300; ++i) {
+    events.push_back(Event(absl::StrCat("bs-", i), std::string(32, 'B')));
+    ToProtoTime(clock_.Now(), events.back().mutable_time());
+    ASSERT_TRUE(log_->Append({events.back()}).ok());  // Recorded one a minute.
+    clock_.Advance(absl::Minutes(1));
+  }
+  const uint32_t p = (*log_->Append({events[0]}))[0].partition;
+  for (int k : {0, 1, 150, 299}) {
+    const absl::Time t = absl::FromUnixSeconds(1790000000) + absl::Minutes(k);
+    auto first = log_->FirstRecordedAtOrAfter(p, 300, t);
+    ASSERT_TRUE(first.ok()) << first.status();
+    EXPECT_EQ(*first, static_cast<uint64_t>(k));
+  }
+  auto none = log_->FirstRecordedAtOrAfter(p, 300, absl::FromUnixSeconds(1790000000) +
+                                                       absl::Minutes(300));
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, 300u);
 }
 
 TEST_F(AuditLogTest, EachPartitionsLeavesAndTheirHashesHaveFamiliesOfTheirOwn) {

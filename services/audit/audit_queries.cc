@@ -31,11 +31,6 @@ bool HasRole(const v1::Account& account, v1::Role role) {
   return false;
 }
 
-bool ActionMatches(absl::string_view wanted, absl::string_view action) {
-  if (!wanted.empty() && wanted.back() == '.') return absl::StartsWith(action, wanted);
-  return wanted == action;
-}
-
 }  // namespace
 
 absl::StatusOr<AuditReader> AuditServiceImpl::Auditor(
@@ -161,8 +156,12 @@ grpc::Status AuditServiceImpl::ExportEvents(
   do {
     if (context->IsCancelled()) return grpc::Status::CANCELLED;
     std::string next;
+    // Without a subject or an actor there is no index to read: the whole
+    // log, in the order recorded.
+    const bool whole_log = filter->subject().empty() && filter->actor().empty();
     absl::StatusOr<std::vector<v1::AuditRecord>> records =
-        log_.Query(*filter, kExportChunk, token, &next);
+        whole_log ? log_.ScanRecorded(*filter, kExportChunk, token, &next)
+                  : log_.Query(*filter, kExportChunk, token, &next);
     if (!records.ok()) return ToGrpcStatus(records.status());
     v1::ExportEventsResponse chunk;
     for (v1::AuditRecord& record : *records) {

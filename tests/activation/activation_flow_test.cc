@@ -404,6 +404,22 @@ TEST_F(ActivationFlowTest, CitizensReadTheirOwnHistoryAndOnlyAuditorsQuery) {
   ASSERT_TRUE(reader->Finish().ok());
   EXPECT_NE(lines.find("\"action\":\"login\""), std::string::npos) << lines;
   EXPECT_EQ(lines.find(person.id_number()), std::string::npos);
+
+  // A SIEM's export of the whole log (no subject, no actor): every event,
+  // the other services' too, and the export above recorded as read.
+  v1::ExportEventsRequest everything;
+  everything.set_format(v1::EXPORT_FORMAT_JSON_LINES);
+  grpc::ClientContext whole_context;
+  internal_->Attach(whole_context);
+  auto whole = audit->ExportEvents(&whole_context, everything);
+  std::string all_lines;
+  while (whole->Read(&chunk)) all_lines += chunk.json_lines();
+  ASSERT_TRUE(whole->Finish().ok());
+  for (const char* action : {"\"action\":\"account.registered\"", "\"action\":\"otp.sent\"",
+                             "\"action\":\"login\"", "\"action\":\"audit.exported\""}) {
+    EXPECT_NE(all_lines.find(action), std::string::npos) << action;
+  }
+  EXPECT_EQ(all_lines.find(person.id_number()), std::string::npos);
 }
 
 }  // namespace
