@@ -4,11 +4,13 @@
 #include <signal.h>
 
 #include <atomic>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -18,6 +20,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
 #include "services/audit/audit_db.h"
 #include "services/audit/audit_keys.h"
 #include "services/audit/leaf_chunks.h"
@@ -106,11 +109,14 @@ class AuditProcessTest : public ::testing::Test {
     InternalAuth(*token).Attach(context);
   }
 
-  int Verify(std::string* out) {
-    auto code = testing::Run({testing::RunfilePath("tools/eidctl/eidctl"),
-                              "--server=" + eidd_.grpc_address(),
-                              "--internal_token_file=" + TokenFile(), "audit", "verify"},
-                             out, absl::Seconds(60));
+  int Verify(std::string* out, const std::vector<std::string>& flags = {}) {
+    std::vector<std::string> argv = {testing::RunfilePath("tools/eidctl/eidctl"),
+                                     "--server=" + eidd_.grpc_address(),
+                                     "--internal_token_file=" + TokenFile()};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.push_back("audit");
+    argv.push_back("verify");
+    auto code = testing::Run(argv, out, absl::Seconds(60));
     return code.ok() ? *code : -1;
   }
 
@@ -206,6 +212,78 @@ TEST_F(AuditProcessTest, AChunkWhoseFramingIsAlteredIsNamedByAuditVerify) {
   std::string out;
   EXPECT_EQ(Verify(&out), 1) << out;
   EXPECT_THAT(out, HasSubstr(absl::StrCat("partition ", p, ": TAMPERED: leaf 17 ")));
+  Stop();
+}
+
+// An operator who removes the log's tail together with the checkpoints that
+// signed it leaves a log that checks as intact on its own; an auditor who
+// kept the last checkpoint they verified (a witness) finds the log no longer
+// extends it.
+TEST_F(AuditProcessTest, ATailRemovedWithItsCheckpointsIsFoundByAWitness) {
+  Start("run1");
+  std::vector<v1::AuditEvent> events;
+  for (int i = 0; i < 50; ++i) events.push_back(Event(absl::StrCat("w-", i), 'w'));
+  auto appended = Append(events);
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  const uint32_t p = appended->results(0).partition();
+  AwaitCheckpoint(p, 50);
+  events.clear();
+  for (int i = 50; i < 80; ++i) events.push_back(Event(absl::StrCat("w-", i), 'w'));
+  ASSERT_TRUE(Append(events).ok());
+  AwaitCheckpoint(p, 80);
+  const std::string witness = dir_ + "/witness";
+  std::string out;
+  EXPECT_EQ(Verify(&out, {"--audit_witness_dir=" + witness}), 0) << out;
+  Stop();
+
+  // Leaves 50..79, their hashes and every checkpoint above 50 removed.
+  {
+    absl::StatusOr<std::unique_ptr<audit::RawAuditDb>> raw =
+        audit::RawAuditDb::Open(dir_ + "/audit");
+    ASSERT_TRUE(raw.ok()) << raw.status();
+    rocksdb::DB& db = (*raw)->db();
+    rocksdb::WriteBatch batch;
+    batch.DeleteRange((*raw)->family(audit::AuditDb::LeavesFamily(p)), audit::LeafKey(p, 50),
+                      audit::LeafKey(p, UINT64_MAX));
+    batch.DeleteRange((*raw)->family(audit::AuditDb::LeafHashesFamily(p)),
+                      audit::NodeKey(p, 0, 50), audit::NodeKey(p, 0, UINT64_MAX));
+    batch.DeleteRange(db.DefaultColumnFamily(), audit::CheckpointKey(p, 51),
+                      audit::CheckpointKey(p, UINT64_MAX));
+    ASSERT_TRUE(db.Write(rocksdb::WriteOptions(), &batch).ok());
+  }
+
+  Start("run2");
+  EXPECT_EQ(Verify(&out), 0) << out;  // On its own it looks intact...
+  EXPECT_EQ(Verify(&out, {"--audit_witness_dir=" + witness}), 1) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat(
+                       "partition ", p, ": TAMPERED: the log has 50 signed leaves, fewer than "
+                       "the checkpoint of size 80 witnessed before")));
+  Stop();
+}
+
+TEST_F(AuditProcessTest, CheckpointsSignedByAKeyNotTrustedAreTampered) {
+  Start("run1");
+  auto appended = Append({Event("k-1", 'k')});
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  AwaitCheckpoint(appended->results(0).partition(), 1);
+  v1::GetCheckpointKeysResponse keys;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->GetCheckpointKeys(&context, {}, &keys).ok());
+  }
+  ASSERT_GT(keys.keys_size(), 0);
+  const std::string trusted = dir_ + "/trusted-keys";
+  const std::string other = dir_ + "/other-keys";
+  {
+    std::ofstream t(trusted), o(other);
+    t << "# the audit signing key, read apart from the server\n"
+      << absl::BytesToHexString(keys.keys(0).public_key()) << "\n";
+    o << std::string(64, 'a') << "\n";
+  }
+  std::string out;
+  EXPECT_EQ(Verify(&out, {"--audit_trusted_keys=" + trusted}), 0) << out;
+  EXPECT_EQ(Verify(&out, {"--audit_trusted_keys=" + other}), 1) << out;
+  EXPECT_THAT(out, HasSubstr("TAMPERED"));
   Stop();
 }
 

@@ -1,14 +1,35 @@
 #include "tools/eidctl/audit.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "eid/v1/audit.grpc.pb.h"
 #include "services/audit/checkpoint_signer.h"
 #include "services/audit/merkle.h"
+
+ABSL_FLAG(std::string, audit_trusted_keys, "",
+          "audit verify: a file of the checkpoint-signing public keys to trust "
+          "(hex, one a line, # comments), obtained apart from the server; "
+          "checkpoints signed by any other key are TAMPERED. Unset: the keys "
+          "the server lists.");
+ABSL_FLAG(std::string, audit_witness_dir, "",
+          "audit verify: a directory where each partition's latest verified "
+          "checkpoint is kept; the next run proves the log still extends it "
+          "(a consistency proof), so a tail removed or rewritten with its "
+          "checkpoints is TAMPERED.");
 
 namespace eid::ctl {
 namespace {
@@ -32,6 +53,7 @@ struct Finding {
   int64_t first_bad_index = -1;  // The first leaf that differs, if known.
   bool unchecked = false;        // A call failed: nothing is known either way.
   std::string problem;           // Empty when ok.
+  v1::Checkpoint latest;         // The last checkpoint checked, if any.
 
   void Fail(std::string what, int64_t index = -1) {
     if (!ok) return;  // The first problem is the one to report.
@@ -60,9 +82,71 @@ class Verifier {
       *error = s.error_message();
       return false;
     }
-    keys_.assign(keys.keys().begin(), keys.keys().end());
+    keys_.clear();
+    for (const v1::VerificationKey& key : keys.keys()) {
+      if (trusted_.empty() || trusted_.contains(key.public_key())) keys_.push_back(key);
+    }
     return true;
   }
+
+  // Reads --audit_trusted_keys; false (with `error`) if unreadable or a line
+  // is not a 32-byte key in hex.
+  bool LoadTrustedKeys(const std::string& path, std::string* error) {
+    std::ifstream in(path);
+    if (!in) {
+      *error = absl::StrCat("cannot read ", path);
+      return false;
+    }
+    std::string line;
+    while (std::getline(in, line)) {
+      const absl::string_view key = absl::StripAsciiWhitespace(line);
+      if (key.empty() || key[0] == '#') continue;
+      const std::string bytes = absl::HexStringToBytes(key);
+      if (key.size() != 64 || absl::BytesToHexString(bytes) != absl::AsciiStrToLower(key)) {
+        *error = absl::StrCat(path, ": not a 32-byte key in hex: ", key);
+        return false;
+      }
+      trusted_.insert(bytes);
+    }
+    if (trusted_.empty()) {
+      *error = absl::StrCat(path, " names no key");
+      return false;
+    }
+    return true;
+  }
+
+  // With --audit_witness_dir: the log must still extend the checkpoint kept
+  // there for this partition; then the latest one checked is kept instead.
+  void CheckWitness(const std::string& dir, Finding* f) {
+    if (!f->ok) return;
+    const std::string path = WitnessPath(dir, f->partition);
+    std::ifstream in(path, std::ios::binary);
+    if (!in && f->checkpoints == 0) return;  // Nothing seen, nothing to keep.
+    if (in) {
+      std::stringstream bytes;
+      bytes << in.rdbuf();
+      v1::Checkpoint witnessed;
+      if (!witnessed.ParseFromString(bytes.str())) {
+        f->CouldNotCheck(absl::StrCat(path, " is not a checkpoint"));
+        return;
+      }
+      if (f->checkpoints == 0) {
+        f->Fail(absl::StrCat("the log has no checkpoint, but one of size ",
+                             witnessed.tree_size(), " was witnessed before"));
+        return;
+      }
+      if (!Extends(witnessed, f->latest, f)) return;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    const std::string temp = path + ".new";
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << f->latest.SerializeAsString();
+    out.close();
+    std::filesystem::rename(temp, path, ec);
+    if (!out || ec) f->CouldNotCheck(absl::StrCat("cannot keep the checkpoint in ", path));
+  }
+
 
   bool Partitions(std::vector<uint32_t>* out, std::string* error) {
     v1::ListPartitionsResponse list;
@@ -89,6 +173,7 @@ class Verifier {
       }
     }
     const uint64_t size = checkpoints.empty() ? 0 : checkpoints.back().tree_size();
+    if (!checkpoints.empty()) f.latest = checkpoints.back();
     // Recompute the tree leaf by leaf; compare at every checkpoint.
     audit::CompactRange tree;
     std::vector<Hash> hashes;  // Leaf hashes since the last good checkpoint.
@@ -156,7 +241,75 @@ class Verifier {
     return f;
   }
 
+  static std::string WitnessPath(const std::string& dir, uint32_t partition) {
+    return absl::StrCat(dir, "/partition-", partition, ".checkpoint");
+  }
+
+  // Partitions with a checkpoint kept in `dir`: checked even if the server
+  // no longer lists them.
+  static std::vector<uint32_t> WitnessedPartitions(const std::string& dir) {
+    std::vector<uint32_t> out;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      uint32_t p = 0;
+      absl::string_view rest(name);
+      if (absl::ConsumePrefix(&rest, "partition-") && absl::ConsumeSuffix(&rest, ".checkpoint") &&
+          absl::SimpleAtoi(rest, &p)) {
+        out.push_back(p);
+      }
+    }
+    return out;
+  }
+
  private:
+  // Whether `later` (checked) extends `witnessed` (kept by an earlier run):
+  // same root at the same size, else a consistency proof between the two.
+  bool Extends(const v1::Checkpoint& witnessed, const v1::Checkpoint& later, Finding* f) {
+    const std::string what = absl::StrCat("the checkpoint of size ", witnessed.tree_size(),
+                                          " witnessed before");
+    Hash first{}, second{};
+    if (!ToHash(witnessed.root_hash(), &first) || !ToHash(later.root_hash(), &second)) {
+      f->Fail(absl::StrCat(what, " or the latest has no root"));
+      return false;
+    }
+    if (later.tree_size() < witnessed.tree_size()) {
+      f->Fail(absl::StrCat("the log has ", later.tree_size(), " signed leaves, fewer than ",
+                           what),
+              static_cast<int64_t>(later.tree_size()));
+      return false;
+    }
+    if (later.tree_size() == witnessed.tree_size()) {
+      if (first == second) return true;
+      f->Fail(absl::StrCat("the log's root at size ", later.tree_size(), " differs from ",
+                           what));
+      return false;
+    }
+    v1::GetConsistencyProofRequest request;
+    request.set_partition(f->partition);
+    request.set_first_size(witnessed.tree_size());
+    request.set_second_size(later.tree_size());
+    v1::GetConsistencyProofResponse proof;
+    grpc::Status s = stub_->GetConsistencyProof(ctx_.NewCall().get(), request, &proof);
+    if (!s.ok()) {
+      f->CouldNotCheck(absl::StrCat("proving it extends ", what, ": ", s.error_message()));
+      return false;
+    }
+    std::vector<Hash> path;
+    bool parsed = true;
+    for (const std::string& h : proof.proof()) {
+      path.emplace_back();
+      parsed = parsed && ToHash(h, &path.back());
+    }
+    if (!parsed || !audit::VerifyConsistency(witnessed.tree_size(), later.tree_size(), first,
+                                             second, path)
+                        .ok()) {
+      f->Fail(absl::StrCat("the log no longer extends ", what));
+      return false;
+    }
+    return true;
+  }
+
   bool ListCheckpoints(uint32_t partition, std::vector<v1::Checkpoint>* out,
                        Finding* f) {
     v1::ListCheckpointsRequest request;
@@ -217,6 +370,7 @@ class Verifier {
   const CommandContext& ctx_;
   std::unique_ptr<v1::AuditService::Stub> stub_;
   std::vector<v1::VerificationKey> keys_;
+  absl::flat_hash_set<std::string> trusted_;  // Raw public keys; empty: all.
 };
 
 int Verify(const CommandContext& ctx) {
@@ -234,6 +388,19 @@ int Verify(const CommandContext& ctx) {
     std::fprintf(stderr, "eidctl: %s: %s\n", ctx.server.c_str(), error.c_str());
     return 1;
   }
+  const std::string witness_dir = absl::GetFlag(FLAGS_audit_witness_dir);
+  if (ctx.args.size() != 2 && !witness_dir.empty()) {
+    for (uint32_t p : Verifier::WitnessedPartitions(witness_dir)) {
+      if (std::find(partitions.begin(), partitions.end(), p) == partitions.end()) {
+        partitions.push_back(p);
+      }
+    }
+  }
+  const std::string trusted = absl::GetFlag(FLAGS_audit_trusted_keys);
+  if (!trusted.empty() && !verifier.LoadTrustedKeys(trusted, &error)) {
+    std::fprintf(stderr, "eidctl: %s\n", error.c_str());
+    return 2;
+  }
   if (!verifier.LoadKeys(&error)) {
     std::fprintf(stderr, "eidctl: %s: %s\n", ctx.server.c_str(), error.c_str());
     return 1;
@@ -241,7 +408,8 @@ int Verify(const CommandContext& ctx) {
   bool all_ok = true;
   std::string json = "{\"partitions\":[";
   for (size_t i = 0; i < partitions.size(); ++i) {
-    const Finding f = verifier.Check(partitions[i]);
+    Finding f = verifier.Check(partitions[i]);
+    if (!witness_dir.empty()) verifier.CheckWitness(witness_dir, &f);
     all_ok = all_ok && f.ok;
     if (ctx.json) {
       absl::StrAppend(&json, i ? "," : "", "{\"partition\":", f.partition,
