@@ -1,6 +1,8 @@
 #include "services/audit/audit_client.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <map>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +22,12 @@ std::string SequenceKey(uint64_t sequence) {
   return key;
 }
 
+// Each client's series apart: a process may run two (its role's, and its
+// server's for denied calls), in one registry.
+std::map<std::string, std::string> SpoolLabel(const std::string& spool_dir) {
+  return {{"spool", std::filesystem::path(spool_dir).filename().string()}};
+}
+
 }  // namespace
 
 AuditClient::AuditClient(const Options& options, Connect audit,
@@ -31,23 +39,23 @@ AuditClient::AuditClient(const Options& options, Connect audit,
                         .Name("audit_client_spool_events")
                         .Help("Audit events spooled locally, not yet acknowledged.")
                         .Register(metrics)
-                        .Add({})),
+                        .Add(SpoolLabel(options.spool_dir))),
       sent_(prometheus::BuildCounter()
                 .Name("audit_client_sent_total")
                 .Help("Audit events the audit service acknowledged.")
                 .Register(metrics)
-                .Add({})),
+                .Add(SpoolLabel(options.spool_dir))),
       failures_(prometheus::BuildCounter()
                     .Name("audit_client_send_failures_total")
                     .Help("Append calls to the audit service that failed.")
                     .Register(metrics)
-                    .Add({})),
+                    .Add(SpoolLabel(options.spool_dir))),
       spool_fsyncs_(prometheus::BuildCounter()
                         .Name("audit_client_spool_fsyncs_total")
                         .Help("Fsyncs of the audit spool, made while the audit "
                               "service does not answer.")
                         .Register(metrics)
-                        .Add({})) {}
+                        .Add(SpoolLabel(options.spool_dir))) {}
 
 absl::StatusOr<std::unique_ptr<AuditClient>> AuditClient::Create(
     const Options& options, std::shared_ptr<grpc::Channel> audit, RandomSource& random,

@@ -14,6 +14,7 @@
 #include "services/common/random.h"
 #include "services/common/rpc_metrics.h"
 #include "services/common/secrets.h"
+#include "tests/util/metric_value.h"
 #include "tests/util/proc_stat.h"
 
 namespace eid::audit {
@@ -147,6 +148,18 @@ TEST_F(AuditClientTest, TheSpoolFillsWhileAuditIsDownAndDrainsWhenItReturns) {
   const std::multiset<std::string> ids = LoggedIds();
   EXPECT_EQ(ids.size(), 350u);  // Nothing lost,
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 350u);  // nothing twice.
+}
+
+TEST_F(AuditClientTest, TwoClientsInOneProcessReportTheirSpoolsApart) {
+  StartClient();  // Its spool is ".../spool"; audit is down.
+  AuditClient::Options options;
+  options.spool_dir = dir_ + "/spool-denials";
+  auto other = AuditClient::Create(options, channel_, SystemRandom::Get(), metrics_);
+  ASSERT_TRUE(other.ok()) << other.status();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(client_->Record(Event(i)).ok());
+  ASSERT_TRUE((*other)->Record(Event(100)).ok());
+  EXPECT_EQ(testing::MetricValue(metrics_, "audit_client_spool_events", "spool"), 3);
+  EXPECT_EQ(testing::MetricValue(metrics_, "audit_client_spool_events", "spool-denials"), 1);
 }
 
 double Counter(prometheus::Registry& registry, const std::string& name) {
