@@ -166,6 +166,10 @@ class Verifier {
     if (!ListCheckpoints(partition, &checkpoints, &f)) return f;
     f.checkpoints = checkpoints.size();
     for (const v1::Checkpoint& c : checkpoints) {
+      if (c.partition() != partition) {
+        f.Fail(absl::StrCat("a checkpoint of partition ", c.partition(), " is listed here"));
+        return f;
+      }
       absl::Status s = audit::VerifyCheckpoint(c, keys_);
       if (!s.ok()) {
         f.Fail(std::string(s.message()));
