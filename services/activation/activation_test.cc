@@ -174,7 +174,7 @@ TEST_F(ActivationTest, ACodeRefusedIsAuditedAsWellAsACodeSent) {
   EXPECT_EQ(events[0].outcome(), v1::AUDIT_OUTCOME_REJECTED);
   EXPECT_EQ(events[0].reason(), "RATE_LIMITED");
   EXPECT_EQ(events[0].subject().size(), 32u);
-  EXPECT_EQ(events[0].attributes().at("purpose"), "OTP_PURPOSE_ACTIVATION");
+  EXPECT_EQ(events[0].attributes().at("otp_purpose"), "OTP_PURPOSE_ACTIVATION");
   EXPECT_EQ(events[0].attributes().at("account_id"), id);
 
   h_.otp().RefuseSends(grpc::Status::OK);
@@ -279,6 +279,7 @@ TEST_F(ActivationTest, TwoCopiesOfOneStartRacingGetOneAnswer) {
   }
   EXPECT_EQ(n, 1);
   EXPECT_EQ(h_.audit().WithAction("activation.started").size(), 1u);
+  EXPECT_EQ(h_.audit().WithAction("otp.sent").size(), 1u);  // One code, sent once.
 }
 
 // The same for a resend: the copy that loses finds the flow changed and the

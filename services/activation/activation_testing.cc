@@ -20,6 +20,7 @@ grpc::Status ScriptedOtpService::SendOtp(grpc::ServerContext*,
   absl::MutexLock lock(&mu_);
   if (!refusal_.ok()) return refusal_;
   std::string& id = by_request_[r->request_id()];
+  out->set_replayed(!id.empty());
   if (id.empty()) {
     ++sent_;
     id = absl::StrCat("otp-", sent_);

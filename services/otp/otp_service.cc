@@ -172,6 +172,7 @@ absl::StatusOr<v1::SendOtpResponse> OtpServiceImpl::SendOtp(
     const v1::SendOtpRequest& request) {
   bool replayed = false;
   absl::StatusOr<v1::SendOtpResponse> r = engine_.SendOtp(request, &replayed);
+  if (r.ok()) r->set_replayed(replayed);
   if (r.ok() && !replayed) {
     sent_
         .Add({{"purpose",
