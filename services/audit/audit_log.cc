@@ -60,6 +60,10 @@ struct AuditLog::Partition {
   std::deque<Request*> queue ABSL_GUARDED_BY(mu);
   bool stopping ABSL_GUARDED_BY(mu) = false;
   std::thread committer;
+  // The time recorded in the last leaf; only the committer reads and sets
+  // it once started. Leaves never go back in time: a clock set back would
+  // otherwise hide later leaves from ScanRecorded's binary search.
+  absl::Time last_recorded = absl::InfinitePast();
 };
 
 AuditLog::AuditLog(const Options& options, Clock& clock)
@@ -112,6 +116,11 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const Options& options,
   }
   for (uint32_t p = 0; p < options.partitions; ++p) {
     log->parts_.push_back(std::make_unique<Partition>());
+    const uint64_t size = log->TreeSize(p);
+    if (size == 0) continue;
+    absl::StatusOr<std::vector<v1::AuditRecord>> last = log->ReadLeaves(p, size - 1, size);
+    if (!last.ok()) return last.status();
+    log->parts_[p]->last_recorded = FromProtoTime((*last)[0].recorded_at());
   }
   for (uint32_t p = 0; p < options.partitions; ++p) {
     log->parts_[p]->committer = std::thread([l = log.get(), p] { l->CommitLoop(p); });
@@ -300,7 +309,8 @@ absl::Status AuditLog::WriteGroup(uint32_t partition,
     absl::MutexLock lock(&trees_mu_);
     tree = trees_[partition];  // Only this thread changes it.
   }
-  const absl::Time now = clock_.Now();
+  Partition& part = *parts_[partition];
+  const absl::Time now = std::max(clock_.Now(), part.last_recorded);
   // The writes by kind, each kind in key order: RocksDB inserts a batch into
   // its memtable in order, and each insert starting near where the previous
   // ended is what makes a large batch cheap (unsorted, the skip-list searches
@@ -385,6 +395,7 @@ absl::Status AuditLog::WriteGroup(uint32_t partition,
   rocksdb::Status s = db_->Write(sync, &batch);
   if (!s.ok()) return DbUnavailable(s, "the audit log is not durable");
   subjects_->Add(partition, tree.size(), subjects);  // Before the callers hear.
+  part.last_recorded = now;
   absl::MutexLock lock(&trees_mu_);
   trees_[partition] = std::move(tree);
   return absl::OkStatus();

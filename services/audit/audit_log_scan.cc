@@ -1,5 +1,7 @@
 // AuditLog::ScanRecorded: the whole log in the order recorded, for exports
 // (a SIEM takes every event, or every event of a period), without an index.
+#include <algorithm>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "services/audit/audit_db.h"
@@ -34,6 +36,7 @@ bool ParseScanToken(const std::string& page_token, uint32_t* partition, uint64_t
 
 absl::StatusOr<uint64_t> AuditLog::FirstRecordedAtOrAfter(uint32_t partition, uint64_t size,
                                                           absl::Time t) const {
+  if (absl::Status s = CheckPartition(partition); !s.ok()) return s;
   uint64_t low = 0, high = size;  // The answer is in [low, high].
   ChunkCursor leaves = ChunkCursor::Leaves(db_, store_->leaves(partition), partition);
   while (low < high) {
@@ -61,7 +64,9 @@ absl::StatusOr<std::vector<v1::AuditRecord>> AuditLog::ScanRecorded(
     const v1::AuditFilter& filter, int limit, const std::string& page_token,
     std::string* next_page_token) const {
   next_page_token->clear();
-  if (!filter.subject().empty() || !filter.actor().empty()) {
+  limit = std::max(limit, 1);
+  if (!filter.subject().empty() || !filter.subject_id_number().empty() ||
+      !filter.actor().empty()) {
     return InvalidArgument(v1::FIELD_INVALID,
                            "a scan of the whole log takes no subject or actor (Query does)");
   }

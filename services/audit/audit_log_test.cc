@@ -963,6 +963,31 @@ TEST_F(AuditLogTest, AScanReadsTheWholeLogInTheOrderRecordedByActionAndTime) {
             "PAGE_TOKEN_INVALID");
 }
 
+TEST_F(AuditLogTest, LeavesAreNeverRecordedBeforeTheLastOneEvenWithTheClockSetBack) {
+  clock_.Set(absl::FromUnixSeconds(1790000000));
+  const std::string alice(32, 'A');
+  auto first = log_->Append({Event("back-1", alice)});
+  ASSERT_TRUE(first.ok()) << first.status();
+  const uint32_t p = (*first)[0].partition;
+  clock_.Advance(-absl::Hours(1));  // An NTP step back.
+  ASSERT_TRUE(log_->Append({Event("back-2", alice)}).ok());
+  Open();  // And across a restart.
+  ASSERT_TRUE(log_->Append({Event("back-3", alice)}).ok());
+  clock_.Advance(absl::Hours(2));
+  ASSERT_TRUE(log_->Append({Event("back-4", alice)}).ok());
+  auto leaves = log_->ReadLeaves(p, 0, 4);
+  ASSERT_TRUE(leaves.ok()) << leaves.status();
+  std::vector<absl::Time> recorded;
+  for (const v1::AuditRecord& r : *leaves) recorded.push_back(FromProtoTime(r.recorded_at()));
+  EXPECT_EQ(recorded[1], recorded[0]);
+  EXPECT_EQ(recorded[2], recorded[0]);
+  EXPECT_EQ(recorded[3], absl::FromUnixSeconds(1790000000) + absl::Hours(1));
+  // So a scan from the first time finds all four.
+  auto from = log_->FirstRecordedAtOrAfter(p, 4, recorded[0]);
+  ASSERT_TRUE(from.ok());
+  EXPECT_EQ(*from, 0u);
+}
+
 TEST_F(AuditLogTest, AScanFromATimeEntersEachPartitionByBinarySearch) {
   clock_.Set(absl::FromUnixSeconds(1790000000));
   std::vector<v1::AuditEvent> events;

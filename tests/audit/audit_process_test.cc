@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -221,6 +222,16 @@ TEST_F(AuditProcessTest, AChunkWhoseFramingIsAlteredIsNamedByAuditVerify) {
 // extends it.
 TEST_F(AuditProcessTest, ATailRemovedWithItsCheckpointsIsFoundByAWitness) {
   Start("run1");
+  // First witnessed empty (the checkpoints of size 0): a log that grows
+  // from there still checks.
+  for (uint32_t partition = 0; partition < 4; ++partition) AwaitCheckpoint(partition, 0);
+  const std::string witness = dir_ + "/witness";
+  std::string out;
+  EXPECT_EQ(Verify(&out, {"--audit_witness_dir=" + witness}), 0) << out;
+  for (int partition = 0; partition < 4; ++partition) {
+    EXPECT_TRUE(std::filesystem::exists(
+        absl::StrCat(witness, "/partition-", partition, ".checkpoint")));
+  }
   std::vector<v1::AuditEvent> events;
   for (int i = 0; i < 50; ++i) events.push_back(Event(absl::StrCat("w-", i), 'w'));
   auto appended = Append(events);
@@ -231,8 +242,6 @@ TEST_F(AuditProcessTest, ATailRemovedWithItsCheckpointsIsFoundByAWitness) {
   for (int i = 50; i < 80; ++i) events.push_back(Event(absl::StrCat("w-", i), 'w'));
   ASSERT_TRUE(Append(events).ok());
   AwaitCheckpoint(p, 80);
-  const std::string witness = dir_ + "/witness";
-  std::string out;
   EXPECT_EQ(Verify(&out, {"--audit_witness_dir=" + witness}), 0) << out;
   Stop();
 

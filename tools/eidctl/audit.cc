@@ -1,5 +1,8 @@
 #include "tools/eidctl/audit.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -130,6 +133,12 @@ class Verifier {
         f->CouldNotCheck(absl::StrCat(path, " is not a checkpoint"));
         return;
       }
+      if (witnessed.partition() != f->partition ||
+          !audit::VerifyCheckpoint(witnessed, keys_).ok()) {
+        f->CouldNotCheck(absl::StrCat(path, " is not a checkpoint of this partition signed by "
+                                            "a key of this log"));
+        return;
+      }
       if (f->checkpoints == 0) {
         f->Fail(absl::StrCat("the log has no checkpoint, but one of size ",
                              witnessed.tree_size(), " was witnessed before"));
@@ -137,14 +146,34 @@ class Verifier {
       }
       if (!Extends(witnessed, f->latest, f)) return;
     }
+    if (!KeepDurably(dir, path, f->latest.SerializeAsString())) {
+      f->CouldNotCheck(absl::StrCat("cannot keep the checkpoint in ", path));
+    }
+  }
+
+  // Writes `bytes` to `path` in `dir` (made if missing) so that a crash
+  // leaves the old file or the new one: a temporary file, fsync'd, renamed
+  // over it, and the directory fsync'd.
+  static bool KeepDurably(const std::string& dir, const std::string& path,
+                          const std::string& bytes) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    const std::string temp = path + ".new";
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << f->latest.SerializeAsString();
-    out.close();
-    std::filesystem::rename(temp, path, ec);
-    if (!out || ec) f->CouldNotCheck(absl::StrCat("cannot keep the checkpoint in ", path));
+    const std::string temp = absl::StrCat(path, ".", getpid(), ".new");
+    const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return false;
+    const bool written = write(fd, bytes.data(), bytes.size()) ==
+                             static_cast<ssize_t>(bytes.size()) &&
+                         fsync(fd) == 0;
+    close(fd);
+    if (!written || rename(temp.c_str(), path.c_str()) != 0) {
+      unlink(temp.c_str());
+      return false;
+    }
+    const int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0) return false;
+    const bool synced = fsync(dir_fd) == 0;
+    close(dir_fd);
+    return synced;
   }
 
 
@@ -165,9 +194,20 @@ class Verifier {
     std::vector<v1::Checkpoint> checkpoints;
     if (!ListCheckpoints(partition, &checkpoints, &f)) return f;
     f.checkpoints = checkpoints.size();
-    for (const v1::Checkpoint& c : checkpoints) {
+    for (size_t k = 0; k < checkpoints.size(); ++k) {
+      const v1::Checkpoint& c = checkpoints[k];
       if (c.partition() != partition) {
         f.Fail(absl::StrCat("a checkpoint of partition ", c.partition(), " is listed here"));
+        return f;
+      }
+      // Listed in order, one root a size: each is then compared in turn
+      // with the tree rebuilt (one out of order would skip the rest).
+      if (k > 0 && (c.tree_size() < checkpoints[k - 1].tree_size() ||
+                    (c.tree_size() == checkpoints[k - 1].tree_size() &&
+                     c.root_hash() != checkpoints[k - 1].root_hash()))) {
+        f.Fail(absl::StrCat("the checkpoint of size ", c.tree_size(),
+                            " does not follow the one of size ",
+                            checkpoints[k - 1].tree_size()));
         return f;
       }
       absl::Status s = audit::VerifyCheckpoint(c, keys_);
@@ -238,6 +278,10 @@ class Verifier {
       }
     }
     f.leaves = tree.size();
+    if (f.ok && next != checkpoints.size()) {
+      f.Fail(absl::StrCat("the checkpoint of size ", checkpoints[next].tree_size(),
+                          " was never reached"));
+    }
     if (f.ok && tree.size() != size) {
       f.Fail(absl::StrCat("the log returned ", tree.size(), " of ", size, " leaves"),
              static_cast<int64_t>(tree.size()));
@@ -281,6 +325,11 @@ class Verifier {
       f->Fail(absl::StrCat("the log has ", later.tree_size(), " signed leaves, fewer than ",
                            what),
               static_cast<int64_t>(later.tree_size()));
+      return false;
+    }
+    if (witnessed.tree_size() == 0) {  // Every tree extends the empty one.
+      if (first == audit::EmptyRootHash()) return true;
+      f->Fail(absl::StrCat(what, " does not have the empty tree's root"));
       return false;
     }
     if (later.tree_size() == witnessed.tree_size()) {
