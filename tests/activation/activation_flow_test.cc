@@ -391,30 +391,28 @@ TEST_F(ActivationFlowTest, CitizensReadTheirOwnHistoryAndOnlyAuditorsQuery) {
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_GE(found.records_size(), 5);
   }
-  // The export, as JSON lines, never shows the ID number.
-  v1::ExportEventsRequest export_request;
-  *export_request.mutable_filter() = query.filter();
-  export_request.set_format(v1::EXPORT_FORMAT_JSON_LINES);
-  grpc::ClientContext context;
-  internal_->Attach(context);
-  auto reader = audit->ExportEvents(&context, export_request);
-  v1::ExportEventsResponse chunk;
-  std::string lines;
-  while (reader->Read(&chunk)) lines += chunk.json_lines();
-  ASSERT_TRUE(reader->Finish().ok());
+  // An export as JSON lines, read whole.
+  const auto export_lines = [&](const v1::AuditFilter& filter) {
+    v1::ExportEventsRequest request;
+    *request.mutable_filter() = filter;
+    request.set_format(v1::EXPORT_FORMAT_JSON_LINES);
+    grpc::ClientContext context;
+    internal_->Attach(context);
+    auto reader = audit->ExportEvents(&context, request);
+    v1::ExportEventsResponse chunk;
+    std::string lines;
+    while (reader->Read(&chunk)) lines += chunk.json_lines();
+    EXPECT_TRUE(reader->Finish().ok());
+    return lines;
+  };
+  // The citizen's events never show the ID number.
+  const std::string lines = export_lines(query.filter());
   EXPECT_NE(lines.find("\"action\":\"login\""), std::string::npos) << lines;
   EXPECT_EQ(lines.find(person.id_number()), std::string::npos);
 
   // A SIEM's export of the whole log (no subject, no actor): every event,
   // the other services' too, and the export above recorded as read.
-  v1::ExportEventsRequest everything;
-  everything.set_format(v1::EXPORT_FORMAT_JSON_LINES);
-  grpc::ClientContext whole_context;
-  internal_->Attach(whole_context);
-  auto whole = audit->ExportEvents(&whole_context, everything);
-  std::string all_lines;
-  while (whole->Read(&chunk)) all_lines += chunk.json_lines();
-  ASSERT_TRUE(whole->Finish().ok());
+  const std::string all_lines = export_lines(v1::AuditFilter());
   for (const char* action : {"\"action\":\"account.registered\"", "\"action\":\"otp.sent\"",
                              "\"action\":\"login\"", "\"action\":\"audit.exported\""}) {
     EXPECT_NE(all_lines.find(action), std::string::npos) << action;
