@@ -132,13 +132,13 @@ absl::StatusOr<v1::SendOtpResponse> Activation::SendOtp(
   req.set_purpose(purpose);
   absl::StatusOr<v1::SendOtpResponse> sent = otp_.SendOtp(req);
   // A code sent, or refused (daily caps, resend too soon, a locked
-  // account), is a security event of its own, beside the step's; a retry
-  // answered with the code already sent sends nothing and is not one.
-  if (!sent.ok() || !sent->replayed()) {
-    Audit("otp.sent", sent.status(), "anonymous", &a, request_id,
-          {{"otp_purpose", v1::OtpPurpose_Name(purpose)},
-           {"otp_id", sent.ok() ? sent->otp_id() : std::string()}});
-  }
+  // account), is a security event of its own, beside the step's. A retry
+  // answered with the code already sent is recorded too, marked: after a
+  // timeout it may be the only success on record for that code.
+  Audit("otp.sent", sent.status(), "anonymous", &a, request_id,
+        {{"otp_purpose", v1::OtpPurpose_Name(purpose)},
+         {"otp_id", sent.ok() ? sent->otp_id() : std::string()},
+         {"replayed", sent.ok() && sent->replayed() ? "true" : "false"}});
   return sent;
 }
 

@@ -279,7 +279,12 @@ TEST_F(ActivationTest, TwoCopiesOfOneStartRacingGetOneAnswer) {
   }
   EXPECT_EQ(n, 1);
   EXPECT_EQ(h_.audit().WithAction("activation.started").size(), 1u);
-  EXPECT_EQ(h_.audit().WithAction("otp.sent").size(), 1u);  // One code, sent once.
+  // One code, sent once: the copy that lost was answered with it (replayed).
+  const auto sent = h_.audit().WithAction("otp.sent");
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].attributes().at("replayed"), "false");
+  EXPECT_EQ(sent[1].attributes().at("replayed"), "true");
+  EXPECT_EQ(sent[0].attributes().at("otp_id"), sent[1].attributes().at("otp_id"));
 }
 
 // The same for a resend: the copy that loses finds the flow changed and the

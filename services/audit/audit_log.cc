@@ -18,6 +18,7 @@
 #include "services/audit/audit_keys.h"
 #include "services/audit/leaf_chunks.h"
 #include "services/audit/leaf_encoding.h"
+#include "services/common/log.h"
 #include "services/common/proto_time.h"
 #include "services/common/status.h"
 #include "storage/router/shard_hash.h"
@@ -120,7 +121,24 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const Options& options,
     if (size == 0) continue;
     absl::StatusOr<std::vector<v1::AuditRecord>> last = log->ReadLeaves(p, size - 1, size);
     if (!last.ok()) return last.status();
-    log->parts_[p]->last_recorded = FromProtoTime((*last)[0].recorded_at());
+    // Its time carries on only if the leaf is the one the tree was built
+    // from (an edited last leaf could set any time; verify names it).
+    const v1::AuditRecord& record = (*last)[0];
+    absl::StatusOr<Hash> stored = log->PerfectSubtreeHash(p, 0, size - 1);
+    if (!stored.ok() || LeafHash(record.leaf_data()) != *stored ||
+        !record.has_recorded_at()) {
+      log::Warning("audit.last_leaf_unverified").With("partition", static_cast<int>(p));
+      continue;
+    }
+    const absl::Time recorded = FromProtoTime(record.recorded_at());
+    // A clock that once ran ahead pins the times recorded until real time
+    // catches up (docs/audit-format.md): worth an operator's look.
+    if (recorded > clock.Now() + absl::Hours(1)) {
+      log::Warning("audit.last_leaf_in_the_future")
+          .With("partition", static_cast<int>(p))
+          .With("recorded_at", absl::FormatTime(recorded));
+    }
+    log->parts_[p]->last_recorded = recorded;
   }
   for (uint32_t p = 0; p < options.partitions; ++p) {
     log->parts_[p]->committer = std::thread([l = log.get(), p] { l->CommitLoop(p); });

@@ -78,6 +78,14 @@ TEST_F(OtpServiceTest, ACodeTravelsThroughTheOutboxAndIsCheckedOverGrpc) {
   v1::SendOtpResponse sent;
   grpc::ClientContext c1;
   ASSERT_TRUE(stub_->SendOtp(&c1, send, &sent).ok());
+  EXPECT_FALSE(sent.replayed());
+  {
+    v1::SendOtpResponse again;  // A retry: the same answer, nothing sent.
+    grpc::ClientContext retry;
+    ASSERT_TRUE(stub_->SendOtp(&retry, send, &again).ok());
+    EXPECT_TRUE(again.replayed());
+    EXPECT_EQ(again.otp_id(), sent.otp_id());
+  }
 
   // The sender thread writes the SMS to the outbox (real time: the thread).
   std::string outbox;
