@@ -81,7 +81,6 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const Options& options,
   if (!store.ok()) return store.status();
   log->store_ = std::move(*store);
   log->db_ = log->store_->db();
-  rocksdb::DB* db = log->db_;
 
   // Rebuild each frontier: the size from the last leaf, then the perfect
   // subtrees that size is made of, largest first.
@@ -471,6 +470,13 @@ absl::StatusOr<Hash> AuditLog::StoredSubtreeHash(uint32_t partition, uint64_t be
   return NodeHash(*left, *right);
 }
 
+absl::StatusOr<v1::AuditRecord> AuditLog::ReadRecord(ChunkCursor& leaves, uint32_t partition,
+                                                     uint64_t index) {
+  leaves.Seek(index);
+  if (absl::Status s = leaves.At(index); !s.ok()) return s;
+  return ParseLeafRecord(partition, index, leaves.value());
+}
+
 absl::StatusOr<uint64_t> AuditLog::StoredTreeSize(uint32_t partition) const {
   // From the last entry of the leaves and of their hashes (one batch wrote
   // both): neither is ever skipped, since a size read short would let
@@ -694,21 +700,14 @@ absl::StatusOr<std::vector<v1::AuditRecord>> AuditLog::Query(
     if (partition >= options_.partitions) {
       return absl::DataLossError(absl::StrCat("the audit index names partition ", partition));
     }
-    v1::AuditRecord record;
-    bool parsed = false;
     std::unique_ptr<ChunkCursor>& leaves = cursors[partition];
     if (leaves == nullptr) {
       leaves = std::make_unique<ChunkCursor>(
           ChunkCursor::Leaves(db_, store_->leaves(partition), partition));
     }
-    absl::Status read = leaves->ReadRange(index, index + 1, [&](uint64_t, absl::string_view data) {
-      parsed = record.ParseFromArray(data.data(), data.size());
-    });
-    if (!read.ok()) return read;
-    if (!parsed) {
-      return absl::DataLossError(absl::StrCat("audit partition ", partition, ": leaf ",
-                                              index, " is unreadable"));
-    }
+    absl::StatusOr<v1::AuditRecord> read = ReadRecord(*leaves, partition, index);
+    if (!read.ok()) return read.status();
+    v1::AuditRecord& record = *read;
     // An index entry of a leaf since lost and refilled names another event.
     if (!filter.subject().empty() && record.event().subject() != filter.subject()) continue;
     if (!filter.actor().empty() && record.event().actor() != filter.actor()) continue;

@@ -42,6 +42,8 @@
 
 namespace eid::audit {
 
+class ChunkCursor;  // leaf_chunks.h
+
 // Whether an event's `action` is what a filter `want`s: exactly, or under
 // a prefix ending with "." ("activation."); an empty `want` takes all.
 bool ActionMatches(absl::string_view want, absl::string_view action);
@@ -178,6 +180,10 @@ class AuditLog {
   uint32_t PartitionOf(const v1::AuditEvent& event) const;
   // The hash of the perfect subtree of 2^level leaves from index << level,
   // from the stored hashes; DATA_LOSS if they are missing.
+  // Leaf `index` of `leaves`' partition, parsed; DATA_LOSS if missing or
+  // unreadable, UNAVAILABLE if RocksDB cannot read.
+  static absl::StatusOr<v1::AuditRecord> ReadRecord(ChunkCursor& leaves, uint32_t partition,
+                                                    uint64_t index);
   // Partition p's size on disk, at Open; DATA_LOSS if its tail does not
   // read or is shorter than its latest signed checkpoint.
   absl::StatusOr<uint64_t> StoredTreeSize(uint32_t partition) const;

@@ -8,6 +8,7 @@
 #include "services/audit/audit_keys.h"
 #include "services/audit/audit_log.h"
 #include "services/audit/leaf_chunks.h"
+#include "services/audit/leaf_encoding.h"
 #include "services/common/proto_time.h"
 #include "services/common/status.h"
 
@@ -41,17 +42,9 @@ absl::StatusOr<uint64_t> AuditLog::FirstRecordedAtOrAfter(uint32_t partition, ui
   ChunkCursor leaves = ChunkCursor::Leaves(db_, store_->leaves(partition), partition);
   while (low < high) {
     const uint64_t mid = low + (high - low) / 2;
-    v1::AuditRecord record;
-    bool parsed = false;
-    absl::Status read = leaves.ReadRange(mid, mid + 1, [&](uint64_t, absl::string_view data) {
-      parsed = record.ParseFromArray(data.data(), data.size());
-    });
-    if (!read.ok()) return read;
-    if (!parsed) {
-      return absl::DataLossError(
-          absl::StrCat("audit partition ", partition, ": leaf ", mid, " is unreadable"));
-    }
-    if (FromProtoTime(record.recorded_at()) < t) {
+    absl::StatusOr<v1::AuditRecord> record = ReadRecord(leaves, partition, mid);
+    if (!record.ok()) return record.status();
+    if (FromProtoTime(record->recorded_at()) < t) {
       low = mid + 1;
     } else {
       high = mid;
@@ -104,23 +97,14 @@ absl::StatusOr<std::vector<v1::AuditRecord>> AuditLog::ScanRecorded(
     leaves.Seek(i);
     for (; i < size && static_cast<int>(out.size()) < limit && scanned < kScanLeavesPerPage;
          ++i, ++scanned, leaves.Next()) {
-      if (!leaves.Valid() || leaves.index() != i) {
-        if (!leaves.status().ok()) {
-          return DbUnavailable(leaves.status(), "cannot read the audit log");
-        }
-        return absl::DataLossError(absl::StrCat("audit partition ", p, ": leaf ", i,
-                                                " is missing or unreadable"));
-      }
-      v1::AuditRecord record;
-      if (!record.ParseFromArray(leaves.value().data(), leaves.value().size())) {
-        return absl::DataLossError(
-            absl::StrCat("audit partition ", p, ": leaf ", i, " is unreadable"));
-      }
-      const absl::Time at = FromProtoTime(record.event().time());
-      if (at < start || at >= end || !ActionMatches(filter.action(), record.event().action())) {
+      if (absl::Status s = leaves.At(i); !s.ok()) return s;
+      absl::StatusOr<v1::AuditRecord> record = ParseLeafRecord(p, i, leaves.value());
+      if (!record.ok()) return record.status();
+      const absl::Time at = FromProtoTime(record->event().time());
+      if (at < start || at >= end || !ActionMatches(filter.action(), record->event().action())) {
         continue;
       }
-      out.push_back(std::move(record));
+      out.push_back(*std::move(record));
     }
     if (i < size) break;  // The page is full; go on from i.
     ++p;

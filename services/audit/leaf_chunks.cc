@@ -133,17 +133,20 @@ void ChunkCursor::Load(uint64_t from, bool continuing) {
   items_.clear();
 }
 
+absl::Status ChunkCursor::At(uint64_t index) const {
+  if (Valid() && this->index() == index) return absl::OkStatus();
+  if (!status().ok()) return DbUnavailable(status(), "cannot read the audit log");
+  return absl::DataLossError(absl::StrCat("audit partition ", partition_, ": ", noun_, " ",
+                                          index, " is missing or unreadable"));
+}
+
 absl::Status ChunkCursor::ReadRange(
     uint64_t begin, uint64_t end,
     absl::FunctionRef<void(uint64_t index, absl::string_view value)> visit) {
   Seek(begin);
   for (uint64_t expected = begin; expected < end; ++expected) {
     if (expected != begin) Next();
-    if (!Valid() || index() != expected) {
-      if (!status().ok()) return DbUnavailable(status(), "cannot read the audit log");
-      return absl::DataLossError(absl::StrCat("audit partition ", partition_, ": ", noun_,
-                                              " ", expected, " is missing or unreadable"));
-    }
+    if (absl::Status s = At(expected); !s.ok()) return s;
     visit(expected, value());
   }
   return absl::OkStatus();

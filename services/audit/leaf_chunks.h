@@ -83,6 +83,9 @@ class ChunkCursor {
   void Next();
   // Not OK if RocksDB could not read (the cursor is then not Valid).
   rocksdb::Status status() const { return it_->status(); }
+  // OK if the cursor is on item `index`; else UNAVAILABLE if RocksDB could
+  // not read, DATA_LOSS naming the item missing or unreadable.
+  absl::Status At(uint64_t index) const;
 
   // Items [begin, end), in order. DATA_LOSS naming the first one missing
   // or unreadable, UNAVAILABLE if RocksDB cannot read.

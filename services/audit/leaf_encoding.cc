@@ -1,5 +1,7 @@
 #include "services/audit/leaf_encoding.h"
 
+#include "absl/strings/str_cat.h"
+
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "services/common/proto_time.h"
@@ -51,6 +53,16 @@ std::string RecordLeafData(const v1::AuditRecord& record) {
   std::string out;
   AppendDeterministic(record, &out);
   return out;
+}
+
+absl::StatusOr<v1::AuditRecord> ParseLeafRecord(uint32_t partition, uint64_t index,
+                                                absl::string_view data) {
+  v1::AuditRecord record;
+  if (!record.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+    return absl::DataLossError(
+        absl::StrCat("audit partition ", partition, ": leaf ", index, " is unreadable"));
+  }
+  return record;
 }
 
 }  // namespace eid::audit

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "eid/v1/audit.pb.h"
@@ -30,6 +31,11 @@ std::string LeafData(absl::string_view event_field, uint32_t partition,
 
 // The same bytes from a whole record (leaf_data must be unset).
 std::string RecordLeafData(const v1::AuditRecord& record);
+
+// The record leaf `index` of `partition` holds as `data`; DATA_LOSS if the
+// bytes are not one.
+absl::StatusOr<v1::AuditRecord> ParseLeafRecord(uint32_t partition, uint64_t index,
+                                                absl::string_view data);
 
 }  // namespace eid::audit
 
