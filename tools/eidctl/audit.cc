@@ -14,11 +14,11 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "eid/v1/audit.grpc.pb.h"
 #include "services/audit/checkpoint_signer.h"
 #include "services/audit/merkle.h"
@@ -44,6 +44,16 @@ constexpr uint64_t kLeavesPerRead = 1000;
 bool ToHash(const std::string& bytes, Hash* out) {
   if (bytes.size() != out->size()) return false;
   std::copy(bytes.begin(), bytes.end(), out->begin());
+  return true;
+}
+
+// A proof's hashes as served; false if one is not 32 bytes.
+bool ToHashes(const google::protobuf::RepeatedPtrField<std::string>& served,
+              std::vector<Hash>* out) {
+  out->assign(served.size(), Hash{});
+  for (int i = 0; i < served.size(); ++i) {
+    if (!ToHash(served[i], &(*out)[i])) return false;
+  }
   return true;
 }
 
@@ -356,14 +366,10 @@ class Verifier {
       return false;
     }
     std::vector<Hash> path;
-    bool parsed = true;
-    for (const std::string& h : proof.proof()) {
-      path.emplace_back();
-      parsed = parsed && ToHash(h, &path.back());
-    }
-    if (!parsed || !audit::VerifyConsistency(witnessed.tree_size(), later.tree_size(), first,
-                                             second, path)
-                        .ok()) {
+    if (!ToHashes(proof.proof(), &path) ||
+        !audit::VerifyConsistency(witnessed.tree_size(), later.tree_size(), first, second,
+                                  path)
+             .ok()) {
       f->Fail(absl::StrCat("the log no longer extends ", what));
       return false;
     }
@@ -410,14 +416,9 @@ class Verifier {
         return;
       }
       std::vector<Hash> path;
-      bool parsed = true;
-      for (const std::string& h : proof.audit_path()) {
-        path.emplace_back();
-        parsed = parsed && ToHash(h, &path.back());
-      }
-      if (!parsed || !audit::VerifyInclusion(i, checkpoint.tree_size(),
-                                             hashes[i - good], path, root)
-                          .ok()) {
+      if (!ToHashes(proof.audit_path(), &path) ||
+          !audit::VerifyInclusion(i, checkpoint.tree_size(), hashes[i - good], path, root)
+               .ok()) {
         f->Fail(absl::StrCat("leaf ", i, " differs from what ", where, " signed"),
                 static_cast<int64_t>(i));
         return;
