@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "services/common/proto_time.h"
@@ -19,6 +20,10 @@ namespace eid::otp {
 namespace {
 
 using testing::MetadataOf;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 constexpr char kPhone[] = "0912345678";
 
@@ -26,7 +31,8 @@ class OtpEngineTest : public ::testing::Test {
  protected:
   OtpEngineTest() {
     kv_ = testing::OpenStore("otp", clock_);
-    queue_ = std::make_unique<SmsQueue>(SmsQueue::Options(), *kv_, sender_,
+    recorder_ = std::make_unique<testing::SyncRecorder>(*kv_);
+    queue_ = std::make_unique<SmsQueue>(SmsQueue::Options(), *recorder_, sender_,
                                         clock_, random_, metrics_);
     options_.pepper_file = testing::PepperFile("pepper");
   }
@@ -34,7 +40,7 @@ class OtpEngineTest : public ::testing::Test {
   OtpEngine& Engine() {
     if (!engine_) {
       auto engine = OtpEngine::Create(
-          options_, *kv_, *queue_, clock_, random_,
+          options_, *recorder_, *queue_, clock_, random_,
           [this](
               const std::string& account) -> absl::StatusOr<v1::AccountState> {
             absl::MutexLock lock(&mu_);
@@ -107,6 +113,7 @@ class OtpEngineTest : public ::testing::Test {
   FakeClock clock_{
       absl::FromUnixSeconds(1735700000)};  // 2025-01-01 10:53 in Hanoi
   std::unique_ptr<storage::RocksDbKvStore> kv_;
+  std::unique_ptr<testing::SyncRecorder> recorder_;  // The queue's and engine's store.
   testing::FakeSmsSender sender_;
   SystemRandom random_;
   prometheus::Registry metrics_;
@@ -382,6 +389,17 @@ TEST_F(OtpEngineTest, DailyCapPerPhoneCountsEveryAccount) {
   EXPECT_EQ(ReasonOf(s), "OTP_DAILY_CAP");
   EXPECT_EQ(MetadataOf(s, "limit"), "2");
   EXPECT_TRUE(TrySend("acc3", v1::OTP_PURPOSE_ACTIVATION, "0987654321").ok());
+}
+
+// The code, its answer and the account's day count are on disk before the
+// send is answered, and so is its SMS; the phone's day count, a rate limit
+// only, does not wait for an fsync.
+TEST_F(OtpEngineTest, ASendsPhoneCountIsItsOnlyWriteThatDoesNotWaitForAnFsync) {
+  Send("acc1");
+  EXPECT_EQ(recorder_->synced, 2);  // The SMS queued; the code with its answer.
+  EXPECT_THAT(recorder_->synced_keys, Contains(HasSubstr("acc1")));
+  EXPECT_THAT(recorder_->deferred_keys,
+              ElementsAre(StartsWith("phone:+84912345678|day|")));
 }
 
 TEST_F(OtpEngineTest, NoCodeForALockedOrRevokedAccount) {

@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "services/common/clock.h"
 #include "services/otp/sms_sender.h"
+#include "storage/shard/forwarding_kv_store.h"
 #include "storage/shard/rocksdb_kv_store.h"
 
 namespace eid::otp::testing {
@@ -50,6 +51,19 @@ class FakeSmsSender : public SmsSender {
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
   int fail_next_ ABSL_GUARDED_BY(mu_) = 0;
   bool fail_always_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Passes every call on, recording whether each Batch waits for its fsync
+// (defer_sync) and the keys it writes. For one thread at a time.
+class SyncRecorder : public storage::ForwardingKvStore {
+ public:
+  using ForwardingKvStore::ForwardingKvStore;
+  absl::StatusOr<v1::BatchResponse> Batch(const v1::BatchRequest& r) override;
+
+  int synced = 0;
+  int deferred = 0;
+  std::vector<std::string> synced_keys;
+  std::vector<std::string> deferred_keys;
 };
 
 }  // namespace eid::otp::testing

@@ -431,24 +431,12 @@ TEST_F(SmsQueueTest, AMessageQueuedBehindThePassStartIsSentByTheNextFullPass) {
   EXPECT_EQ(StatusOf(id).state(), v1::DELIVERY_STATE_SENT);
 }
 
-// Records whether each Batch waits for its fsync.
-class SyncRecorder : public storage::ForwardingKvStore {
- public:
-  using ForwardingKvStore::ForwardingKvStore;
-  absl::StatusOr<v1::BatchResponse> Batch(const v1::BatchRequest& r) override {
-    (r.defer_sync() ? deferred : synced)++;
-    return store_.Batch(r);
-  }
-  int synced = 0;
-  int deferred = 0;
-};
-
 // The message queued, each claim (its attempt number goes out with the SMS)
 // and a message given up wait for the fsync; a send's outcome, which a
 // power loss turns into a resend after the lease, does not.
 TEST_F(SmsQueueTest, ASendsOutcomeIsTheOnlyWriteThatDoesNotWaitForAnFsync) {
   options_.max_attempts = 2;
-  SyncRecorder recorder(*kv_);
+  testing::SyncRecorder recorder(*kv_);
   SmsQueue queue(options_, recorder, sender_, clock_, random_, metrics_);
   SmsQueue::Outgoing sms;
   sms.phone = "+84912345678";
