@@ -308,4 +308,19 @@ void Activation::Audit(
   audit_.Record(std::move(event)).IgnoreError();
 }
 
+absl::Status Activation::AuditDenied(absl::string_view method, const absl::Status& refused,
+                                     absl::string_view actor) {
+  Audit("auth.denied", refused, actor, nullptr, "", {{"method", std::string(method)}});
+  return refused;
+}
+
+absl::Status Activation::AuditRefused(absl::string_view action, const absl::Status& refused,
+                                      absl::string_view token, absl::string_view request_id) {
+  const absl::string_view account_id = AccountOfToken(token);
+  absl::StatusOr<StoredAccount> account =
+      account_id.empty() ? absl::NotFoundError("no account named") : accounts_.Get(account_id);
+  Audit(action, refused, "anonymous", account.ok() ? &account->record : nullptr, request_id);
+  return refused;
+}
+
 }  // namespace eid::activation

@@ -122,6 +122,11 @@ class Activation {
                                       absl::Time* session_expires_at = nullptr);
   absl::StatusOr<v1::AuthenticateSessionResponse> AuthenticateSession(
       const v1::AuthenticateSessionRequest& r);
+  // Audits a call to `method` refused before it ran — its credentials did
+  // not check out, or its caller (`actor`) lacks the role — as
+  // "auth.denied". Returns `refused`.
+  absl::Status AuditDenied(absl::string_view method, const absl::Status& refused,
+                           absl::string_view actor = "anonymous");
 
   // Account officers and holders (account_admin.cc).
   absl::StatusOr<v1::LockAccountResponse> LockAccount(
@@ -239,6 +244,12 @@ class Activation {
              absl::string_view actor, const internal::AccountRecord* subject,
              absl::string_view request_id,
              std::initializer_list<std::pair<std::string, std::string>> attrs = {});
+  // Audits `action` refused before the step had its account in hand (its
+  // flow, session or request id did not check out, or the account could not
+  // be read): under the account `token` names, if that account can be read.
+  // Returns `refused`.
+  absl::Status AuditRefused(absl::string_view action, const absl::Status& refused,
+                            absl::string_view token, absl::string_view request_id = "");
   // A lock whose time has passed is lifted on read.
   void LiftExpiredLock(internal::AccountRecord& r) const;
 

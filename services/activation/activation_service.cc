@@ -35,13 +35,15 @@ absl::StatusOr<Caller> ActivationService::CallerOf(
       caller.internal = true;
       return caller;
     }
-    return Unauthenticated(v1::SESSION_INVALID, "credentials.session_token is required");
+    return core_.AuditDenied(
+        method, Unauthenticated(v1::SESSION_INVALID, "credentials.session_token is required"));
   }
-  if (credentials.has_device_signature()) {
-    const std::string digest = RequestDigest(request);
-    return core_.Authenticate(credentials, method, &digest);
-  }
-  return core_.Authenticate(credentials, method, nullptr);
+  std::string digest;
+  if (credentials.has_device_signature()) digest = RequestDigest(request);
+  absl::StatusOr<Caller> caller = core_.Authenticate(
+      credentials, method, credentials.has_device_signature() ? &digest : nullptr);
+  if (!caller.ok()) return core_.AuditDenied(method, caller.status());
+  return caller;
 }
 
 grpc::Status ActivationService::RegisterLevel1(grpc::ServerContext*,

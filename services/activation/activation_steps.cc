@@ -47,7 +47,10 @@ absl::StatusOr<v1::StartActivationResponse> Activation::StartActivation(
   v1::StartActivationResponse response;
   absl::StatusOr<bool> replayed =
       ReplayedResponse(account_id, r.request_id(), r, &response);
-  if (!replayed.ok()) return replayed.status();
+  if (!replayed.ok()) {
+    Audit("activation.started", replayed.status(), "anonymous", &account, r.request_id());
+    return replayed.status();
+  }
   if (*replayed) return response;
 
   absl::Status status = ActivatableState(account.account());
@@ -85,16 +88,21 @@ absl::StatusOr<v1::StartActivationResponse> Activation::StartActivation(
 
 absl::StatusOr<v1::ResendActivationOtpResponse> Activation::ResendActivationOtp(
     const v1::ResendActivationOtpRequest& r) {
+  constexpr char kAction[] = "activation.otp_resent";
   absl::StatusOr<Flow> flow = ReadFlow(r.activation_id(), internal::FLOW_KIND_ACTIVATION);
-  if (!flow.ok()) return flow.status();
+  if (!flow.ok()) return AuditRefused(kAction, flow.status(), r.activation_id(), r.request_id());
   v1::ResendActivationOtpResponse response;
   absl::StatusOr<bool> replayed =
       ReplayedResponse(flow->account_id, r.request_id(), r, &response);
-  if (!replayed.ok()) return replayed.status();
+  if (!replayed.ok()) {
+    return AuditRefused(kAction, replayed.status(), r.activation_id(), r.request_id());
+  }
   if (*replayed) return response;
 
   absl::StatusOr<StoredAccount> account = accounts_.Get(flow->account_id);
-  if (!account.ok()) return account.status();
+  if (!account.ok()) {
+    return AuditRefused(kAction, account.status(), r.activation_id(), r.request_id());
+  }
   LiftExpiredLock(account->record);
   absl::Status status = flow->record.session_hash().empty()
                             ? ActivatableState(account->record.account())
@@ -118,17 +126,18 @@ absl::StatusOr<v1::ResendActivationOtpResponse> Activation::ResendActivationOtp(
     twin_answered = written.value_or(false);
   }
   if (twin_answered) return response;  // Its twin made the flow and audited it.
-  Audit("activation.otp_resent", status, "anonymous", &account->record, r.request_id());
+  Audit(kAction, status, "anonymous", &account->record, r.request_id());
   if (!status.ok()) return status;
   return response;
 }
 
 absl::StatusOr<v1::VerifyActivationOtpResponse> Activation::VerifyActivationOtp(
     const v1::VerifyActivationOtpRequest& r) {
+  constexpr char kAction[] = "activation.otp_verified";
   absl::StatusOr<Flow> flow = ReadFlow(r.activation_id(), internal::FLOW_KIND_ACTIVATION);
-  if (!flow.ok()) return flow.status();
+  if (!flow.ok()) return AuditRefused(kAction, flow.status(), r.activation_id());
   absl::StatusOr<StoredAccount> account = accounts_.Get(flow->account_id);
-  if (!account.ok()) return account.status();
+  if (!account.ok()) return AuditRefused(kAction, account.status(), r.activation_id());
   LiftExpiredLock(account->record);
   absl::Status status = flow->record.session_hash().empty()
                             ? ActivatableState(account->record.account())
@@ -157,18 +166,19 @@ absl::StatusOr<v1::VerifyActivationOtpResponse> Activation::VerifyActivationOtp(
     *response.mutable_expires_at() = ToProtoTime(expires);
     response.set_next_step(v1::ACTIVATION_STEP_SET_PASSCODE);
   }
-  Audit("activation.otp_verified", status, "anonymous", &account->record, "");
+  Audit(kAction, status, "anonymous", &account->record, "");
   if (!status.ok()) return status;
   return response;
 }
 
 absl::StatusOr<v1::SetPasscodeResponse> Activation::SetPasscode(
     const v1::SetPasscodeRequest& r, absl::Time deadline) {
+  constexpr char kAction[] = "activation.passcode_set";
   absl::StatusOr<Flow> flow =
       ReadSession(r.activation_session_token(), internal::FLOW_KIND_ACTIVATION);
-  if (!flow.ok()) return flow.status();
+  if (!flow.ok()) return AuditRefused(kAction, flow.status(), r.activation_session_token());
   absl::StatusOr<StoredAccount> account = accounts_.Get(flow->account_id);
-  if (!account.ok()) return account.status();
+  if (!account.ok()) return AuditRefused(kAction, account.status(), r.activation_session_token());
   absl::Status status =
       CheckPasscode(r.passcode(), account->record.account().date_of_birth());
   absl::StatusOr<std::string> hash;
@@ -184,7 +194,7 @@ absl::StatusOr<v1::SetPasscodeResponse> Activation::SetPasscode(
     *batch.add_mutations() = FlowPut(*flow, record);
     status = accounts_.kv().Batch(batch).status();
   }
-  Audit("activation.passcode_set", status, "anonymous", &account->record, "");
+  Audit(kAction, status, "anonymous", &account->record, "");
   if (!status.ok()) return status;
   v1::SetPasscodeResponse response;
   response.set_next_step(v1::ACTIVATION_STEP_SET_SECURITY_ANSWERS);
@@ -234,11 +244,12 @@ absl::StatusOr<std::vector<internal::StoredAnswer>> Activation::HashAnswers(
 
 absl::StatusOr<v1::SetSecurityAnswersResponse> Activation::SetSecurityAnswers(
     const v1::SetSecurityAnswersRequest& r) {
+  constexpr char kAction[] = "activation.security_answers_set";
   absl::StatusOr<Flow> flow =
       ReadSession(r.activation_session_token(), internal::FLOW_KIND_ACTIVATION);
-  if (!flow.ok()) return flow.status();
+  if (!flow.ok()) return AuditRefused(kAction, flow.status(), r.activation_session_token());
   absl::StatusOr<StoredAccount> account = accounts_.Get(flow->account_id);
-  if (!account.ok()) return account.status();
+  if (!account.ok()) return AuditRefused(kAction, account.status(), r.activation_session_token());
   absl::Status status =
       flow->record.passcode_set()
           ? absl::OkStatus()
@@ -257,7 +268,7 @@ absl::StatusOr<v1::SetSecurityAnswersResponse> Activation::SetSecurityAnswers(
     *batch.add_mutations() = FlowPut(*flow, record);
     status = accounts_.kv().Batch(batch).status();
   }
-  Audit("activation.security_answers_set", status, "anonymous", &account->record, "");
+  Audit(kAction, status, "anonymous", &account->record, "");
   if (!status.ok()) return status;
   v1::SetSecurityAnswersResponse response;
   response.set_next_step(v1::ACTIVATION_STEP_ACTIVATE_DEVICE);
@@ -268,7 +279,10 @@ absl::StatusOr<v1::ActivateDeviceResponse> Activation::ActivateDevice(
     const v1::ActivateDeviceRequest& r) {
   absl::StatusOr<Flow> first =
       ReadSession(r.activation_session_token(), internal::FLOW_KIND_ACTIVATION);
-  if (!first.ok()) return first.status();
+  if (!first.ok()) {
+    return AuditRefused("activation.device_activated", first.status(),
+                        r.activation_session_token());
+  }
   absl::Status valid = absl::OkStatus();
   if (!first->record.passcode_set() || !first->record.answers_set()) {
     valid = FailedPrecondition(v1::STEP_OUT_OF_ORDER,

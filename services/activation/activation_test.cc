@@ -412,6 +412,12 @@ TEST_F(ActivationTest, TheActivationSessionIsUsedOnceAndExpires) {
   again.set_activation_session_token(token);
   again.set_passcode("582914");
   EXPECT_EQ(ReasonOf(core().SetPasscode(again).status()), "SESSION_USED");
+  // The refusal is on record, under the account the session belonged to.
+  auto refused = h_.audit().WithAction("activation.passcode_set");
+  ASSERT_FALSE(refused.empty());
+  EXPECT_EQ(refused.back().outcome(), v1::AUDIT_OUTCOME_REJECTED);
+  EXPECT_EQ(refused.back().reason(), "SESSION_USED");
+  EXPECT_EQ(refused.back().subject().size(), 32u);
 
   v1::PersonalDetails bich = An();
   bich.set_id_number("001191054321");  // 1 = 20th c. female, born 1991.
@@ -431,6 +437,42 @@ TEST_F(ActivationTest, TheActivationSessionIsUsedOnceAndExpires) {
   late.set_activation_session_token(session->activation_session_token());
   late.set_passcode("582914");
   EXPECT_EQ(ReasonOf(core().SetPasscode(late).status()), "SESSION_EXPIRED");
+  EXPECT_EQ(h_.audit().WithAction("activation.passcode_set").back().reason(),
+            "SESSION_EXPIRED");
+}
+
+// A step refused before it reaches its account — an unknown flow or
+// session, a request id reused for another request — is on record too.
+TEST_F(ActivationTest, StepsRefusedBeforeTheirAccountIsReadAreAudited) {
+  const std::string id = RegisterAndApprove();
+  v1::VerifyActivationOtpRequest verify;
+  verify.set_activation_id(absl::StrCat(id, ".not-a-flow"));
+  verify.set_code("123456");
+  EXPECT_EQ(ReasonOf(core().VerifyActivationOtp(verify).status()), "ACTIVATION_NOT_FOUND");
+  auto events = h_.audit().WithAction("activation.otp_verified");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].reason(), "ACTIVATION_NOT_FOUND");
+  EXPECT_EQ(events[0].subject().size(), 32u);  // The account the id names.
+
+  v1::SetSecurityAnswersRequest answers;
+  answers.set_activation_session_token("garbage");
+  EXPECT_EQ(ReasonOf(core().SetSecurityAnswers(answers).status()), "SESSION_INVALID");
+  events = h_.audit().WithAction("activation.security_answers_set");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].reason(), "SESSION_INVALID");
+  EXPECT_TRUE(events[0].subject().empty());  // It names no account.
+
+  ASSERT_TRUE(Start("start-1").ok());
+  const size_t started = h_.audit().WithAction("activation.started").size();
+  v1::StartActivationRequest conflict;
+  conflict.set_request_id("start-1");
+  conflict.set_id_number(An().id_number());
+  conflict.set_phone("+84 912 345 678");  // The same phone, another request.
+  const absl::Status s = core().StartActivation(conflict).status();
+  EXPECT_EQ(ReasonOf(s), "REQUEST_ID_CONFLICT");
+  events = h_.audit().WithAction("activation.started");
+  ASSERT_EQ(events.size(), started + 1);
+  EXPECT_EQ(events.back().reason(), "REQUEST_ID_CONFLICT");
 }
 
 TEST_F(ActivationTest, TwoDevicesRacingToActivateOneAccountExactlyOneWins) {

@@ -30,12 +30,13 @@ bool IsRowError(const absl::Status& s) {
 absl::Status Activation::ImportRow(const Caller& caller,
                                    const v1::ImportRegistrationsRequest& row,
                                    v1::ImportRegistrationsResponse& summary) {
+  constexpr char kMethod[] = "/eid.v1.ActivationService/ImportRegistrations";
   if (absl::Status s = RequireRole(caller, v1::ROLE_REGISTRAR, nullptr); !s.ok()) {
-    return s;
+    return AuditDenied(kMethod, s, ActorOf(caller));
   }
   if (row.approve()) {
     if (absl::Status s = RequireRole(caller, v1::ROLE_APPROVER, nullptr); !s.ok()) {
-      return s;
+      return AuditDenied(kMethod, s, ActorOf(caller));
     }
   }
   summary.set_received(summary.received() + 1);

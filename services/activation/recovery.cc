@@ -45,7 +45,10 @@ absl::StatusOr<v1::StartRecoveryResponse> Activation::StartRecovery(
   v1::StartRecoveryResponse response;
   absl::StatusOr<bool> replayed =
       ReplayedResponse(account_id, r.request_id(), r, &response);
-  if (!replayed.ok()) return replayed.status();
+  if (!replayed.ok()) {
+    Audit("recovery.started", replayed.status(), "anonymous", &account, r.request_id());
+    return replayed.status();
+  }
   if (*replayed) return response;
 
   absl::Status status = RecoverableState(account.account());
@@ -89,15 +92,20 @@ absl::StatusOr<v1::StartRecoveryResponse> Activation::StartRecovery(
 
 absl::StatusOr<v1::ResendRecoveryOtpResponse> Activation::ResendRecoveryOtp(
     const v1::ResendRecoveryOtpRequest& r) {
+  constexpr char kAction[] = "recovery.otp_resent";
   absl::StatusOr<Flow> flow = ReadFlow(r.recovery_id(), internal::FLOW_KIND_RECOVERY);
-  if (!flow.ok()) return flow.status();
+  if (!flow.ok()) return AuditRefused(kAction, flow.status(), r.recovery_id(), r.request_id());
   v1::ResendRecoveryOtpResponse response;
   absl::StatusOr<bool> replayed =
       ReplayedResponse(flow->account_id, r.request_id(), r, &response);
-  if (!replayed.ok()) return replayed.status();
+  if (!replayed.ok()) {
+    return AuditRefused(kAction, replayed.status(), r.recovery_id(), r.request_id());
+  }
   if (*replayed) return response;
   absl::StatusOr<StoredAccount> account = accounts_.Get(flow->account_id);
-  if (!account.ok()) return account.status();
+  if (!account.ok()) {
+    return AuditRefused(kAction, account.status(), r.recovery_id(), r.request_id());
+  }
   LiftExpiredLock(account->record);
   absl::Status status = flow->record.session_hash().empty()
                             ? RecoverableState(account->record.account())
@@ -121,17 +129,18 @@ absl::StatusOr<v1::ResendRecoveryOtpResponse> Activation::ResendRecoveryOtp(
     twin_answered = written.value_or(false);
   }
   if (twin_answered) return response;  // Its twin made the flow and audited it.
-  Audit("recovery.otp_resent", status, "anonymous", &account->record, r.request_id());
+  Audit(kAction, status, "anonymous", &account->record, r.request_id());
   if (!status.ok()) return status;
   return response;
 }
 
 absl::StatusOr<v1::AnswerRecoveryQuestionsResponse>
 Activation::AnswerRecoveryQuestions(const v1::AnswerRecoveryQuestionsRequest& r) {
+  constexpr char kAction[] = "recovery.answers_checked";
   absl::StatusOr<Flow> flow = ReadFlow(r.recovery_id(), internal::FLOW_KIND_RECOVERY);
-  if (!flow.ok()) return flow.status();
+  if (!flow.ok()) return AuditRefused(kAction, flow.status(), r.recovery_id());
   absl::StatusOr<StoredAccount> account = accounts_.Get(flow->account_id);
-  if (!account.ok()) return account.status();
+  if (!account.ok()) return AuditRefused(kAction, account.status(), r.recovery_id());
   LiftExpiredLock(account->record);
   const internal::AccountRecord& stored = account->record;
   absl::Status status = flow->record.session_hash().empty()
@@ -158,7 +167,7 @@ Activation::AnswerRecoveryQuestions(const v1::AnswerRecoveryQuestionsRequest& r)
     }
   }
   if (!status.ok()) {
-    Audit("recovery.answers_checked", status, "anonymous", &stored, "");
+    Audit(kAction, status, "anonymous", &stored, "");
     return status;
   }
   bool all_match = true;
@@ -209,7 +218,7 @@ Activation::AnswerRecoveryQuestions(const v1::AnswerRecoveryQuestionsRequest& r)
         return std::vector<v1::Mutation>{FlowPut(*current, record)};
       });
   const absl::Status outcome = after.ok() ? refused : after.status();
-  Audit("recovery.answers_checked", outcome, "anonymous",
+  Audit(kAction, outcome, "anonymous",
         after.ok() ? &*after : &stored, "");
   if (after.ok() && after->account().state() == v1::ACCOUNT_STATE_LOCKED) {
     Audit("account.locked", absl::OkStatus(), "service:activation", &*after, "",
@@ -225,11 +234,12 @@ Activation::AnswerRecoveryQuestions(const v1::AnswerRecoveryQuestionsRequest& r)
 
 absl::StatusOr<v1::CompleteRecoveryResponse> Activation::CompleteRecovery(
     const v1::CompleteRecoveryRequest& r, absl::Time deadline) {
+  constexpr char kAction[] = "recovery.completed";
   absl::StatusOr<Flow> first =
       ReadSession(r.recovery_session_token(), internal::FLOW_KIND_RECOVERY);
-  if (!first.ok()) return first.status();
+  if (!first.ok()) return AuditRefused(kAction, first.status(), r.recovery_session_token());
   absl::StatusOr<StoredAccount> account = accounts_.Get(first->account_id);
-  if (!account.ok()) return account.status();
+  if (!account.ok()) return AuditRefused(kAction, account.status(), r.recovery_session_token());
   absl::Status valid = absl::OkStatus();
   std::string new_passcode_hash;
   if (r.device_id().empty() || r.device_id().size() > 128) {
@@ -249,7 +259,7 @@ absl::StatusOr<v1::CompleteRecoveryResponse> Activation::CompleteRecovery(
     }
   }
   if (!valid.ok()) {
-    Audit("recovery.completed", valid, "anonymous", &account->record, "");
+    Audit(kAction, valid, "anonymous", &account->record, "");
     return valid;
   }
   std::string replaced;
@@ -288,7 +298,7 @@ absl::StatusOr<v1::CompleteRecoveryResponse> Activation::CompleteRecovery(
         used.set_session_used(true);
         return std::vector<v1::Mutation>{FlowPut(*flow, used)};
       });
-  Audit("recovery.completed", done.status(), "anonymous",
+  Audit(kAction, done.status(), "anonymous",
         done.ok() ? &*done : &account->record, "",
         {{"device_id", r.device_id()}});
   if (!done.ok()) return done.status();

@@ -336,6 +336,17 @@ TEST_F(ActivationFlowTest, NotYetApprovedCannotStart) {
 }
 
 TEST_F(ActivationFlowTest, CitizensReadTheirOwnHistoryAndOnlyAuditorsQuery) {
+  // An officer's call whose session is not one is refused, and on record
+  // (in the whole-log export below: it was recorded before the login).
+  {
+    v1::ApproveRegistrationRequest approve;
+    approve.mutable_credentials()->set_session_token("a0.not-a-session");
+    approve.set_account_id("a0");
+    v1::ApproveRegistrationResponse out;
+    grpc::ClientContext context;
+    EXPECT_EQ(ReasonOf(FromGrpcStatus(stub_->ApproveRegistration(&context, approve, &out))),
+              "SESSION_INVALID");
+  }
   const v1::PersonalDetails person = Citizen("001090012345", "0912345678");
   TestDevice phone("phone-1");
   std::string account_id;
@@ -414,9 +425,11 @@ TEST_F(ActivationFlowTest, CitizensReadTheirOwnHistoryAndOnlyAuditorsQuery) {
   // the other services' too, and the export above recorded as read.
   const std::string all_lines = export_lines(v1::AuditFilter());
   for (const char* action : {"\"action\":\"account.registered\"", "\"action\":\"otp.sent\"",
-                             "\"action\":\"login\"", "\"action\":\"audit.exported\""}) {
+                             "\"action\":\"login\"", "\"action\":\"audit.exported\"",
+                             "\"action\":\"auth.denied\""}) {
     EXPECT_NE(all_lines.find(action), std::string::npos) << action;
   }
+  EXPECT_NE(all_lines.find("/eid.v1.ActivationService/ApproveRegistration"), std::string::npos);
   EXPECT_EQ(all_lines.find(person.id_number()), std::string::npos);
 }
 
