@@ -30,12 +30,11 @@ std::string OtpSmsText(v1::OtpPurpose purpose, absl::string_view code,
 absl::StatusOr<std::string> NoticeSmsText(v1::NoticeKind kind,
                                           absl::string_view folded_name);
 
-// A Vietnamese full name (UTF-8, NFC or decomposed) in capitals without
-// diacritics, spaces collapsed: "Nguyễn Văn Ánh" -> "NGUYEN VAN ANH",
-// "đặng" -> "DANG". A minimal local fold until the shared validation
-// library's ToGsm7Upper lands. INVALID_ARGUMENT (FULL_NAME_INVALID) if the
-// name is empty, longer than 100 letters, or holds anything but Latin and
-// Vietnamese letters, spaces, hyphens and apostrophes.
+// A full name (UTF-8, NFC or decomposed) as the approval SMS shows it: in
+// capitals without diacritics, spaces collapsed: "Nguyễn Văn Ánh" ->
+// "NGUYEN VAN ANH", "đặng" -> "DANG", "Y Ñuê" -> "Y NUE"
+// (validation::ToGsm7Upper). INVALID_ARGUMENT (FULL_NAME_INVALID) for a name
+// registration would refuse (validation::NormalizeFullName).
 absl::StatusOr<std::string> FoldNameToGsm7Upper(absl::string_view utf8_name);
 
 // Whether every byte of `text` is a character of the GSM 03.38 default

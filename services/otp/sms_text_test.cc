@@ -61,6 +61,10 @@ TEST(SmsTextTest, FoldsVietnameseNamesToUnaccentedCapitals) {
   EXPECT_EQ(*FoldNameToGsm7Upper("Lê Thị Hồng-Nhung"), "LE THI HONG-NHUNG");
   // Decomposed (NFD) input: e + circumflex + dot below.
   EXPECT_EQ(*FoldNameToGsm7Upper("Le\xcc\x82\xcc\xa3"), "LE");
+  // Every name registration accepts has its SMS form, not only Vietnamese
+  // letters: the Ê Đê Ñ, and Latin letters with other marks.
+  EXPECT_EQ(*FoldNameToGsm7Upper("Y Ñuê Niê"), "Y NUE NIE");
+  EXPECT_EQ(*FoldNameToGsm7Upper("H'Hen Niê"), "H'HEN NIE");
   for (const char* bad :
        {"", "   ", "Nguyen 3", "Nguyen_A", "Ng\xff", "名前", "\xcc\x81"}) {
     EXPECT_EQ(ReasonOf(FoldNameToGsm7Upper(bad).status()), "FULL_NAME_INVALID")
