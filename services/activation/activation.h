@@ -250,6 +250,7 @@ class Activation {
   // Returns `refused`.
   absl::Status AuditRefused(absl::string_view action, const absl::Status& refused,
                             absl::string_view token, absl::string_view request_id = "");
+  absl::Status SameRegistration(v1::PersonalDetails person, absl::string_view account_id);
   // A lock whose time has passed is lifted on read.
   void LiftExpiredLock(internal::AccountRecord& r) const;
 

@@ -2,6 +2,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "services/activation/activation.h"
+#include "services/activation/person_checks.h"
 #include "services/activation/role_checks.h"
 #include "services/common/keyed_hash.h"
 #include "services/common/status.h"
@@ -26,6 +27,25 @@ bool IsRowError(const absl::Status& s) {
 }
 
 }  // namespace
+
+// A row naming an account already registered counts (and may approve it)
+// only if it is itself a valid registration of that account: the same
+// phone, name and date of birth. An import must not approve a registration
+// it does not hold.
+absl::Status Activation::SameRegistration(v1::PersonalDetails person,
+                                          absl::string_view account_id) {
+  if (absl::Status s = CheckPerson(person, clock_.Now()); !s.ok()) return s;
+  absl::StatusOr<StoredAccount> stored = accounts_.Get(account_id);
+  if (!stored.ok()) return stored.status();
+  const v1::Account& a = stored->record.account();
+  if (person.phone() != a.phone() || person.full_name() != a.full_name() ||
+      person.date_of_birth().SerializeAsString() != a.date_of_birth().SerializeAsString()) {
+    return FailedPrecondition(
+        v1::ACCOUNT_DETAILS_MISMATCH,
+        "the ID number is registered with another phone, name or date of birth");
+  }
+  return absl::OkStatus();
+}
 
 absl::Status Activation::ImportRow(const Caller& caller,
                                    const v1::ImportRegistrationsRequest& row,
@@ -82,9 +102,9 @@ absl::Status Activation::ImportRow(const Caller& caller,
   if (status.ok()) {
     created = true;
   } else if (ReasonOf(status) == "ACCOUNT_ALREADY_EXISTS") {
-    summary.set_already_registered(summary.already_registered() + 1);
     account_id = AccountIdFor(row.person().id_number());
-    status = absl::OkStatus();
+    status = SameRegistration(row.person(), account_id);
+    if (status.ok()) summary.set_already_registered(summary.already_registered() + 1);
   }
   if (status.ok() && row.approve()) {
     v1::ApproveRegistrationRequest approve;

@@ -208,6 +208,19 @@ TEST_F(ReportsFlowTest, ImportActivateAndReport) {
             std::string::npos)
       << out;
 
+  // A row naming Bình's ID number with another phone, asking to approve:
+  // refused, and Bình stays unapproved (the counts below).
+  const std::string mismatch = dir_ + "/mismatch.csv";
+  std::ofstream(mismatch) << "level,id_number,full_name,date_of_birth,sex,phone,province,"
+                          "district,commune,org_units,approve\n"
+                          "1,068190000002,Trần Thị Bình,02/03/1990,F,0919999999,68,672,"
+                          "24823,,1\n";
+  EXPECT_EQ(Eidctl({"accounts", "import", mismatch}, &out), 1) << out;
+  EXPECT_NE(out.find("mismatch.csv:2: ACCOUNT_DETAILS_MISMATCH: "), std::string::npos) << out;
+  EXPECT_NE(out.find("1 rows: 0 created, 0 already registered, 0 approved, 1 failed\n"),
+            std::string::npos)
+      << out;
+
   // Bình is approved a minute later; Cường activates.
   clock_.Advance(absl::Minutes(1));
   v1::ApproveRegistrationRequest approve;
