@@ -28,6 +28,7 @@ class OtpRole : public RoleInstance {
     role->internal_ = std::move(*internal);
 
     otp::OtpServiceImpl::Options options;
+    options.engine = ctx.otp_limits;
     absl::StatusOr<std::string> pepper_file = SecretPath(ctx, "otp_pepper");
     if (!pepper_file.ok()) return pepper_file.status();
     options.engine.pepper_file = *pepper_file;

@@ -105,6 +105,7 @@ absl::StatusOr<std::unique_ptr<Eidd>> Eidd::Start(const Options& options) {
     return nullptr;
   };
   context.passcode_hash_concurrency = options.passcode_hash_concurrency;
+  context.otp_limits = options.otp_limits;
   context.sms.transport = options.sms_transport;
   context.sms.outbox = options.sms_outbox.empty()
                            ? options.data_dir + "/sms-outbox.jsonl"

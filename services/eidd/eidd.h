@@ -63,6 +63,8 @@ class Eidd {
     // Passcode hashes (Argon2id, 19 MiB each) the activation role runs at
     // once; more wait. 0: the number of CPUs this process may use.
     int passcode_hash_concurrency = 0;
+    // The OTP limits (--otp_* flags); checked by the otp role at start.
+    otp::OtpEngine::Options otp_limits;
     // The clock of every role; null: the real one (tests pass a FakeClock).
     Clock* clock = nullptr;
     // How long shutdown waits for in-flight calls.

@@ -126,6 +126,16 @@ TEST(EiddTest, DeliveryReportsNeedTheKannelTransport) {
   EXPECT_THAT(std::string(eidd.status().message()), HasSubstr("--sms_transport=kannel"));
 }
 
+// The OTP limits (--otp_* flags) reach the otp role, which refuses to start
+// on one out of bounds.
+TEST(EiddTest, AnOtpLimitOutOfBoundsStopsTheStart) {
+  Eidd::Options options = LocalOptions("all", TestDir());
+  options.otp_limits.daily_cap_per_phone = 0;
+  auto eidd = Eidd::Start(options);
+  ASSERT_FALSE(eidd.ok());
+  EXPECT_THAT(std::string(eidd.status().message()), HasSubstr("daily caps"));
+}
+
 TEST(EiddTest, ARoleWithoutStorageNeedsNoRouter) {
   auto eidd =
       Eidd::Start(LocalOptions("audit", std::string(getenv("TEST_TMPDIR")) + "/audit-only"));

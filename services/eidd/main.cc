@@ -69,6 +69,15 @@ ABSL_FLAG(std::string, sms_dlr_url, "",
 ABSL_FLAG(std::string, health_address, "",
           "host:port of a plaintext port serving only the gRPC health service "
           "(for probes without a certificate); empty: none.");
+ABSL_FLAG(absl::Duration, otp_code_lifetime, absl::Minutes(5), "How long an OTP code is accepted.");
+ABSL_FLAG(int, otp_max_wrong_attempts, 5,
+          "Wrong OTP codes per account (every flow together) before checks lock.");
+ABSL_FLAG(absl::Duration, otp_lockout, absl::Minutes(30),
+          "How long OTP checks stay locked after the last allowed wrong code.");
+ABSL_FLAG(absl::Duration, otp_resend_interval, absl::Seconds(60),
+          "Least time between two codes for one account and purpose.");
+ABSL_FLAG(int, otp_daily_cap_per_account, 10, "OTP codes per account per day (Vietnam time).");
+ABSL_FLAG(int, otp_daily_cap_per_phone, 10, "OTP codes per phone per day (Vietnam time).");
 ABSL_FLAG(int, passcode_hash_concurrency, 0,
           "Passcode hashes (Argon2id, 19 MiB of memory each) run at once; "
           "more wait. 0: the number of CPUs this process may use.");
@@ -143,6 +152,12 @@ int main(int argc, char** argv) {
   options.kannel_credentials_file = absl::GetFlag(FLAGS_kannel_credentials_file);
   options.generate_dev_keys = absl::GetFlag(FLAGS_generate_dev_keys);
   options.passcode_hash_concurrency = absl::GetFlag(FLAGS_passcode_hash_concurrency);
+  options.otp_limits.code_lifetime = absl::GetFlag(FLAGS_otp_code_lifetime);
+  options.otp_limits.max_wrong_attempts = absl::GetFlag(FLAGS_otp_max_wrong_attempts);
+  options.otp_limits.lockout = absl::GetFlag(FLAGS_otp_lockout);
+  options.otp_limits.resend_interval = absl::GetFlag(FLAGS_otp_resend_interval);
+  options.otp_limits.daily_cap_per_account = absl::GetFlag(FLAGS_otp_daily_cap_per_account);
+  options.otp_limits.daily_cap_per_phone = absl::GetFlag(FLAGS_otp_daily_cap_per_phone);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.tls = {absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
                  absl::GetFlag(FLAGS_tls_key)};

@@ -18,6 +18,7 @@
 #include "services/common/grpc_server.h"
 #include "services/common/metrics_endpoint.h"
 #include "services/common/random.h"
+#include "services/otp/otp_engine.h"
 #include "storage/router/shard_router.h"
 
 namespace eid {
@@ -61,6 +62,9 @@ struct RoleContext {
   std::function<void(absl::string_view name, int port)> listening;
   // Passcode hashes the activation role runs at once (0: one per CPU).
   int passcode_hash_concurrency = 0;
+  // The otp role's limits: code lifetime, wrong codes, lockout, resend
+  // interval, daily caps (the pepper file is the role's own).
+  otp::OtpEngine::Options otp_limits;
   // The files of keys_dir the role being created declared (Role::secrets):
   // the only ones Secret and SecretPath let it read.
   std::vector<absl::string_view> secrets;

@@ -98,9 +98,28 @@ bool IsSixDigits(absl::string_view code) {
 
 }  // namespace
 
+absl::Status OtpEngine::CheckLimits(const Options& o) {
+  const auto bad = [](absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat("otp: ", what));
+  };
+  if (o.code_lifetime < absl::Seconds(30) || o.code_lifetime > absl::Hours(1)) {
+    return bad("the code lifetime must be 30s to 1h");
+  }
+  if (o.max_wrong_attempts < 1) return bad("at least 1 wrong attempt must be allowed");
+  if (o.lockout <= absl::ZeroDuration()) return bad("the lockout must be positive");
+  if (o.resend_interval < absl::ZeroDuration() || o.resend_interval > o.code_lifetime) {
+    return bad("the resend interval must be 0 to the code lifetime");
+  }
+  if (o.daily_cap_per_account < 1 || o.daily_cap_per_phone < 1) {
+    return bad("the daily caps must be at least 1");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<OtpEngine>> OtpEngine::Create(
     const Options& options, storage::KvStore& kv, SmsQueue& queue, Clock& clock,
     RandomSource& random, AccountStateLookup account_state) {
+  if (absl::Status s = CheckLimits(options); !s.ok()) return s;
   absl::StatusOr<std::string> pepper = ReadSecretFile(options.pepper_file, 32);
   if (!pepper.ok()) return pepper.status();
   if (!account_state)

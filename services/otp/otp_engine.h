@@ -85,7 +85,13 @@ class OtpEngine {
     int max_races = 16;
   };
 
-  // Reads the pepper. FAILED_PRECONDITION if it cannot be read.
+  // INVALID_ARGUMENT naming the first limit of `options` out of bounds: a
+  // code lifetime outside 30 s..1 h, no wrong attempt allowed, a lockout of
+  // 0, a resend interval below 0 or above the lifetime, a daily cap below 1.
+  static absl::Status CheckLimits(const Options& options);
+
+  // Checks the limits (CheckLimits) and reads the pepper.
+  // FAILED_PRECONDITION if it cannot be read.
   // `kv`, `queue`, `clock` and `random` must outlive the engine.
   static absl::StatusOr<std::unique_ptr<OtpEngine>> Create(
       const Options& options, storage::KvStore& kv, SmsQueue& queue,

@@ -402,6 +402,33 @@ TEST_F(OtpEngineTest, ASendsPhoneCountIsItsOnlyWriteThatDoesNotWaitForAnFsync) {
               ElementsAre(StartsWith("phone:+84912345678|day|")));
 }
 
+TEST_F(OtpEngineTest, LimitsOutOfBoundsAreRefusedAtCreation) {
+  EXPECT_TRUE(OtpEngine::CheckLimits(OtpEngine::Options()).ok());
+  const auto with = [](auto change) {
+    OtpEngine::Options o;
+    change(o);
+    return OtpEngine::CheckLimits(o);
+  };
+  EXPECT_THAT(with([](auto& o) { o.code_lifetime = absl::Seconds(5); }).message(),
+              HasSubstr("lifetime"));
+  EXPECT_THAT(with([](auto& o) { o.code_lifetime = absl::Hours(2); }).message(),
+              HasSubstr("lifetime"));
+  EXPECT_THAT(with([](auto& o) { o.max_wrong_attempts = 0; }).message(),
+              HasSubstr("wrong attempt"));
+  EXPECT_THAT(with([](auto& o) { o.lockout = absl::ZeroDuration(); }).message(),
+              HasSubstr("lockout"));
+  EXPECT_THAT(with([](auto& o) { o.resend_interval = absl::Minutes(6); }).message(),
+              HasSubstr("resend"));
+  EXPECT_THAT(with([](auto& o) { o.daily_cap_per_account = 0; }).message(),
+              HasSubstr("daily caps"));
+  options_.code_lifetime = absl::Seconds(1);
+  auto engine = OtpEngine::Create(options_, *recorder_, *queue_, clock_, random_,
+                                  [](const std::string&) -> absl::StatusOr<v1::AccountState> {
+                                    return v1::ACCOUNT_STATE_APPROVED;
+                                  });
+  EXPECT_EQ(engine.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(OtpEngineTest, NoCodeForALockedOrRevokedAccount) {
   SetState("locked", v1::ACCOUNT_STATE_LOCKED);
   SetState("revoked", v1::ACCOUNT_STATE_REVOKED);
