@@ -1,6 +1,8 @@
 // Activation: construction and the helpers every flow shares.
 #include "services/activation/activation.h"
 
+#include <algorithm>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -65,8 +67,15 @@ v1::Mutation Activation::FlowPut(const Flow& flow,
   m.set_key(flow.key);
   m.set_put_value(record.SerializeAsString());
   m.set_expected_version(flow.version);
-  *m.mutable_expires_at() = ToProtoTime(
-      FromProtoTime(record.started_at()) + options_.flow_lifetime);
+  // A flow lives flow_lifetime from its start, and as long as its session
+  // once it has one (a code verified late in the flow still gets its full
+  // session); never less than a minute past a write, which follows a read
+  // of the live flow.
+  absl::Time expires = FromProtoTime(record.started_at()) + options_.flow_lifetime;
+  if (record.has_session_expires_at()) {
+    expires = std::max(expires, FromProtoTime(record.session_expires_at()));
+  }
+  *m.mutable_expires_at() = ToProtoTime(std::max(expires, clock_.Now() + absl::Minutes(1)));
   return m;
 }
 

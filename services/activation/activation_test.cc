@@ -441,6 +441,25 @@ TEST_F(ActivationTest, TheActivationSessionIsUsedOnceAndExpires) {
             "SESSION_EXPIRED");
 }
 
+// A code verified late in the flow (after a resend, say) still gets its
+// whole session: the flow lives as long as the session it holds.
+TEST_F(ActivationTest, ASessionOpenedLateInTheFlowLastsItsWholeTime) {
+  const std::string id = RegisterAndApprove();
+  auto started = Start("start-late");
+  ASSERT_TRUE(started.ok()) << started.status();
+  h_.clock().Advance(absl::Minutes(25));  // Of the flow's 30.
+  v1::VerifyActivationOtpRequest verify;
+  verify.set_activation_id(started->activation_id());
+  verify.set_code(h_.otp().LastCode(id));
+  auto session = core().VerifyActivationOtp(verify);
+  ASSERT_TRUE(session.ok()) << session.status();
+  h_.clock().Advance(absl::Minutes(14));  // 39 minutes after the start.
+  v1::SetPasscodeRequest passcode;
+  passcode.set_activation_session_token(session->activation_session_token());
+  passcode.set_passcode("582914");
+  EXPECT_TRUE(core().SetPasscode(passcode).ok());
+}
+
 // A step refused before it reaches its account — an unknown flow or
 // session, a request id reused for another request — is on record too.
 TEST_F(ActivationTest, StepsRefusedBeforeTheirAccountIsReadAreAudited) {
