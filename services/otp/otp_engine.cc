@@ -179,9 +179,10 @@ absl::StatusOr<v1::SendOtpResponse> OtpEngine::SendOtp(
   bool ignored;
   if (replayed == nullptr) replayed = &ignored;
   *replayed = false;
+  bool phone_counted = false;  // Once per call, not once per lost race.
   for (int race = 0; race < options_.max_races; ++race) {
     absl::StatusOr<v1::SendOtpResponse> r =
-        TrySendOtp(request, *phone, replayed);
+        TrySendOtp(request, *phone, replayed, phone_counted);
     if (r.ok() || !IsVersionMismatch(r.status())) return r;
   }
   return Aborted(v1::CONCURRENT_MODIFICATION,
@@ -190,7 +191,7 @@ absl::StatusOr<v1::SendOtpResponse> OtpEngine::SendOtp(
 
 absl::StatusOr<v1::SendOtpResponse> OtpEngine::TrySendOtp(
     const v1::SendOtpRequest& request, const std::string& phone,
-    bool* replayed) {
+    bool* replayed, bool& phone_counted) {
   const std::string& account = request.account_id();
   const std::string fingerprint =
       absl::StrCat("otp|", request.purpose(), "|", phone);
@@ -256,7 +257,10 @@ absl::StatusOr<v1::SendOtpResponse> OtpEngine::TrySendOtp(
                    NextVietnamDayStart(now)),
         "limit", absl::StrCat(options_.daily_cap_per_account));
   }
-  if (absl::Status s = CountPhone(phone, now); !s.ok()) return s;
+  if (!phone_counted) {
+    if (absl::Status s = CountPhone(phone, now); !s.ok()) return s;
+    phone_counted = true;
+  }
 
   // The new code.
   OtpId id;

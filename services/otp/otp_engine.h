@@ -117,9 +117,11 @@ class OtpEngine {
   int WrongAttempts(const AttemptsRecord& a, absl::Time now) const;
   // One try of SendOtp; ABORTED when a race was lost and the call may be
   // tried again.
+  // `phone_counted`: the phone's day count was raised by an earlier try of
+  // this call (set once this try raises it).
   absl::StatusOr<v1::SendOtpResponse> TrySendOtp(
       const v1::SendOtpRequest& request, const std::string& phone,
-      bool* replayed);
+      bool* replayed, bool& phone_counted);
   absl::Status CountPhone(const std::string& phone, absl::Time now);
 
   const Options options_;

@@ -429,6 +429,44 @@ TEST_F(OtpEngineTest, LimitsOutOfBoundsAreRefusedAtCreation) {
   EXPECT_EQ(engine.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Loses the first race of a code's batch, as a concurrent send would.
+class LosesTheFirstCodeRace : public storage::ForwardingKvStore {
+ public:
+  using ForwardingKvStore::ForwardingKvStore;
+  absl::StatusOr<v1::BatchResponse> Batch(const v1::BatchRequest& r) override {
+    if (!lost_ && r.mutations_size() > 0 &&
+        r.mutations(0).key().find("|otp|") != std::string::npos) {
+      lost_ = true;
+      return absl::AbortedError("version mismatch (injected)");
+    }
+    return store_.Batch(r);
+  }
+
+ private:
+  bool lost_ = false;
+};
+
+// A send retried after a lost race counts its phone once.
+TEST_F(OtpEngineTest, ASendRetriedAfterALostRaceCountsItsPhoneOnce) {
+  options_.daily_cap_per_phone = 2;
+  LosesTheFirstCodeRace racing(*kv_);
+  SmsQueue queue(SmsQueue::Options(), racing, sender_, clock_, random_, metrics_);
+  auto engine = OtpEngine::Create(options_, racing, queue, clock_, random_,
+                                  [](const std::string&) -> absl::StatusOr<v1::AccountState> {
+                                    return v1::ACCOUNT_STATE_APPROVED;
+                                  });
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  v1::SendOtpRequest r;
+  r.set_request_id("raced");
+  r.set_account_id("acc1");
+  r.set_phone(kPhone);
+  r.set_purpose(v1::OTP_PURPOSE_ACTIVATION);
+  ASSERT_TRUE((*engine)->SendOtp(r).ok());
+  // The phone's second code of the day is still allowed; its third is not.
+  EXPECT_TRUE(TrySend("acc2").ok());
+  EXPECT_EQ(ReasonOf(TrySend("acc3").status()), "OTP_DAILY_CAP");
+}
+
 TEST_F(OtpEngineTest, NoCodeForALockedOrRevokedAccount) {
   SetState("locked", v1::ACCOUNT_STATE_LOCKED);
   SetState("revoked", v1::ACCOUNT_STATE_REVOKED);
