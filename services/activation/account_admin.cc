@@ -171,7 +171,7 @@ absl::StatusOr<v1::GetAccountResponse> Activation::GetAccount(
     const Caller& caller, const v1::GetAccountRequest& r) {
   std::string account_id;
   if (r.has_id_number()) {
-    if (absl::Status s = CheckIdNumberFormat(r.id_number()); !s.ok()) return s;
+    if (absl::Status s = CheckIdNumberFormat(r.id_number(), clock_.Now()); !s.ok()) return s;
     account_id = AccountIdFor(r.id_number());
   } else if (!r.account_id().empty()) {
     account_id = r.account_id();

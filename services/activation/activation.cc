@@ -257,7 +257,7 @@ absl::StatusOr<bool> Activation::WriteFlowAnswering(
 
 absl::StatusOr<StoredAccount> Activation::FindByIdAndPhone(
     absl::string_view id_number, absl::string_view phone) {
-  if (absl::Status s = CheckIdNumberFormat(id_number); !s.ok()) return s;
+  if (absl::Status s = CheckIdNumberFormat(id_number, clock_.Now()); !s.ok()) return s;
   absl::StatusOr<std::string> normalised = NormalizePhone(phone);
   if (!normalised.ok()) return normalised.status();
   absl::StatusOr<StoredAccount> found = accounts_.Get(AccountIdFor(id_number));

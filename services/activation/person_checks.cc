@@ -89,8 +89,8 @@ absl::Status CheckPerson(v1::PersonalDetails& person, absl::Time now) {
   return absl::OkStatus();
 }
 
-absl::Status CheckIdNumberFormat(absl::string_view id_number) {
-  return validation::ValidateIdNumberForLookup(id_number, absl::Now());
+absl::Status CheckIdNumberFormat(absl::string_view id_number, absl::Time now) {
+  return validation::ValidateIdNumberForLookup(id_number, now);
 }
 
 absl::StatusOr<std::string> NormalizePhone(absl::string_view phone) {

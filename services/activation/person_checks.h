@@ -17,8 +17,9 @@ namespace eid::activation {
 // BIRTH_DATE_INVALID, LOCALITY_UNKNOWN, ORG_UNIT_INVALID).
 absl::Status CheckPerson(v1::PersonalDetails& person, absl::Time now);
 
-// The ID number's own format (12 digits, known province, century digit).
-absl::Status CheckIdNumberFormat(absl::string_view id_number);
+// The ID number's own format (12 digits, known province, century digit),
+// as of `now` (the service's clock).
+absl::Status CheckIdNumberFormat(absl::string_view id_number, absl::Time now);
 
 // "+84" + 9 digits, or INVALID_ARGUMENT (PHONE_INVALID).
 absl::StatusOr<std::string> NormalizePhone(absl::string_view phone);
