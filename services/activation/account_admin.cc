@@ -264,4 +264,53 @@ absl::StatusOr<v1::SetQrVerificationResponse> Activation::SetQrVerification(
   return response;
 }
 
+absl::StatusOr<int> Activation::LiftExpiredLocks(int limit) {
+  const absl::Time now = clock_.Now();
+  const ReportIndex& index = accounts_.index();
+  int lifted = 0;
+  for (uint32_t shard = 0; shard < index.shard_count() && lifted < limit; ++shard) {
+    const std::string& rk = index.RoutingKeyOfShard(shard);
+    v1::ScanRequest scan;
+    scan.set_namespace_(kIndexNamespace);
+    scan.set_prefix(ReportIndex::LockExpiryPrefix(rk));
+    // Locks ended by now: keys before the first one ending after it.
+    scan.set_stop_before(ReportIndex::LockExpiryKey(rk, now + absl::Microseconds(1), ""));
+    scan.set_keys_only(true);
+    scan.set_limit(limit - lifted);
+    absl::StatusOr<v1::ScanResponse> due = accounts_.kv().Scan(scan);
+    if (!due.ok()) return due.status();
+    for (const v1::Record& entry : due->records()) {
+      const std::string account_id = entry.key().substr(entry.key().rfind('|') + 1);
+      bool changed = false;
+      absl::StatusOr<internal::AccountRecord> after = accounts_.Update(
+          account_id,
+          [&](const internal::AccountRecord& before, internal::AccountRecord& out)
+              -> absl::StatusOr<std::vector<v1::Mutation>> {
+            out = before;
+            LiftExpiredLock(out);
+            changed = out.account().state() != before.account().state();
+            // Nothing to lift (a lock not due after all): write nothing.
+            if (!changed) return absl::CancelledError("not due");
+            return std::vector<v1::Mutation>{};
+          });
+      if (absl::IsNotFound(after.status())) {  // No account: a stale entry.
+        v1::BatchRequest drop;
+        v1::Mutation& m = *drop.add_mutations();
+        m.set_namespace_(kIndexNamespace);
+        m.set_key(entry.key());
+        m.set_delete_record(true);
+        if (absl::Status s = accounts_.kv().Batch(drop).status(); !s.ok()) return s;
+        continue;
+      }
+      if (!after.ok() && !changed) continue;
+      Audit("account.unlocked", after.status(), "service:activation",
+            after.ok() ? &*after : nullptr, "",
+            {{"account_id", account_id}, {"unlock_reason", "lock_expired"}});
+      if (!after.ok()) return after.status();
+      ++lifted;
+    }
+  }
+  return lifted;
+}
+
 }  // namespace eid::activation

@@ -128,6 +128,12 @@ class Activation {
   absl::Status AuditDenied(absl::string_view method, const absl::Status& refused,
                            absl::string_view actor = "anonymous");
 
+  // Lifts in storage the locks whose time has passed (a read already treats
+  // them as lifted): each account back to its state before the lock, its
+  // report counters moved with it, audited "account.unlocked". At most
+  // `limit` a call, the longest overdue first; how many were lifted.
+  absl::StatusOr<int> LiftExpiredLocks(int limit);
+
   // Account officers and holders (account_admin.cc).
   absl::StatusOr<v1::LockAccountResponse> LockAccount(
       const Caller& caller, const v1::LockAccountRequest& r);

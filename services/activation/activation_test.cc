@@ -535,6 +535,45 @@ TEST_F(ActivationTest, WrongPasscodesLockTheAccountUntilTheLockExpires) {
   EXPECT_TRUE(Login(id, phone).ok());
 }
 
+// A lock whose time has passed is lifted in storage too, with its report
+// counters, by the sweep: not only on the account's next read.
+TEST_F(ActivationTest, TheSweepLiftsALockWhoseTimeHasPassedInStorage) {
+  const std::string id = RegisterAndApprove();
+  TestDevice phone("phone-1");
+  ASSERT_TRUE(ActivateDevice(SessionWithPasscodeAndAnswers(id), phone).ok());
+  for (int i = 0; i < 5; ++i) Login(id, phone, "582914").status().IgnoreError();
+  ASSERT_EQ(StateOf(id), v1::ACCOUNT_STATE_LOCKED);
+  const auto locked_cells = [&] {
+    v1::ScanRequest scan;
+    scan.set_namespace_(kIndexNamespace);
+    scan.set_prefix(ReportIndex::LocalityCellPrefix(h_.accounts().index().RoutingKeyFor(id)));
+    int locked = 0;
+    absl::StatusOr<v1::ScanResponse> cells = h_.kv().Scan(scan);
+    EXPECT_TRUE(cells.ok()) << cells.status();
+    for (const v1::Record& r : cells->records()) {
+      if (absl::EndsWith(r.key(), absl::StrCat("|", v1::ACCOUNT_STATE_LOCKED))) ++locked;
+    }
+    return locked;
+  };
+  EXPECT_EQ(locked_cells(), 1);
+
+  h_.clock().Advance(absl::Minutes(29));
+  absl::StatusOr<int> lifted = core().LiftExpiredLocks(100);
+  ASSERT_TRUE(lifted.ok()) << lifted.status();
+  EXPECT_EQ(*lifted, 0);  // Not yet.
+  EXPECT_EQ(StateOf(id), v1::ACCOUNT_STATE_LOCKED);
+  h_.clock().Advance(absl::Minutes(2));
+  EXPECT_EQ(*core().LiftExpiredLocks(100), 1);
+  EXPECT_EQ(StateOf(id), v1::ACCOUNT_STATE_ACTIVATED);  // As stored.
+  EXPECT_EQ(locked_cells(), 0);
+  const auto unlocked = h_.audit().WithAction("account.unlocked");
+  ASSERT_EQ(unlocked.size(), 1u);
+  EXPECT_EQ(unlocked[0].actor(), "service:activation");
+  EXPECT_EQ(unlocked[0].attributes().at("unlock_reason"), "lock_expired");
+  EXPECT_EQ(*core().LiftExpiredLocks(100), 0);  // Lifted once.
+  EXPECT_TRUE(Login(id, phone).ok());
+}
+
 // Every login waits for its fsync: a wrong passcode's count must survive a
 // power loss, and so must a used challenge's deletion (a challenge brought
 // back would let a captured Login be replayed within its lifetime).

@@ -72,6 +72,23 @@ std::string ReportIndex::NotActivatedPrefix(const std::string& rk,
   return prefix;
 }
 
+std::string ReportIndex::LockExpiryPrefix(const std::string& rk) {
+  return absl::StrCat(rk, "|lockexp|");
+}
+
+std::string ReportIndex::LockExpiryKey(const std::string& rk, absl::Time until,
+                                       absl::string_view account_id) {
+  return absl::StrCat(LockExpiryPrefix(rk),
+                      absl::StrFormat("%016d", absl::ToUnixMicros(until)), "|", account_id);
+}
+
+std::string ReportIndex::LockExpiryKeyOf(const internal::AccountRecord& r) const {
+  const v1::Account& a = r.account();
+  if (a.state() != v1::ACCOUNT_STATE_LOCKED || !a.lock().has_locked_until()) return "";
+  return LockExpiryKey(RoutingKeyFor(a.account_id()), FromProtoTime(a.lock().locked_until()),
+                       a.account_id());
+}
+
 std::vector<std::string> ReportIndex::CellsOf(
     const internal::AccountRecord& r) const {
   const v1::Account& a = r.account();
@@ -166,6 +183,22 @@ absl::StatusOr<std::vector<v1::Mutation>> ReportIndex::Mutations(
     m.set_namespace_(kIndexNamespace);
     m.set_key(new_key);
     m.set_put_value(row.SerializeAsString());
+  }
+
+  // The lock-expiry list holds exactly the accounts now LOCKED until a time.
+  const std::string old_lock = before != nullptr ? LockExpiryKeyOf(*before) : "";
+  const std::string new_lock = LockExpiryKeyOf(after);
+  if (!old_lock.empty() && old_lock != new_lock) {
+    v1::Mutation& m = out.emplace_back();
+    m.set_namespace_(kIndexNamespace);
+    m.set_key(old_lock);
+    m.set_delete_record(true);
+  }
+  if (!new_lock.empty() && new_lock != old_lock) {
+    v1::Mutation& m = out.emplace_back();
+    m.set_namespace_(kIndexNamespace);
+    m.set_key(new_lock);
+    m.set_put_value(after.account().account_id());  // A value may not be empty.
   }
   return out;
 }

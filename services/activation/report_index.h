@@ -10,6 +10,10 @@
 //   <rk>|cell|O|<kind>|<code>|<province>|<district>|<commune>|<level>|<state>
 //   <rk>|na|<province>|<district>|<approved_at us, 16 digits>|<account_id>
 //                                  -> v1::NotActivatedRow (state APPROVED)
+//   <rk>|lockexp|<locked_until us, 16 digits>|<account_id> -> account_id
+//                                  (LOCKED until a time: the locks that end
+//                                  by themselves, for the sweep that lifts
+//                                  them in storage, Activation::LiftExpiredLocks)
 // A cell's counts are the sum, over the accounts in it, of what each has
 // reached (registered, approved, activated, ...; see CountsOf).
 //
@@ -22,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "eid/internal/records.pb.h"
 #include "eid/v1/storage.pb.h"
 #include "storage/shard/kv_store.h"
@@ -62,11 +67,17 @@ class ReportIndex {
   static std::string NotActivatedPrefix(const std::string& rk,
                                         absl::string_view province,
                                         absl::string_view district);
+  static std::string LockExpiryPrefix(const std::string& rk);
+  // The lock-expiry key of a lock ending at `until`, in that prefix.
+  static std::string LockExpiryKey(const std::string& rk, absl::Time until,
+                                   absl::string_view account_id);
 
  private:
   // Every cell key `r` counts in.
   std::vector<std::string> CellsOf(const internal::AccountRecord& r) const;
   std::string NotActivatedKey(const internal::AccountRecord& r) const;
+  // "" unless `r` is LOCKED until a time.
+  std::string LockExpiryKeyOf(const internal::AccountRecord& r) const;
 
   std::vector<std::string> routing_keys_;
   std::function<uint32_t(absl::string_view)> shard_of_;

@@ -1,11 +1,15 @@
 #include "services/eidd/account_roles.h"
 
+#include <thread>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "services/activation/activation.h"
 #include "services/activation/activation_service.h"
 #include "services/audit/audit_client.h"
 #include "services/common/internal_auth.h"
+#include "services/common/log.h"
 #include "services/common/proto_time.h"
 #include "services/common/secrets.h"
 #include "services/common/status.h"
@@ -162,12 +166,42 @@ class ActivationRole : public RoleInstance {
     return {{"eid.v1.ActivationService", service_.get()}};
   }
 
-  void Stopping() override { audit_->StopSending(); }
+  // Locks whose time has passed are lifted in storage (and so in the
+  // reports) every 30 s; a read treats them as lifted at once already.
+  void Serving() override {
+    sweeper_ = std::thread([this] {
+      constexpr int kBatch = 1000;
+      absl::MutexLock lock(&mu_);
+      while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(30))) {
+        mu_.Unlock();
+        absl::StatusOr<int> lifted = kBatch;
+        while (lifted.ok() && *lifted == kBatch) lifted = core_->LiftExpiredLocks(kBatch);
+        if (!lifted.ok()) log::Warning("activation.lock_sweep_failed").With(lifted.status());
+        mu_.Lock();
+      }
+    });
+  }
+
+  void Stopping() override {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    if (sweeper_.joinable()) sweeper_.join();
+    audit_->StopSending();
+  }
+
+  ~ActivationRole() override {
+    if (sweeper_.joinable()) Stopping();
+  }
 
   activation::Activation& core() { return *core_; }
 
  private:
   ActivationRole() = default;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread sweeper_;
   std::unique_ptr<activation::HashGate> hash_gate_;
   std::unique_ptr<activation::PasscodeHasher> hasher_;
   std::unique_ptr<InternalAuth> internal_;
