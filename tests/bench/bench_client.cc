@@ -3,6 +3,7 @@
 #include <chrono>
 #include <functional>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -22,8 +23,13 @@ void SetDeadline(grpc::ClientContext& context) {
 // Wraps a failed call with what was being done.
 absl::Status Named(absl::string_view what, const grpc::Status& s) {
   if (s.ok()) return absl::OkStatus();
-  absl::Status status = FromGrpcStatus(s);
-  return absl::Status(status.code(), absl::StrCat(what, ": ", status.message()));
+  const absl::Status status = FromGrpcStatus(s);
+  absl::Status named(status.code(), absl::StrCat(what, ": ", status.message()));
+  // Keeps the ErrorInfo (its reason) the server sent.
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    named.SetPayload(url, payload);
+  });
+  return named;
 }
 
 // Runs `call` again while it answers ABORTED (a compare-and-swap lost to a
@@ -167,7 +173,7 @@ absl::Status BenchClient::Activate(Citizen& citizen) {
   return Named("ActivateDevice", activation_->ActivateDevice(&context, activate, &activated));
 }
 
-absl::Status BenchClient::LogIn(const Citizen& citizen) {
+absl::Status BenchClient::LogIn(const Citizen& citizen, absl::string_view passcode) {
   v1::CreateLoginChallengeRequest challenge_request;
   challenge_request.set_account_id(citizen.account_id);
   challenge_request.set_device_id(citizen.device->device_id());
@@ -184,7 +190,7 @@ absl::Status BenchClient::LogIn(const Citizen& citizen) {
   login.set_account_id(citizen.account_id);
   login.set_challenge_id(challenge.challenge_id());
   *login.mutable_device_signature() = citizen.device->Sign(kLoginMethod, challenge.challenge());
-  login.set_passcode(kPasscode);
+  login.set_passcode(std::string(passcode));
   v1::LoginResponse logged_in;
   grpc::ClientContext context;
   SetDeadline(context);

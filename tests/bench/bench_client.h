@@ -31,6 +31,9 @@ struct Citizen {
   std::unique_ptr<activation::TestDevice> device;  // Once activated.
 };
 
+// The passcode every synthetic citizen sets.
+inline constexpr char kPasscode[] = "482913";
+
 class BenchClient {
  public:
   // `address`: host:port of eidd; `internal_token`: its internal secret;
@@ -47,7 +50,7 @@ class BenchClient {
   // answers, device.
   absl::Status Activate(Citizen& citizen);
   // A login challenge and the login with device signature and passcode.
-  absl::Status LogIn(const Citizen& citizen);
+  absl::Status LogIn(const Citizen& citizen, absl::string_view passcode = kPasscode);
   // OtpService.SendOtp (internal) for `citizen`: the code's id.
   absl::StatusOr<std::string> SendOtp(const Citizen& citizen, const std::string& request_id);
   // OtpService.CheckOtp (internal) with the right `code`.
@@ -65,9 +68,6 @@ class BenchClient {
   InternalAuth internal_;
   testing::SmsOutbox& outbox_;
 };
-
-// The passcode every synthetic citizen sets.
-inline constexpr char kPasscode[] = "482913";
 
 }  // namespace eid::bench
 
