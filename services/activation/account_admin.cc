@@ -3,6 +3,7 @@
 #include "services/activation/activation.h"
 #include "services/activation/person_checks.h"
 #include "services/activation/role_checks.h"
+#include "services/common/log.h"
 #include "services/common/proto_time.h"
 #include "services/common/status.h"
 
@@ -302,11 +303,19 @@ absl::StatusOr<int> Activation::LiftExpiredLocks(int limit) {
         if (absl::Status s = accounts_.kv().Batch(drop).status(); !s.ok()) return s;
         continue;
       }
-      if (!after.ok() && !changed) continue;
-      Audit("account.unlocked", after.status(), "service:activation",
-            after.ok() ? &*after : nullptr, "",
+      if (!after.ok()) {
+        // Not due after all, or lifted by another writer first; or a busy
+        // account (CONCURRENT_MODIFICATION), tried again next pass: the
+        // others go on.
+        if (changed) {
+          log::Warning("activation.lock_lift_failed")
+              .With("account_id", account_id)
+              .With(after.status());
+        }
+        continue;
+      }
+      Audit("account.unlocked", absl::OkStatus(), "service:activation", &*after, "",
             {{"account_id", account_id}, {"unlock_reason", "lock_expired"}});
-      if (!after.ok()) return after.status();
       ++lifted;
     }
   }

@@ -310,7 +310,9 @@ void Activation::Audit(
     event.set_subject(AuditSubjectOf(subject->id_number()));
     (*event.mutable_attributes())["account_id"] = subject->account().account_id();
   }
-  event.set_request_id(std::string(request_id));
+  // The caller's: a refused one may be of any length (the log takes ids of
+  // up to 64 characters, as requests do).
+  event.set_request_id(std::string(request_id.substr(0, 64)));
   for (const auto& [k, v] : attrs) (*event.mutable_attributes())[k] = v;
   // The spool is local and durable; if even it fails the event is lost, which
   // the client counts and logs. The citizen's step does not fail for it.
@@ -323,8 +325,29 @@ absl::Status Activation::AuditDenied(absl::string_view method, const absl::Statu
   return refused;
 }
 
+absl::Status Activation::AuditSessionRefused(absl::string_view method,
+                                             const absl::Status& refused,
+                                             absl::string_view session_token) {
+  const std::string reason = ReasonOf(refused);
+  for (const char* genuine : {"SESSION_EXPIRED", "DEVICE_UNKNOWN", "DEVICE_SIGNATURE_INVALID",
+                              "ACCOUNT_LOCKED", "ACCOUNT_REVOKED"}) {
+    if (reason == genuine) {
+      return AuditDenied(method, refused,
+                         absl::StrCat("account:", AccountOfToken(session_token)));
+    }
+  }
+  return refused;
+}
+
 absl::Status Activation::AuditRefused(absl::string_view action, const absl::Status& refused,
                                       absl::string_view token, absl::string_view request_id) {
+  // A token that names no flow or session proves nothing of its caller:
+  // not audited, or anyone could fill the log (gRPC's metrics count them).
+  const std::string reason = ReasonOf(refused);
+  if (reason == "SESSION_INVALID" || reason == "ACTIVATION_NOT_FOUND" ||
+      reason == "RECOVERY_NOT_FOUND") {
+    return refused;
+  }
   const absl::string_view account_id = AccountOfToken(token);
   absl::StatusOr<StoredAccount> account =
       account_id.empty() ? absl::NotFoundError("no account named") : accounts_.Get(account_id);

@@ -122,11 +122,16 @@ class Activation {
                                       absl::Time* session_expires_at = nullptr);
   absl::StatusOr<v1::AuthenticateSessionResponse> AuthenticateSession(
       const v1::AuthenticateSessionRequest& r);
-  // Audits a call to `method` refused before it ran — its credentials did
-  // not check out, or its caller (`actor`) lacks the role — as
-  // "auth.denied". Returns `refused`.
+  // Audits a call to `method` refused before it ran, its caller (`actor`)
+  // lacking the role, as "auth.denied". Returns `refused`.
   absl::Status AuditDenied(absl::string_view method, const absl::Status& refused,
-                           absl::string_view actor = "anonymous");
+                           absl::string_view actor);
+  // The same for a call whose session credentials were refused, when they
+  // name a real session that may not be used (expired, another device, a
+  // bad signature, a locked or revoked account): actor "account:<id>". A
+  // token that names no session is not audited (anyone could send them).
+  absl::Status AuditSessionRefused(absl::string_view method, const absl::Status& refused,
+                                   absl::string_view session_token);
 
   // Lifts in storage the locks whose time has passed (a read already treats
   // them as lifted): each account back to its state before the lock, its
@@ -251,12 +256,12 @@ class Activation {
              absl::string_view request_id,
              std::initializer_list<std::pair<std::string, std::string>> attrs = {});
   // Audits `action` refused before the step had its account in hand (its
-  // flow, session or request id did not check out, or the account could not
-  // be read): under the account `token` names, if that account can be read.
-  // Returns `refused`.
+  // session was used or expired, its request id did not check out, the
+  // account could not be read): under the account `token` names, if it can
+  // be read. A token naming no flow or session (SESSION_INVALID, *_NOT_FOUND)
+  // is not audited: anyone could send them. Returns `refused`.
   absl::Status AuditRefused(absl::string_view action, const absl::Status& refused,
                             absl::string_view token, absl::string_view request_id = "");
-  absl::Status SameRegistration(v1::PersonalDetails person, absl::string_view account_id);
   // A lock whose time has passed is lifted on read.
   void LiftExpiredLock(internal::AccountRecord& r) const;
 

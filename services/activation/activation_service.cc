@@ -35,14 +35,15 @@ absl::StatusOr<Caller> ActivationService::CallerOf(
       caller.internal = true;
       return caller;
     }
-    return core_.AuditDenied(
-        method, Unauthenticated(v1::SESSION_INVALID, "credentials.session_token is required"));
+    return Unauthenticated(v1::SESSION_INVALID, "credentials.session_token is required");
   }
   std::string digest;
   if (credentials.has_device_signature()) digest = RequestDigest(request);
   absl::StatusOr<Caller> caller = core_.Authenticate(
       credentials, method, credentials.has_device_signature() ? &digest : nullptr);
-  if (!caller.ok()) return core_.AuditDenied(method, caller.status());
+  if (!caller.ok()) {
+    return core_.AuditSessionRefused(method, caller.status(), credentials.session_token());
+  }
   return caller;
 }
 

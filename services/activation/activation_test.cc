@@ -460,29 +460,36 @@ TEST_F(ActivationTest, ASessionOpenedLateInTheFlowLastsItsWholeTime) {
   EXPECT_TRUE(core().SetPasscode(passcode).ok());
 }
 
-// A step refused before it reaches its account — an unknown flow or
-// session, a request id reused for another request — is on record too.
-TEST_F(ActivationTest, StepsRefusedBeforeTheirAccountIsReadAreAudited) {
+// A step refused before it reaches its account is on record when its
+// caller held a real flow id (a request id reused for another request, here
+// with an id far too long for the log); a token that names no flow or
+// session is not, or anyone could fill the log — and attach events to any
+// account whose id they know.
+TEST_F(ActivationTest, RefusalsOfRealFlowsAreAuditedAndTokensNamingNothingAreNot) {
   const std::string id = RegisterAndApprove();
   v1::VerifyActivationOtpRequest verify;
   verify.set_activation_id(absl::StrCat(id, ".not-a-flow"));
   verify.set_code("123456");
   EXPECT_EQ(ReasonOf(core().VerifyActivationOtp(verify).status()), "ACTIVATION_NOT_FOUND");
-  auto events = h_.audit().WithAction("activation.otp_verified");
-  ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].reason(), "ACTIVATION_NOT_FOUND");
-  EXPECT_EQ(events[0].subject().size(), 32u);  // The account the id names.
-
+  EXPECT_TRUE(h_.audit().WithAction("activation.otp_verified").empty());
   v1::SetSecurityAnswersRequest answers;
-  answers.set_activation_session_token("garbage");
+  answers.set_activation_session_token(absl::StrCat(id, ".not-a-flow~secret"));
   EXPECT_EQ(ReasonOf(core().SetSecurityAnswers(answers).status()), "SESSION_INVALID");
-  events = h_.audit().WithAction("activation.security_answers_set");
-  ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].reason(), "SESSION_INVALID");
-  EXPECT_TRUE(events[0].subject().empty());  // It names no account.
+  EXPECT_TRUE(h_.audit().WithAction("activation.security_answers_set").empty());
 
-  ASSERT_TRUE(Start("start-1").ok());
-  const size_t started = h_.audit().WithAction("activation.started").size();
+  auto started = Start("start-1");
+  ASSERT_TRUE(started.ok()) << started.status();
+  v1::ResendActivationOtpRequest resend;
+  resend.set_activation_id(started->activation_id());
+  resend.set_request_id(std::string(5000, 'r'));
+  EXPECT_EQ(ReasonOf(core().ResendActivationOtp(resend).status()), "FIELD_INVALID");
+  auto events = h_.audit().WithAction("activation.otp_resent");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].reason(), "FIELD_INVALID");
+  EXPECT_EQ(events[0].subject().size(), 32u);
+  EXPECT_EQ(events[0].request_id(), std::string(64, 'r'));  // Cut to what the log takes.
+
+  const size_t before = h_.audit().WithAction("activation.started").size();
   v1::StartActivationRequest conflict;
   conflict.set_request_id("start-1");
   conflict.set_id_number(An().id_number());
@@ -490,7 +497,7 @@ TEST_F(ActivationTest, StepsRefusedBeforeTheirAccountIsReadAreAudited) {
   const absl::Status s = core().StartActivation(conflict).status();
   EXPECT_EQ(ReasonOf(s), "REQUEST_ID_CONFLICT");
   events = h_.audit().WithAction("activation.started");
-  ASSERT_EQ(events.size(), started + 1);
+  ASSERT_EQ(events.size(), before + 1);
   EXPECT_EQ(events.back().reason(), "REQUEST_ID_CONFLICT");
 }
 

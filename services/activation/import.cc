@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/activation/activation.h"
 #include "services/activation/person_checks.h"
+#include "services/validation/full_name.h"
 #include "services/activation/role_checks.h"
 #include "services/common/keyed_hash.h"
 #include "services/common/status.h"
@@ -28,24 +29,26 @@ bool IsRowError(const absl::Status& s) {
 
 }  // namespace
 
-// A row naming an account already registered counts (and may approve it)
-// only if it is itself a valid registration of that account: the same
-// phone, name and date of birth. An import must not approve a registration
-// it does not hold.
-absl::Status Activation::SameRegistration(v1::PersonalDetails person,
-                                          absl::string_view account_id) {
-  if (absl::Status s = CheckPerson(person, clock_.Now()); !s.ok()) return s;
-  absl::StatusOr<StoredAccount> stored = accounts_.Get(account_id);
-  if (!stored.ok()) return stored.status();
-  const v1::Account& a = stored->record.account();
-  if (person.phone() != a.phone() || person.full_name() != a.full_name() ||
-      person.date_of_birth().SerializeAsString() != a.date_of_birth().SerializeAsString()) {
+namespace {
+
+// A row naming an account already registered counts (and may approve or
+// upgrade it) only if it names the same person as the registration: the
+// same phone, name and date of birth. An import must not approve or extend
+// a registration it does not hold. (Only these are compared: a row once
+// valid stays so on a rerun, whatever the place codes have become.)
+absl::Status SameRegistration(const v1::PersonalDetails& row, const v1::Account& stored) {
+  absl::StatusOr<std::string> phone = NormalizePhone(row.phone());
+  absl::StatusOr<std::string> name = validation::NormalizeFullName(row.full_name());
+  if (!phone.ok() || !name.ok() || *phone != stored.phone() || *name != stored.full_name() ||
+      row.date_of_birth().SerializeAsString() != stored.date_of_birth().SerializeAsString()) {
     return FailedPrecondition(
         v1::ACCOUNT_DETAILS_MISMATCH,
         "the ID number is registered with another phone, name or date of birth");
   }
   return absl::OkStatus();
 }
+
+}  // namespace
 
 absl::Status Activation::ImportRow(const Caller& caller,
                                    const v1::ImportRegistrationsRequest& row,
@@ -79,7 +82,10 @@ absl::Status Activation::ImportRow(const Caller& caller,
       existing.ok() && (row.level() == v1::ACCOUNT_LEVEL_1 ||
                         existing->record.account().level() == v1::ACCOUNT_LEVEL_2 ||
                         existing->record.account().pending_level() == v1::ACCOUNT_LEVEL_2);
-  if (already) {
+  if (existing.ok()) status = SameRegistration(row.person(), existing->record.account());
+  if (!status.ok()) {
+    // Another person's details under this ID number: the row fails below.
+  } else if (already) {
     status = AlreadyExists(v1::ACCOUNT_ALREADY_EXISTS, "already registered");
   } else if (row.level() == v1::ACCOUNT_LEVEL_1) {
     v1::RegisterLevel1Request request;
@@ -103,7 +109,10 @@ absl::Status Activation::ImportRow(const Caller& caller,
     created = true;
   } else if (ReasonOf(status) == "ACCOUNT_ALREADY_EXISTS") {
     account_id = AccountIdFor(row.person().id_number());
-    status = SameRegistration(row.person(), account_id);
+    // Registered meanwhile by another writer, perhaps: compare with it.
+    absl::StatusOr<StoredAccount> stored = accounts_.Get(account_id);
+    status = stored.ok() ? SameRegistration(row.person(), stored->record.account())
+                         : stored.status();
     if (status.ok()) summary.set_already_registered(summary.already_registered() + 1);
   }
   if (status.ok() && row.approve()) {

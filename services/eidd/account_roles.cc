@@ -175,7 +175,9 @@ class ActivationRole : public RoleInstance {
       while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(30))) {
         mu_.Unlock();
         absl::StatusOr<int> lifted = kBatch;
-        while (lifted.ok() && *lifted == kBatch) lifted = core_->LiftExpiredLocks(kBatch);
+        while (lifted.ok() && *lifted == kBatch && !Stopped()) {
+          lifted = core_->LiftExpiredLocks(kBatch);
+        }
         if (!lifted.ok()) log::Warning("activation.lock_sweep_failed").With(lifted.status());
         mu_.Lock();
       }
@@ -189,6 +191,11 @@ class ActivationRole : public RoleInstance {
     }
     if (sweeper_.joinable()) sweeper_.join();
     audit_->StopSending();
+  }
+
+  bool Stopped() {
+    absl::MutexLock lock(&mu_);
+    return stopping_;
   }
 
   ~ActivationRole() override {

@@ -102,16 +102,23 @@ absl::Status OtpEngine::CheckLimits(const Options& o) {
   const auto bad = [](absl::string_view what) {
     return absl::InvalidArgumentError(absl::StrCat("otp: ", what));
   };
-  if (o.code_lifetime < absl::Seconds(30) || o.code_lifetime > absl::Hours(1)) {
-    return bad("the code lifetime must be 30s to 1h");
+  // Bounds that keep a 6-digit code a defence: short-lived, few guesses, a
+  // lockout that slows guessing down.
+  if (o.code_lifetime < absl::Seconds(30) || o.code_lifetime > absl::Minutes(15)) {
+    return bad("the code lifetime must be 30s to 15m");
   }
-  if (o.max_wrong_attempts < 1) return bad("at least 1 wrong attempt must be allowed");
-  if (o.lockout <= absl::ZeroDuration()) return bad("the lockout must be positive");
+  if (o.max_wrong_attempts < 1 || o.max_wrong_attempts > 10) {
+    return bad("the wrong attempts allowed must be 1 to 10");
+  }
+  if (o.lockout < absl::Minutes(1) || o.lockout > absl::Hours(24)) {
+    return bad("the lockout must be 1m to 24h");
+  }
   if (o.resend_interval < absl::ZeroDuration() || o.resend_interval > o.code_lifetime) {
     return bad("the resend interval must be 0 to the code lifetime");
   }
-  if (o.daily_cap_per_account < 1 || o.daily_cap_per_phone < 1) {
-    return bad("the daily caps must be at least 1");
+  if (o.daily_cap_per_account < 1 || o.daily_cap_per_phone < 1 ||
+      o.daily_cap_per_account > 100 || o.daily_cap_per_phone > 100) {
+    return bad("the daily caps must be 1 to 100");
   }
   return absl::OkStatus();
 }

@@ -86,8 +86,9 @@ class OtpEngine {
   };
 
   // INVALID_ARGUMENT naming the first limit of `options` out of bounds: a
-  // code lifetime outside 30 s..1 h, no wrong attempt allowed, a lockout of
-  // 0, a resend interval below 0 or above the lifetime, a daily cap below 1.
+  // code lifetime outside 30 s..15 min, wrong attempts outside 1..10, a
+  // lockout outside 1 min..24 h, a resend interval below 0 or above the
+  // lifetime, a daily cap outside 1..100.
   static absl::Status CheckLimits(const Options& options);
 
   // Checks the limits (CheckLimits) and reads the pepper.

@@ -411,15 +411,19 @@ TEST_F(OtpEngineTest, LimitsOutOfBoundsAreRefusedAtCreation) {
   };
   EXPECT_THAT(with([](auto& o) { o.code_lifetime = absl::Seconds(5); }).message(),
               HasSubstr("lifetime"));
-  EXPECT_THAT(with([](auto& o) { o.code_lifetime = absl::Hours(2); }).message(),
+  EXPECT_THAT(with([](auto& o) { o.code_lifetime = absl::Minutes(16); }).message(),
               HasSubstr("lifetime"));
   EXPECT_THAT(with([](auto& o) { o.max_wrong_attempts = 0; }).message(),
               HasSubstr("wrong attempt"));
-  EXPECT_THAT(with([](auto& o) { o.lockout = absl::ZeroDuration(); }).message(),
+  EXPECT_THAT(with([](auto& o) { o.max_wrong_attempts = 11; }).message(),
+              HasSubstr("wrong attempt"));
+  EXPECT_THAT(with([](auto& o) { o.lockout = absl::Nanoseconds(1); }).message(),
               HasSubstr("lockout"));
   EXPECT_THAT(with([](auto& o) { o.resend_interval = absl::Minutes(6); }).message(),
               HasSubstr("resend"));
   EXPECT_THAT(with([](auto& o) { o.daily_cap_per_account = 0; }).message(),
+              HasSubstr("daily caps"));
+  EXPECT_THAT(with([](auto& o) { o.daily_cap_per_phone = 1000; }).message(),
               HasSubstr("daily caps"));
   options_.code_lifetime = absl::Seconds(1);
   auto engine = OtpEngine::Create(options_, *recorder_, *queue_, clock_, random_,

@@ -84,9 +84,12 @@ void FakeSmsSender::FailAlways(bool on) {
 }
 
 absl::StatusOr<v1::BatchResponse> SyncRecorder::Batch(const v1::BatchRequest& r) {
-  (r.defer_sync() ? deferred : synced)++;
-  std::vector<std::string>& keys = r.defer_sync() ? deferred_keys : synced_keys;
-  for (const v1::Mutation& m : r.mutations()) keys.push_back(m.key());
+  {
+    absl::MutexLock lock(&mu);
+    (r.defer_sync() ? deferred : synced)++;
+    std::vector<std::string>& keys = r.defer_sync() ? deferred_keys : synced_keys;
+    for (const v1::Mutation& m : r.mutations()) keys.push_back(m.key());
+  }
   return store_.Batch(r);
 }
 

@@ -54,16 +54,18 @@ class FakeSmsSender : public SmsSender {
 };
 
 // Passes every call on, recording whether each Batch waits for its fsync
-// (defer_sync) and the keys it writes. For one thread at a time.
+// (defer_sync) and the keys it writes. Thread-safe; read the records once
+// the writers are done.
 class SyncRecorder : public storage::ForwardingKvStore {
  public:
   using ForwardingKvStore::ForwardingKvStore;
   absl::StatusOr<v1::BatchResponse> Batch(const v1::BatchRequest& r) override;
 
-  int synced = 0;
-  int deferred = 0;
-  std::vector<std::string> synced_keys;
-  std::vector<std::string> deferred_keys;
+  int synced ABSL_GUARDED_BY(mu) = 0;
+  int deferred ABSL_GUARDED_BY(mu) = 0;
+  std::vector<std::string> synced_keys ABSL_GUARDED_BY(mu);
+  std::vector<std::string> deferred_keys ABSL_GUARDED_BY(mu);
+  absl::Mutex mu;
 };
 
 }  // namespace eid::otp::testing

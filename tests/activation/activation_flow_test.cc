@@ -337,23 +337,27 @@ TEST_F(ActivationFlowTest, NotYetApprovedCannotStart) {
 }
 
 TEST_F(ActivationFlowTest, CitizensReadTheirOwnHistoryAndOnlyAuditorsQuery) {
-  // An officer's call whose session is not one is refused, and on record
-  // (in the whole-log export below: it was recorded before the login).
-  {
-    v1::ApproveRegistrationRequest approve;
-    approve.mutable_credentials()->set_session_token("a0.not-a-session");
-    approve.set_account_id("a0");
-    v1::ApproveRegistrationResponse out;
-    grpc::ClientContext context;
-    EXPECT_EQ(ReasonOf(FromGrpcStatus(stub_->ApproveRegistration(&context, approve, &out))),
-              "SESSION_INVALID");
-  }
   const v1::PersonalDetails person = Citizen("001090012345", "0912345678");
   TestDevice phone("phone-1");
   std::string account_id;
   const std::string session = ActivateAndLogIn(person, phone, &account_id);
   ASSERT_FALSE(session.empty());
   auto audit = v1::AuditService::NewStub(channel_);
+
+  // A call with a real session but a signature not made by its device is
+  // refused, and on record (auth.denied, in the whole-log export below); one
+  // whose token names no session is refused and not recorded.
+  for (const char* token : {"a0.not-a-session", session.c_str()}) {
+    v1::ApproveRegistrationRequest approve;
+    approve.mutable_credentials()->set_session_token(token);
+    approve.mutable_credentials()->mutable_device_signature()->set_device_id("phone-1");
+    approve.mutable_credentials()->mutable_device_signature()->set_signature("not a signature");
+    approve.set_account_id(account_id);
+    v1::ApproveRegistrationResponse out;
+    grpc::ClientContext context;
+    EXPECT_EQ(ReasonOf(FromGrpcStatus(stub_->ApproveRegistration(&context, approve, &out))),
+              std::string(token) == session ? "DEVICE_SIGNATURE_INVALID" : "SESSION_INVALID");
+  }
 
   // The citizen's own history, signed by the device. Events reach the log
   // through the activation service's spool, so wait for the login's.
@@ -423,14 +427,29 @@ TEST_F(ActivationFlowTest, CitizensReadTheirOwnHistoryAndOnlyAuditorsQuery) {
   EXPECT_EQ(lines.find(person.id_number()), std::string::npos);
 
   // A SIEM's export of the whole log (no subject, no actor): every event,
-  // the other services' too, and the export above recorded as read.
-  const std::string all_lines = export_lines(v1::AuditFilter());
+  // the other services' too, and the export above recorded as read. The
+  // refused call's event may still be in the spool: wait for it.
+  std::string all_lines = export_lines(v1::AuditFilter());
+  for (const absl::Time give_up = absl::Now() + absl::Seconds(15);
+       all_lines.find("\"action\":\"auth.denied\"") == std::string::npos && absl::Now() < give_up;
+       all_lines = export_lines(v1::AuditFilter())) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
   for (const char* action : {"\"action\":\"account.registered\"", "\"action\":\"otp.sent\"",
                              "\"action\":\"login\"", "\"action\":\"audit.exported\"",
                              "\"action\":\"auth.denied\""}) {
     EXPECT_NE(all_lines.find(action), std::string::npos) << action;
   }
   EXPECT_NE(all_lines.find("/eid.v1.ActivationService/ApproveRegistration"), std::string::npos);
+  EXPECT_NE(all_lines.find(absl::StrCat("\"actor\":\"account:", account_id, "\"")),
+            std::string::npos);
+  EXPECT_EQ(all_lines.find("a0.not-a-session"), std::string::npos);
+  size_t denied = 0;
+  for (size_t at = all_lines.find("auth.denied"); at != std::string::npos;
+       at = all_lines.find("auth.denied", at + 1)) {
+    ++denied;
+  }
+  EXPECT_EQ(denied, 1u);  // The real session's refusal only.
   EXPECT_EQ(all_lines.find(person.id_number()), std::string::npos);
 }
 

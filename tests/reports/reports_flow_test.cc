@@ -208,16 +208,21 @@ TEST_F(ReportsFlowTest, ImportActivateAndReport) {
             std::string::npos)
       << out;
 
-  // A row naming Bình's ID number with another phone, asking to approve:
-  // refused, and Bình stays unapproved (the counts below).
+  // Rows naming Bình's and Dũng's ID numbers with other phones, one asking
+  // to approve, one a level-2 intake that would upgrade: refused, and
+  // neither account changes (the counts below).
   const std::string mismatch = dir_ + "/mismatch.csv";
   std::ofstream(mismatch) << "level,id_number,full_name,date_of_birth,sex,phone,province,"
-                          "district,commune,org_units,approve\n"
+                          "district,commune,org_units,approve,card_number,intake_office,"
+                          "officer_id\n"
                           "1,068190000002,Trần Thị Bình,02/03/1990,F,0919999999,68,672,"
-                          "24823,,1\n";
+                          "24823,,1,,,\n"
+                          "2,068090000004,Phạm Văn Dũng,17/05/1990,M,0919999998,68,672,"
+                          "24820,,,068090000004,PC68,officer-1\n";
   EXPECT_EQ(Eidctl({"accounts", "import", mismatch}, &out), 1) << out;
   EXPECT_NE(out.find("mismatch.csv:2: ACCOUNT_DETAILS_MISMATCH: "), std::string::npos) << out;
-  EXPECT_NE(out.find("1 rows: 0 created, 0 already registered, 0 approved, 1 failed\n"),
+  EXPECT_NE(out.find("mismatch.csv:3: ACCOUNT_DETAILS_MISMATCH: "), std::string::npos) << out;
+  EXPECT_NE(out.find("2 rows: 0 created, 0 already registered, 0 approved, 2 failed\n"),
             std::string::npos)
       << out;
 
