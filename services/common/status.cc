@@ -80,6 +80,14 @@ std::string ReasonOf(const absl::Status& status) {
   return info.reason();
 }
 
+std::string MetadataOf(const absl::Status& status, absl::string_view key) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kErrorInfoUrl);
+  v1::ErrorInfo info;
+  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return "";
+  auto it = info.metadata().find(std::string(key));
+  return it == info.metadata().end() ? "" : it->second;
+}
+
 bool LostVersionRace(const absl::Status& status) {
   return ReasonOf(status) == v1::ErrorReason_Name(v1::VERSION_MISMATCH);
 }

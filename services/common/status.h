@@ -51,6 +51,9 @@ absl::Status WithContext(const absl::Status& status, absl::string_view context);
 // The stable reason `status` carries ("" for OK or for an error without one).
 std::string ReasonOf(const absl::Status& status);
 
+// metadata[`key`] of the ErrorInfo `status` carries ("" if none).
+std::string MetadataOf(const absl::Status& status, absl::string_view key);
+
 // Whether `status` is a storage write refused for its expected_version
 // (VERSION_MISMATCH): another writer changed the record first.
 bool LostVersionRace(const absl::Status& status);

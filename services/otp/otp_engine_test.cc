@@ -19,7 +19,6 @@
 namespace eid::otp {
 namespace {
 
-using testing::MetadataOf;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;

@@ -109,7 +109,7 @@ TEST_F(OtpServiceTest, ACodeTravelsThroughTheOutboxAndIsCheckedOverGrpc) {
       FromGrpcStatus(stub_->CheckOtp(&c2, check, &checked));
   EXPECT_EQ(wrong.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(ReasonOf(wrong), "OTP_MISMATCH");
-  EXPECT_EQ(testing::MetadataOf(wrong, "remaining_attempts"), "4");
+  EXPECT_EQ(MetadataOf(wrong, "remaining_attempts"), "4");
 
   check.set_code(code);
   grpc::ClientContext c3;
@@ -151,7 +151,7 @@ TEST_F(OtpServiceTest, ErrorsCarryTheirReasonToTheClient) {
   grpc::ClientContext c2;
   s = FromGrpcStatus(stub_->SendOtp(&c2, send, &sent));
   EXPECT_EQ(ReasonOf(s), "PHONE_INVALID");
-  EXPECT_EQ(testing::MetadataOf(s, "field"), "phone");
+  EXPECT_EQ(MetadataOf(s, "field"), "phone");
 
   v1::GetDeliveryStatusRequest status;
   status.set_message_id("m0-00000000000000000000000000000000");

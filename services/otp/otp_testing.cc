@@ -38,16 +38,6 @@ std::unique_ptr<storage::RocksDbKvStore> OpenStoreAt(const std::string& path,
   return db.ok() ? *std::move(db) : nullptr;
 }
 
-std::string MetadataOf(const absl::Status& status, const std::string& key) {
-  absl::optional<absl::Cord> payload =
-      status.GetPayload("type.googleapis.com/eid.v1.ErrorInfo");
-  v1::ErrorInfo info;
-  if (!payload.has_value() || !info.ParseFromString(std::string(*payload)))
-    return "";
-  auto it = info.metadata().find(key);
-  return it == info.metadata().end() ? "" : it->second;
-}
-
 std::string PepperFile(const std::string& name) {
   const std::string path = FreshDir(name) + "/pepper";
   DeterministicRandom random(42);

@@ -30,8 +30,6 @@ std::string PepperFile(const std::string& name);
 std::unique_ptr<storage::RocksDbKvStore> OpenStoreAt(const std::string& path,
                                                      Clock& clock);
 
-// metadata[`key`] of the ErrorInfo `status` carries ("" if none).
-std::string MetadataOf(const absl::Status& status, const std::string& key);
 
 // Records every SMS; fails the next `fail_next` sends (or all while
 // `fail_always`) with UNAVAILABLE "fake: gateway down". Thread-safe.
