@@ -5,6 +5,7 @@
 #include <map>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/client_context.h"
 #include "rocksdb/statistics.h"
@@ -12,6 +13,7 @@
 #include "services/audit/audit_keys.h"
 #include "services/audit/event_id.h"
 #include "services/common/log.h"
+#include "services/common/status.h"
 
 namespace eid::audit {
 namespace {
@@ -55,7 +57,13 @@ AuditClient::AuditClient(const Options& options, Connect audit,
                         .Help("Fsyncs of the audit spool, made while the audit "
                               "service does not answer.")
                         .Register(metrics)
-                        .Add(SpoolLabel(options.spool_dir))) {}
+                        .Add(SpoolLabel(options.spool_dir))),
+      rejected_(prometheus::BuildCounter()
+                    .Name("audit_client_rejected_total")
+                    .Help("Audit events the audit log refused (too large, a field "
+                          "missing), set aside in the spool's rejected family.")
+                    .Register(metrics)
+                    .Add(SpoolLabel(options.spool_dir))) {}
 
 absl::StatusOr<std::unique_ptr<AuditClient>> AuditClient::Create(
     const Options& options, std::shared_ptr<grpc::Channel> audit, RandomSource& random,
@@ -68,26 +76,41 @@ absl::StatusOr<std::unique_ptr<AuditClient>> AuditClient::Create(
     prometheus::Registry& metrics) {
   std::unique_ptr<AuditClient> client(
       new AuditClient(options, std::move(audit), random, metrics));
-  rocksdb::Options db_options;
+  rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;  // "rejected", in older spools.
   db_options.statistics = rocksdb::CreateDBStatistics();  // For spool_wal_syncs().
   rocksdb::DB* db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, options.spool_dir, &db);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s = rocksdb::DB::Open(
+      db_options, options.spool_dir,
+      {{rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+       {"rejected", rocksdb::ColumnFamilyOptions()}},
+      &handles, &db);
   if (!s.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "cannot open the audit spool at ", options.spool_dir, ": ", s.ToString()));
   }
   client->spool_.reset(db);
+  db->DestroyColumnFamilyHandle(handles[0]);  // The default family's: the DB keeps one.
+  client->rejected_family_ = handles[1];
   // Count what a previous process left, and continue its sequence.
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   int64_t left = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) ++left;
-  it->SeekToLast();
-  uint64_t last = 0;
-  if (it->Valid() && GetBigEndian64(absl::string_view(it->key().data(), it->key().size()),
-                                    0, &last)) {
-    absl::MutexLock lock(&client->mu_);
-    client->next_sequence_ = last + 1;
+  // Sequences go on after the last one used, set aside ones included (a
+  // new event must not take a rejected one's key).
+  std::unique_ptr<rocksdb::Iterator> rejected(
+      db->NewIterator(rocksdb::ReadOptions(), client->rejected_family_));
+  for (rocksdb::Iterator* family : {it.get(), rejected.get()}) {
+    family->SeekToLast();
+    uint64_t last = 0;
+    if (family->Valid() &&
+        GetBigEndian64(absl::string_view(family->key().data(), family->key().size()), 0,
+                       &last)) {
+      absl::MutexLock lock(&client->mu_);
+      client->next_sequence_ = std::max(client->next_sequence_, last + 1);
+    }
   }
   client->pending_ = left;
   client->spool_events_.Set(left);
@@ -95,7 +118,10 @@ absl::StatusOr<std::unique_ptr<AuditClient>> AuditClient::Create(
   return client;
 }
 
-AuditClient::~AuditClient() { StopSending(); }
+AuditClient::~AuditClient() {
+  StopSending();
+  if (rejected_family_ != nullptr) spool_->DestroyColumnFamilyHandle(rejected_family_);
+}
 
 void AuditClient::StopSending() {
   {
@@ -136,6 +162,7 @@ bool AuditClient::SendBatch() {
   const uint64_t written = WrittenBelow();
   v1::AppendRequest request;
   std::vector<std::string> keys;
+  std::vector<size_t> key_of_event;  // request.events(i) is under keys[key_of_event[i]].
   std::unique_ptr<rocksdb::Iterator> it(spool_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(SequenceKey(send_from_));
        it->Valid() && request.events_size() < options_.max_batch; it->Next()) {
@@ -144,6 +171,8 @@ bool AuditClient::SendBatch() {
       // Unreadable: cannot be sent, and must not block the rest.
       log::Error("audit.spool_entry_unreadable").With("key", absl::BytesToHexString(keys.back()));
       request.mutable_events()->RemoveLast();
+    } else {
+      key_of_event.push_back(keys.size() - 1);
     }
   }
   if (keys.empty()) {
@@ -165,6 +194,14 @@ bool AuditClient::SendBatch() {
     grpc::Status s = stub_->Append(&context, request, &response);
     if (!s.ok()) {
       failures_.Increment();
+      const absl::Status refused = FromGrpcStatus(s);
+      size_t index = 0;
+      if (refused.code() == absl::StatusCode::kInvalidArgument &&
+          absl::SimpleAtoi(MetadataOf(refused, "index"), &index) &&
+          index < key_of_event.size()) {
+        // That event will never be taken: set it aside, and go on.
+        return SetAside(keys[key_of_event[index]], request.events(index), refused);
+      }
       return false;
     }
   }
@@ -178,6 +215,36 @@ bool AuditClient::SendBatch() {
   sent_.Increment(request.events_size());
   spool_events_.Set(pending_.fetch_sub(keys.size()) - keys.size());
   return true;
+}
+
+bool AuditClient::SetAside(const std::string& key, const v1::AuditEvent& event,
+                           const absl::Status& refused) {
+  rocksdb::WriteBatch move;
+  move.Put(rejected_family_, key, event.SerializeAsString());
+  move.Delete(key);
+  rocksdb::WriteOptions sync;
+  sync.sync = true;  // It leaves the spool's sending order for good.
+  if (!spool_->Write(sync, &move).ok()) return false;
+  rejected_.Increment();
+  spool_events_.Set(pending_.fetch_sub(1) - 1);
+  log::Error("audit.event_rejected")
+      .With("event_id", event.event_id())
+      .With("service", event.service())
+      .With("action", event.action())
+      .With(refused);
+  return true;
+}
+
+std::vector<v1::AuditEvent> AuditClient::RejectedEvents() const {
+  std::vector<v1::AuditEvent> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      spool_->NewIterator(rocksdb::ReadOptions(), rejected_family_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!out.emplace_back().ParseFromArray(it->value().data(), it->value().size())) {
+      out.pop_back();
+    }
+  }
+  return out;
 }
 
 void AuditClient::SendLoop() {

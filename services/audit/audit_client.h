@@ -13,7 +13,11 @@
 // AuditService.Append and deletes what the audit service acknowledged. While
 // the audit service is slow or down the spool grows; when it returns the
 // spool drains. Events carry an event_id, so a batch resent after a lost
-// acknowledgement is recorded once.
+// acknowledgement is recorded once. An event the audit log refuses for
+// itself (INVALID_ARGUMENT naming its index: too large, a field missing)
+// would be refused forever and hold back every event after it: it is set
+// aside, durably, in the spool's "rejected" column family (for an operator:
+// RejectedEvents), counted and logged, and the rest is sent.
 //
 // Metrics (in the registry passed in):
 //   audit_client_spool_events        events waiting in the spool
@@ -22,6 +26,7 @@
 //   audit_client_spool_fsyncs_total  fsyncs of the spool (at most one a
 //                                    linger, while the audit service does
 //                                    not answer or keep up)
+//   audit_client_rejected_total      events the audit log refused, set aside
 //
 // Thread-safe.
 #ifndef EID_SERVICES_AUDIT_AUDIT_CLIENT_H_
@@ -100,6 +105,8 @@ class AuditClient : public AuditSink {
   uint64_t spool_wal_syncs() const;
   // Waits until the spool is empty or `timeout` passes; true if empty.
   bool Flush(absl::Duration timeout);
+  // The events the audit log refused, set aside, oldest first.
+  std::vector<v1::AuditEvent> RejectedEvents() const;
 
  private:
   AuditClient(const Options& options, Connect audit,
@@ -115,18 +122,23 @@ class AuditClient : public AuditSink {
   uint64_t WrittenBelow();
   // Sends one batch from the head of the spool; false if it failed.
   bool SendBatch();
+  // Moves the event under spool key `key` to the rejected family.
+  bool SetAside(const std::string& key, const v1::AuditEvent& event,
+                const absl::Status& refused);
 
   const Options options_;
   const Connect connect_;
   std::unique_ptr<v1::AuditService::Stub> stub_;  // Made by the sender.
   RandomSource& random_;
   std::unique_ptr<rocksdb::DB> spool_;
+  rocksdb::ColumnFamilyHandle* rejected_family_ = nullptr;  // Of spool_.
   std::atomic<int64_t> pending_{0};
 
   prometheus::Gauge& spool_events_;
   prometheus::Counter& sent_;
   prometheus::Counter& failures_;
   prometheus::Counter& spool_fsyncs_;
+  prometheus::Counter& rejected_;
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
