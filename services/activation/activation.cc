@@ -103,7 +103,7 @@ absl::StatusOr<Activation::Flow> Activation::ReadFlow(absl::string_view flow_id,
 }
 
 absl::StatusOr<Activation::Flow> Activation::ReadSession(
-    absl::string_view token, internal::FlowKind kind) {
+    absl::string_view token, internal::FlowKind kind, bool* names_flow) {
   // The session token is the flow id followed by "~" and a secret; only its
   // hash is stored.
   const size_t tilde = token.rfind('~');
@@ -117,6 +117,7 @@ absl::StatusOr<Activation::Flow> Activation::ReadSession(
     return Unauthenticated(v1::SESSION_INVALID, "no such session");
   }
   if (!flow.ok()) return flow.status();
+  if (names_flow != nullptr) *names_flow = true;
   const internal::FlowRecord& f = flow->record;
   if (f.session_hash().empty() ||
       !ConstantTimeEquals(Sha256(token), f.session_hash())) {
@@ -310,9 +311,15 @@ void Activation::Audit(
     event.set_subject(AuditSubjectOf(subject->id_number()));
     (*event.mutable_attributes())["account_id"] = subject->account().account_id();
   }
-  // The caller's: a refused one may be of any length (the log takes ids of
-  // up to 64 characters, as requests do).
-  event.set_request_id(std::string(request_id.substr(0, 64)));
+  // The caller's: a refused one may be of any length. Cut to the 64 bytes
+  // requests may have, on a UTF-8 boundary (a string field must stay UTF-8,
+  // or the event could not be read back from the spool).
+  size_t cut = std::min<size_t>(request_id.size(), 64);
+  while (cut < request_id.size() && cut > 0 &&
+         (static_cast<unsigned char>(request_id[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
+  event.set_request_id(std::string(request_id.substr(0, cut)));
   for (const auto& [k, v] : attrs) (*event.mutable_attributes())[k] = v;
   // The spool is local and durable; if even it fails the event is lost, which
   // the client counts and logs. The citizen's step does not fail for it.
@@ -329,9 +336,10 @@ absl::Status Activation::AuditSessionRefused(absl::string_view method,
                                              const absl::Status& refused,
                                              absl::string_view session_token) {
   const std::string reason = ReasonOf(refused);
+  const bool device_replaced = MetadataOf(refused, "cause") == "device_replaced";
   for (const char* genuine : {"SESSION_EXPIRED", "DEVICE_UNKNOWN", "DEVICE_SIGNATURE_INVALID",
                               "ACCOUNT_LOCKED", "ACCOUNT_REVOKED"}) {
-    if (reason == genuine) {
+    if (reason == genuine || device_replaced) {
       return AuditDenied(method, refused,
                          absl::StrCat("account:", AccountOfToken(session_token)));
     }
@@ -340,12 +348,13 @@ absl::Status Activation::AuditSessionRefused(absl::string_view method,
 }
 
 absl::Status Activation::AuditRefused(absl::string_view action, const absl::Status& refused,
-                                      absl::string_view token, absl::string_view request_id) {
+                                      absl::string_view token, absl::string_view request_id,
+                                      bool names_flow) {
   // A token that names no flow or session proves nothing of its caller:
   // not audited, or anyone could fill the log (gRPC's metrics count them).
   const std::string reason = ReasonOf(refused);
-  if (reason == "SESSION_INVALID" || reason == "ACTIVATION_NOT_FOUND" ||
-      reason == "RECOVERY_NOT_FOUND") {
+  if (!names_flow && (reason == "SESSION_INVALID" || reason == "ACTIVATION_NOT_FOUND" ||
+                      reason == "RECOVERY_NOT_FOUND")) {
     return refused;
   }
   const absl::string_view account_id = AccountOfToken(token);

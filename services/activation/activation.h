@@ -207,8 +207,10 @@ class Activation {
   absl::StatusOr<Flow> ReadFlow(absl::string_view flow_id,
                                 internal::FlowKind kind);
   // The flow whose session token is `token`, checked: unused, unexpired.
-  absl::StatusOr<Flow> ReadSession(absl::string_view token,
-                                   internal::FlowKind kind);
+  // `names_flow`, if given, is set when the token names a real flow, even
+  // if its secret is wrong (the caller held a flow id: worth auditing).
+  absl::StatusOr<Flow> ReadSession(absl::string_view token, internal::FlowKind kind,
+                                   bool* names_flow = nullptr);
   v1::Mutation FlowPut(const Flow& flow, const internal::FlowRecord& record);
   // Sends an OTP for the account through the OTP service.
   absl::StatusOr<v1::SendOtpResponse> SendOtp(const internal::AccountRecord& a,
@@ -259,9 +261,11 @@ class Activation {
   // session was used or expired, its request id did not check out, the
   // account could not be read): under the account `token` names, if it can
   // be read. A token naming no flow or session (SESSION_INVALID, *_NOT_FOUND)
-  // is not audited: anyone could send them. Returns `refused`.
+  // is not audited, unless `names_flow` (ReadSession's): anyone could send
+  // them. Returns `refused`.
   absl::Status AuditRefused(absl::string_view action, const absl::Status& refused,
-                            absl::string_view token, absl::string_view request_id = "");
+                            absl::string_view token, absl::string_view request_id = "",
+                            bool names_flow = false);
   // A lock whose time has passed is lifted on read.
   void LiftExpiredLock(internal::AccountRecord& r) const;
 

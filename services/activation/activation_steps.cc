@@ -174,9 +174,12 @@ absl::StatusOr<v1::VerifyActivationOtpResponse> Activation::VerifyActivationOtp(
 absl::StatusOr<v1::SetPasscodeResponse> Activation::SetPasscode(
     const v1::SetPasscodeRequest& r, absl::Time deadline) {
   constexpr char kAction[] = "activation.passcode_set";
+  bool names_flow = false;
   absl::StatusOr<Flow> flow =
-      ReadSession(r.activation_session_token(), internal::FLOW_KIND_ACTIVATION);
-  if (!flow.ok()) return AuditRefused(kAction, flow.status(), r.activation_session_token());
+      ReadSession(r.activation_session_token(), internal::FLOW_KIND_ACTIVATION, &names_flow);
+  if (!flow.ok()) {
+    return AuditRefused(kAction, flow.status(), r.activation_session_token(), "", names_flow);
+  }
   absl::StatusOr<StoredAccount> account = accounts_.Get(flow->account_id);
   if (!account.ok()) return AuditRefused(kAction, account.status(), r.activation_session_token());
   absl::Status status =
@@ -245,9 +248,12 @@ absl::StatusOr<std::vector<internal::StoredAnswer>> Activation::HashAnswers(
 absl::StatusOr<v1::SetSecurityAnswersResponse> Activation::SetSecurityAnswers(
     const v1::SetSecurityAnswersRequest& r) {
   constexpr char kAction[] = "activation.security_answers_set";
+  bool names_flow = false;
   absl::StatusOr<Flow> flow =
-      ReadSession(r.activation_session_token(), internal::FLOW_KIND_ACTIVATION);
-  if (!flow.ok()) return AuditRefused(kAction, flow.status(), r.activation_session_token());
+      ReadSession(r.activation_session_token(), internal::FLOW_KIND_ACTIVATION, &names_flow);
+  if (!flow.ok()) {
+    return AuditRefused(kAction, flow.status(), r.activation_session_token(), "", names_flow);
+  }
   absl::StatusOr<StoredAccount> account = accounts_.Get(flow->account_id);
   if (!account.ok()) return AuditRefused(kAction, account.status(), r.activation_session_token());
   absl::Status status =
@@ -277,11 +283,12 @@ absl::StatusOr<v1::SetSecurityAnswersResponse> Activation::SetSecurityAnswers(
 
 absl::StatusOr<v1::ActivateDeviceResponse> Activation::ActivateDevice(
     const v1::ActivateDeviceRequest& r) {
+  bool names_flow = false;
   absl::StatusOr<Flow> first =
-      ReadSession(r.activation_session_token(), internal::FLOW_KIND_ACTIVATION);
+      ReadSession(r.activation_session_token(), internal::FLOW_KIND_ACTIVATION, &names_flow);
   if (!first.ok()) {
     return AuditRefused("activation.device_activated", first.status(),
-                        r.activation_session_token());
+                        r.activation_session_token(), "", names_flow);
   }
   absl::Status valid = absl::OkStatus();
   if (!first->record.passcode_set() || !first->record.answers_set()) {

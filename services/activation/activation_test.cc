@@ -488,6 +488,19 @@ TEST_F(ActivationTest, RefusalsOfRealFlowsAreAuditedAndTokensNamingNothingAreNot
   EXPECT_EQ(events[0].reason(), "FIELD_INVALID");
   EXPECT_EQ(events[0].subject().size(), 32u);
   EXPECT_EQ(events[0].request_id(), std::string(64, 'r'));  // Cut to what the log takes.
+  // Cut on a UTF-8 boundary: 63 ASCII bytes, then a 2-byte letter.
+  resend.set_request_id(std::string(63, 'r') + "\xc3\xa1xx");
+  core().ResendActivationOtp(resend).status().IgnoreError();
+  EXPECT_EQ(h_.audit().WithAction("activation.otp_resent").back().request_id(),
+            std::string(63, 'r'));
+
+  // A real flow's id with a wrong session secret: someone guessing at it.
+  answers.set_activation_session_token(absl::StrCat(started->activation_id(), "~guess"));
+  EXPECT_EQ(ReasonOf(core().SetSecurityAnswers(answers).status()), "SESSION_INVALID");
+  events = h_.audit().WithAction("activation.security_answers_set");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].reason(), "SESSION_INVALID");
+  EXPECT_EQ(events[0].subject().size(), 32u);
 
   const size_t before = h_.audit().WithAction("activation.started").size();
   v1::StartActivationRequest conflict;
@@ -675,8 +688,13 @@ TEST_F(ActivationTest, RecoveryBindsANewDeviceAndEndsTheOldSessions) {
 
   v1::Credentials old_credentials;
   old_credentials.set_session_token(old_session->session_token());
-  EXPECT_EQ(ReasonOf(core().Authenticate(old_credentials, "m", nullptr).status()),
-            "SESSION_INVALID");
+  const absl::Status ended = core().Authenticate(old_credentials, "m", nullptr).status();
+  EXPECT_EQ(ReasonOf(ended), "SESSION_INVALID");
+  // A real session of a replaced (perhaps stolen) device: worth a record.
+  core().AuditSessionRefused("m", ended, old_session->session_token()).IgnoreError();
+  const auto denied = h_.audit().WithAction("auth.denied");
+  ASSERT_EQ(denied.size(), 1u);
+  EXPECT_EQ(denied[0].actor(), absl::StrCat("account:", id));
   EXPECT_EQ(ReasonOf(Login(id, old_phone).status()), "DEVICE_UNKNOWN");
   EXPECT_TRUE(Login(id, new_phone).ok());
   EXPECT_EQ(ReasonOf(core().CompleteRecovery(complete).status()), "SESSION_USED");

@@ -38,8 +38,10 @@ namespace {
 // valid stays so on a rerun, whatever the place codes have become.)
 absl::Status SameRegistration(const v1::PersonalDetails& row, const v1::Account& stored) {
   absl::StatusOr<std::string> phone = NormalizePhone(row.phone());
+  if (!phone.ok()) return phone.status();
   absl::StatusOr<std::string> name = validation::NormalizeFullName(row.full_name());
-  if (!phone.ok() || !name.ok() || *phone != stored.phone() || *name != stored.full_name() ||
+  if (!name.ok()) return name.status();
+  if (*phone != stored.phone() || *name != stored.full_name() ||
       row.date_of_birth().SerializeAsString() != stored.date_of_birth().SerializeAsString()) {
     return FailedPrecondition(
         v1::ACCOUNT_DETAILS_MISMATCH,

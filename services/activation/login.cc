@@ -270,7 +270,9 @@ absl::StatusOr<Caller> Activation::Authenticate(
   }
   // A session opened on a device since replaced ended with it.
   if (a.device().device_id() != session.device_id()) {
-    return Unauthenticated(v1::SESSION_INVALID, "the session's device was replaced");
+    return WithMetadata(
+        Unauthenticated(v1::SESSION_INVALID, "the session's device was replaced"), "cause",
+        "device_replaced");
   }
   if (request_digest != nullptr) {
     const v1::DeviceSignature& sig = credentials.device_signature();

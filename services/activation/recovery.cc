@@ -235,9 +235,12 @@ Activation::AnswerRecoveryQuestions(const v1::AnswerRecoveryQuestionsRequest& r)
 absl::StatusOr<v1::CompleteRecoveryResponse> Activation::CompleteRecovery(
     const v1::CompleteRecoveryRequest& r, absl::Time deadline) {
   constexpr char kAction[] = "recovery.completed";
+  bool names_flow = false;
   absl::StatusOr<Flow> first =
-      ReadSession(r.recovery_session_token(), internal::FLOW_KIND_RECOVERY);
-  if (!first.ok()) return AuditRefused(kAction, first.status(), r.recovery_session_token());
+      ReadSession(r.recovery_session_token(), internal::FLOW_KIND_RECOVERY, &names_flow);
+  if (!first.ok()) {
+    return AuditRefused(kAction, first.status(), r.recovery_session_token(), "", names_flow);
+  }
   absl::StatusOr<StoredAccount> account = accounts_.Get(first->account_id);
   if (!account.ok()) return AuditRefused(kAction, account.status(), r.recovery_session_token());
   absl::Status valid = absl::OkStatus();
