@@ -1,7 +1,13 @@
 #include "services/audit/audit_client.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "absl/strings/escaping.h"
@@ -52,16 +58,17 @@ AuditClient::AuditClient(const Options& options, Connect audit,
                     .Help("Append calls to the audit service that failed.")
                     .Register(metrics)
                     .Add(SpoolLabel(options.spool_dir))),
+      rejected_path_(options.spool_dir + ".rejected"),
       spool_fsyncs_(prometheus::BuildCounter()
                         .Name("audit_client_spool_fsyncs_total")
                         .Help("Fsyncs of the audit spool, made while the audit "
                               "service does not answer.")
                         .Register(metrics)
                         .Add(SpoolLabel(options.spool_dir))),
-      rejected_(prometheus::BuildCounter()
-                    .Name("audit_client_rejected_total")
-                    .Help("Audit events the audit log refused (too large, a field "
-                          "missing), set aside in the spool's rejected family.")
+      rejected_(prometheus::BuildGauge()
+                    .Name("audit_client_rejected_events")
+                    .Help("Audit events the audit log would refuse (too large, a field "
+                          "missing), set aside in <spool_dir>.rejected.")
                     .Register(metrics)
                     .Add(SpoolLabel(options.spool_dir))) {}
 
@@ -76,41 +83,27 @@ absl::StatusOr<std::unique_ptr<AuditClient>> AuditClient::Create(
     prometheus::Registry& metrics) {
   std::unique_ptr<AuditClient> client(
       new AuditClient(options, std::move(audit), random, metrics));
-  rocksdb::DBOptions db_options;
+  rocksdb::Options db_options;
   db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;  // "rejected", in older spools.
   db_options.statistics = rocksdb::CreateDBStatistics();  // For spool_wal_syncs().
   rocksdb::DB* db = nullptr;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::Status s = rocksdb::DB::Open(
-      db_options, options.spool_dir,
-      {{rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-       {"rejected", rocksdb::ColumnFamilyOptions()}},
-      &handles, &db);
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.spool_dir, &db);
   if (!s.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "cannot open the audit spool at ", options.spool_dir, ": ", s.ToString()));
   }
   client->spool_.reset(db);
-  db->DestroyColumnFamilyHandle(handles[0]);  // The default family's: the DB keeps one.
-  client->rejected_family_ = handles[1];
+  client->rejected_.Set(client->RejectedEvents().size());
   // Count what a previous process left, and continue its sequence.
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   int64_t left = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) ++left;
-  // Sequences go on after the last one used, set aside ones included (a
-  // new event must not take a rejected one's key).
-  std::unique_ptr<rocksdb::Iterator> rejected(
-      db->NewIterator(rocksdb::ReadOptions(), client->rejected_family_));
-  for (rocksdb::Iterator* family : {it.get(), rejected.get()}) {
-    family->SeekToLast();
-    uint64_t last = 0;
-    if (family->Valid() &&
-        GetBigEndian64(absl::string_view(family->key().data(), family->key().size()), 0,
-                       &last)) {
-      absl::MutexLock lock(&client->mu_);
-      client->next_sequence_ = std::max(client->next_sequence_, last + 1);
-    }
+  it->SeekToLast();
+  uint64_t last = 0;
+  if (it->Valid() && GetBigEndian64(absl::string_view(it->key().data(), it->key().size()),
+                                    0, &last)) {
+    absl::MutexLock lock(&client->mu_);
+    client->next_sequence_ = last + 1;
   }
   client->pending_ = left;
   client->spool_events_.Set(left);
@@ -118,10 +111,7 @@ absl::StatusOr<std::unique_ptr<AuditClient>> AuditClient::Create(
   return client;
 }
 
-AuditClient::~AuditClient() {
-  StopSending();
-  if (rejected_family_ != nullptr) spool_->DestroyColumnFamilyHandle(rejected_family_);
-}
+AuditClient::~AuditClient() { StopSending(); }
 
 void AuditClient::StopSending() {
   {
@@ -133,6 +123,15 @@ void AuditClient::StopSending() {
 
 absl::Status AuditClient::Record(v1::AuditEvent event) {
   if (event.event_id().empty()) event.set_event_id(NewEventId(random_));
+  if (event.ByteSizeLong() > options_.max_event_bytes) {
+    // The log would refuse it, and it would hold back all that follows.
+    const absl::Status refused = absl::InvalidArgumentError(
+        absl::StrCat("larger than ", options_.max_event_bytes, " bytes"));
+    if (!SetAside("", event, refused)) {
+      return absl::UnavailableError("audit: the rejected-events file cannot be written");
+    }
+    return absl::OkStatus();
+  }
   uint64_t sequence;
   {
     absl::MutexLock lock(&mu_);
@@ -164,8 +163,12 @@ bool AuditClient::SendBatch() {
   std::vector<std::string> keys;
   std::vector<size_t> key_of_event;  // request.events(i) is under keys[key_of_event[i]].
   std::unique_ptr<rocksdb::Iterator> it(spool_->NewIterator(rocksdb::ReadOptions()));
+  size_t batch_bytes = 0;
   for (it->Seek(SequenceKey(send_from_));
-       it->Valid() && request.events_size() < options_.max_batch; it->Next()) {
+       it->Valid() && request.events_size() < options_.max_batch &&
+       (keys.empty() || batch_bytes + it->value().size() <= options_.max_batch_bytes);
+       it->Next()) {
+    batch_bytes += it->value().size();
     keys.push_back(it->key().ToString());
     if (!request.add_events()->ParseFromArray(it->value().data(), it->value().size())) {
       // Unreadable: cannot be sent, and must not block the rest.
@@ -193,7 +196,6 @@ bool AuditClient::SendBatch() {
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
     grpc::Status s = stub_->Append(&context, request, &response);
     if (!s.ok()) {
-      failures_.Increment();
       const absl::Status refused = FromGrpcStatus(s);
       size_t index = 0;
       if (refused.code() == absl::StatusCode::kInvalidArgument &&
@@ -202,6 +204,7 @@ bool AuditClient::SendBatch() {
         // That event will never be taken: set it aside, and go on.
         return SetAside(keys[key_of_event[index]], request.events(index), refused);
       }
+      failures_.Increment();
       return false;
     }
   }
@@ -219,14 +222,41 @@ bool AuditClient::SendBatch() {
 
 bool AuditClient::SetAside(const std::string& key, const v1::AuditEvent& event,
                            const absl::Status& refused) {
-  rocksdb::WriteBatch move;
-  move.Put(rejected_family_, key, event.SerializeAsString());
-  move.Delete(key);
-  rocksdb::WriteOptions sync;
-  sync.sync = true;  // It leaves the spool's sending order for good.
-  if (!spool_->Write(sync, &move).ok()) return false;
+  {
+    // Appended as (4-byte big-endian length, the event), and fsync'd: it
+    // leaves the spool for good. A torn last record (a crash mid-append) is
+    // ignored when read.
+    absl::MutexLock lock(&rejected_mu_);
+    const std::string bytes = event.SerializeAsString();
+    std::string record;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      record.push_back(static_cast<char>((bytes.size() >> shift) & 0xff));
+    }
+    record += bytes;
+    const int fd = ::open(rejected_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      log::Error("audit.rejected_file_failed").With("error", std::strerror(errno));
+      return false;
+    }
+    bool written = ::write(fd, record.data(), record.size()) ==
+                       static_cast<ssize_t>(record.size()) &&
+                   ::fsync(fd) == 0;
+    ::close(fd);
+    // Its directory entry too, the first time.
+    const std::string dir = std::filesystem::path(rejected_path_).parent_path().string();
+    const int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    written = written && dir_fd >= 0 && ::fsync(dir_fd) == 0;
+    if (dir_fd >= 0) ::close(dir_fd);
+    if (!written) {
+      log::Error("audit.rejected_file_failed").With("error", std::strerror(errno));
+      return false;
+    }
+  }
+  if (!key.empty()) {
+    if (!spool_->Delete(rocksdb::WriteOptions(), key).ok()) return false;
+    spool_events_.Set(pending_.fetch_sub(1) - 1);
+  }
   rejected_.Increment();
-  spool_events_.Set(pending_.fetch_sub(1) - 1);
   log::Error("audit.event_rejected")
       .With("event_id", event.event_id())
       .With("service", event.service())
@@ -237,12 +267,16 @@ bool AuditClient::SetAside(const std::string& key, const v1::AuditEvent& event,
 
 std::vector<v1::AuditEvent> AuditClient::RejectedEvents() const {
   std::vector<v1::AuditEvent> out;
-  std::unique_ptr<rocksdb::Iterator> it(
-      spool_->NewIterator(rocksdb::ReadOptions(), rejected_family_));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (!out.emplace_back().ParseFromArray(it->value().data(), it->value().size())) {
-      out.pop_back();
-    }
+  std::ifstream in(rejected_path_, std::ios::binary);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t at = 0;
+  while (at + 4 <= content.size()) {
+    size_t n = 0;
+    for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<unsigned char>(content[at + i]);
+    if (at + 4 + n > content.size()) break;  // A torn last record.
+    v1::AuditEvent& e = out.emplace_back();
+    if (!e.ParseFromArray(content.data() + at + 4, static_cast<int>(n))) out.pop_back();
+    at += 4 + n;
   }
   return out;
 }

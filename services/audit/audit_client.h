@@ -13,11 +13,14 @@
 // AuditService.Append and deletes what the audit service acknowledged. While
 // the audit service is slow or down the spool grows; when it returns the
 // spool drains. Events carry an event_id, so a batch resent after a lost
-// acknowledgement is recorded once. An event the audit log refuses for
-// itself (INVALID_ARGUMENT naming its index: too large, a field missing)
-// would be refused forever and hold back every event after it: it is set
-// aside, durably, in the spool's "rejected" column family (for an operator:
-// RejectedEvents), counted and logged, and the rest is sent.
+// acknowledgement is recorded once. An event the audit log would refuse for
+// itself — larger than max_event_bytes (checked here, as the log does), or
+// refused by the log with INVALID_ARGUMENT naming its index (a field
+// missing) — would be refused forever and hold back every event after it:
+// it is set aside instead, appended with an fsync to the file
+// `<spool_dir>.rejected` (RejectedEvents reads it), counted and logged,
+// and the rest is sent. The spool's RocksDB is untouched by this, so an
+// older eidd still opens it.
 //
 // Metrics (in the registry passed in):
 //   audit_client_spool_events        events waiting in the spool
@@ -26,7 +29,7 @@
 //   audit_client_spool_fsyncs_total  fsyncs of the spool (at most one a
 //                                    linger, while the audit service does
 //                                    not answer or keep up)
-//   audit_client_rejected_total      events the audit log refused, set aside
+//   audit_client_rejected_events     events set aside (held in the file)
 //
 // Thread-safe.
 #ifndef EID_SERVICES_AUDIT_AUDIT_CLIENT_H_
@@ -76,6 +79,10 @@ class AuditClient : public AuditSink {
     absl::Duration deadline = absl::Seconds(5);      // Of each Append.
     absl::Duration initial_backoff = absl::Milliseconds(100);
     absl::Duration max_backoff = absl::Seconds(5);   // After failures.
+    // The audit log's limit on one event (AuditLog::Options), and a bound
+    // on one Append's events, under the gRPC message limit.
+    size_t max_event_bytes = 16 << 10;
+    size_t max_batch_bytes = 2 << 20;
   };
 
   // Opens the spool (whatever a previous process left is sent first) and
@@ -122,7 +129,8 @@ class AuditClient : public AuditSink {
   uint64_t WrittenBelow();
   // Sends one batch from the head of the spool; false if it failed.
   bool SendBatch();
-  // Moves the event under spool key `key` to the rejected family.
+  // Appends `event` to the rejected file (fsync'd), and removes spool key
+  // `key` if not empty.
   bool SetAside(const std::string& key, const v1::AuditEvent& event,
                 const absl::Status& refused);
 
@@ -131,14 +139,15 @@ class AuditClient : public AuditSink {
   std::unique_ptr<v1::AuditService::Stub> stub_;  // Made by the sender.
   RandomSource& random_;
   std::unique_ptr<rocksdb::DB> spool_;
-  rocksdb::ColumnFamilyHandle* rejected_family_ = nullptr;  // Of spool_.
+  const std::string rejected_path_;  // <spool_dir>.rejected
+  absl::Mutex rejected_mu_;          // Appends to it.
   std::atomic<int64_t> pending_{0};
 
   prometheus::Gauge& spool_events_;
   prometheus::Counter& sent_;
   prometheus::Counter& failures_;
   prometheus::Counter& spool_fsyncs_;
-  prometheus::Counter& rejected_;
+  prometheus::Gauge& rejected_;
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

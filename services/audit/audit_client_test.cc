@@ -132,35 +132,6 @@ TEST_F(AuditClientTest, EventsAreSentAndAcknowledgedOnce) {
   EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 120u);
 }
 
-// An event the log refuses (here: too large) would be refused forever: it
-// is set aside, kept, and the events after it are sent. Its key is never
-// reused, across a restart too.
-TEST_F(AuditClientTest, AnEventTheLogRefusesIsSetAsideAndTheRestIsSent) {
-  StartAudit();
-  StartClient(absl::ZeroDuration());
-  v1::AuditEvent big = Event(0);
-  (*big.mutable_attributes())["note"] = std::string(20 * 1024, 'x');
-  big.set_event_id("big-1");
-  ASSERT_TRUE(client_->Record(big).ok());
-  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(client_->Record(Event(i)).ok());
-  ASSERT_TRUE(client_->Flush(absl::Seconds(20)));
-  EXPECT_EQ(LoggedIds().size(), 3u);
-  ASSERT_EQ(client_->RejectedEvents().size(), 1u);
-  EXPECT_EQ(client_->RejectedEvents()[0].event_id(), "big-1");
-  EXPECT_EQ(testing::MetricValue(metrics_, "audit_client_rejected_total", "spool"), 1);
-
-  StartClient(absl::ZeroDuration());  // A restart: the set-aside event stays.
-  big.set_event_id("big-2");
-  ASSERT_TRUE(client_->Record(big).ok());
-  ASSERT_TRUE(client_->Record(Event(4)).ok());
-  ASSERT_TRUE(client_->Flush(absl::Seconds(20)));
-  EXPECT_EQ(LoggedIds().size(), 4u);
-  const std::vector<v1::AuditEvent> rejected = client_->RejectedEvents();
-  ASSERT_EQ(rejected.size(), 2u);
-  EXPECT_EQ(rejected[0].event_id(), "big-1");
-  EXPECT_EQ(rejected[1].event_id(), "big-2");
-}
-
 TEST_F(AuditClientTest, TheSpoolFillsWhileAuditIsDownAndDrainsWhenItReturns) {
   StartClient();  // Nothing listens on the port yet.
   for (int i = 0; i < 300; ++i) ASSERT_TRUE(client_->Record(Event(i)).ok());
@@ -314,6 +285,39 @@ TEST_F(AuditClientTest, AResentBatchIsRecordedOnce) {
   ASSERT_TRUE(client_->Record(e).ok());
   ASSERT_TRUE(client_->Flush(absl::Seconds(20)));
   EXPECT_EQ(LoggedIds().count("fixed-id"), 1u);
+}
+
+// An event the log would refuse — too large (caught here), or refused by
+// the log (no actor) — would be refused forever: it is set aside in a file
+// beside the spool, kept across a restart, and the events after it are sent.
+TEST_F(AuditClientTest, EventsTheLogRefusesAreSetAsideAndTheRestIsSent) {
+  StartAudit();
+  StartClient(absl::ZeroDuration());
+  v1::AuditEvent big = Event(0);
+  (*big.mutable_attributes())["note"] = std::string(20 * 1024, 'x');
+  big.set_event_id("big");
+  v1::AuditEvent anonymous = Event(1);
+  anonymous.clear_actor();
+  anonymous.set_event_id("no-actor");
+  ASSERT_TRUE(client_->Record(big).ok());
+  ASSERT_TRUE(client_->Record(Event(2)).ok());
+  ASSERT_TRUE(client_->Record(anonymous).ok());
+  ASSERT_TRUE(client_->Record(Event(3)).ok());
+  ASSERT_TRUE(client_->Flush(absl::Seconds(20)));
+  EXPECT_EQ(LoggedIds().size(), 2u);
+  std::vector<v1::AuditEvent> rejected = client_->RejectedEvents();
+  ASSERT_EQ(rejected.size(), 2u);
+  EXPECT_EQ(rejected[0].event_id(), "big");
+  EXPECT_EQ(rejected[1].event_id(), "no-actor");
+  EXPECT_EQ(testing::MetricValue(metrics_, "audit_client_rejected_events", "spool"), 2);
+  EXPECT_EQ(Counter(metrics_, "audit_client_send_failures_total"), 0);
+
+  StartClient(absl::ZeroDuration());  // A restart: what was set aside stays.
+  EXPECT_EQ(client_->RejectedEvents().size(), 2u);
+  EXPECT_EQ(testing::MetricValue(metrics_, "audit_client_rejected_events", "spool"), 2);
+  ASSERT_TRUE(client_->Record(Event(4)).ok());
+  ASSERT_TRUE(client_->Flush(absl::Seconds(20)));
+  EXPECT_EQ(LoggedIds().size(), 3u);
 }
 
 }  // namespace
