@@ -304,14 +304,15 @@ absl::StatusOr<int> Activation::LiftExpiredLocks(int limit) {
         continue;
       }
       if (!after.ok()) {
-        // Not due after all, or lifted by another writer first; or a busy
-        // account (CONCURRENT_MODIFICATION), tried again next pass: the
-        // others go on.
-        if (changed) {
-          log::Warning("activation.lock_lift_failed")
-              .With("account_id", account_id)
-              .With(after.status());
-        }
+        // Not due after all, or lifted by another writer first: nothing to
+        // do. A busy account (ABORTED, CONCURRENT_MODIFICATION) is tried
+        // again next pass, and the others go on; any other error (a shard
+        // that refuses writes) ends the pass.
+        if (!changed) continue;
+        if (!absl::IsAborted(after.status())) return after.status();
+        log::Warning("activation.lock_lift_failed")
+            .With("account_id", account_id)
+            .With(after.status());
         continue;
       }
       Audit("account.unlocked", absl::OkStatus(), "service:activation", &*after, "",
