@@ -24,6 +24,26 @@
 namespace eid::audit {
 namespace {
 
+// The events of a rejected-events file, and in `whole` the length of its
+// complete records (a crash mid-append leaves a torn last one).
+std::vector<v1::AuditEvent> ReadRejectedFile(const std::string& path, size_t* whole) {
+  std::vector<v1::AuditEvent> out;
+  std::ifstream in(path, std::ios::binary);
+  const std::string content((std::istreambuf_iterator<char>(in)),
+                            std::istreambuf_iterator<char>());
+  size_t at = 0;
+  while (at + 4 <= content.size()) {
+    size_t n = 0;
+    for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<unsigned char>(content[at + i]);
+    if (at + 4 + n > content.size()) break;
+    v1::AuditEvent& e = out.emplace_back();
+    if (!e.ParseFromArray(content.data() + at + 4, static_cast<int>(n))) out.pop_back();
+    at += 4 + n;
+  }
+  if (whole != nullptr) *whole = at;
+  return out;
+}
+
 std::string SequenceKey(uint64_t sequence) {
   std::string key;
   PutBigEndian64(sequence, &key);
@@ -93,7 +113,18 @@ absl::StatusOr<std::unique_ptr<AuditClient>> AuditClient::Create(
         "cannot open the audit spool at ", options.spool_dir, ": ", s.ToString()));
   }
   client->spool_.reset(db);
-  client->rejected_.Set(client->RejectedEvents().size());
+  // A torn last record is cut off, so that what is appended next reads.
+  size_t whole = 0;
+  client->rejected_.Set(ReadRejectedFile(client->rejected_path_, &whole).size());
+  std::error_code error;
+  if (std::filesystem::exists(client->rejected_path_, error) &&
+      std::filesystem::file_size(client->rejected_path_, error) > whole) {
+    std::filesystem::resize_file(client->rejected_path_, whole, error);
+    if (error) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot repair ", client->rejected_path_, ": ", error.message()));
+    }
+  }
   // Count what a previous process left, and continue its sequence.
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
   int64_t left = 0;
@@ -266,19 +297,7 @@ bool AuditClient::SetAside(const std::string& key, const v1::AuditEvent& event,
 }
 
 std::vector<v1::AuditEvent> AuditClient::RejectedEvents() const {
-  std::vector<v1::AuditEvent> out;
-  std::ifstream in(rejected_path_, std::ios::binary);
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t at = 0;
-  while (at + 4 <= content.size()) {
-    size_t n = 0;
-    for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<unsigned char>(content[at + i]);
-    if (at + 4 + n > content.size()) break;  // A torn last record.
-    v1::AuditEvent& e = out.emplace_back();
-    if (!e.ParseFromArray(content.data() + at + 4, static_cast<int>(n))) out.pop_back();
-    at += 4 + n;
-  }
-  return out;
+  return ReadRejectedFile(rejected_path_, nullptr);
 }
 
 void AuditClient::SendLoop() {

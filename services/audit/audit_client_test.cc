@@ -1,5 +1,6 @@
 #include "services/audit/audit_client.h"
 
+#include <fstream>
 #include <set>
 #include <thread>
 #include <vector>
@@ -312,12 +313,21 @@ TEST_F(AuditClientTest, EventsTheLogRefusesAreSetAsideAndTheRestIsSent) {
   EXPECT_EQ(testing::MetricValue(metrics_, "audit_client_rejected_events", "spool"), 2);
   EXPECT_EQ(Counter(metrics_, "audit_client_send_failures_total"), 0);
 
+  // A crash in the middle of an append leaves a torn record: the restart
+  // cuts it off, so what is set aside next still reads.
+  client_.reset();
+  std::ofstream(dir_ + "/spool.rejected", std::ios::binary | std::ios::app) << "\x00\x00\x01";
   StartClient(absl::ZeroDuration());  // A restart: what was set aside stays.
   EXPECT_EQ(client_->RejectedEvents().size(), 2u);
   EXPECT_EQ(testing::MetricValue(metrics_, "audit_client_rejected_events", "spool"), 2);
   ASSERT_TRUE(client_->Record(Event(4)).ok());
+  big.set_event_id("big-again");
+  ASSERT_TRUE(client_->Record(big).ok());
   ASSERT_TRUE(client_->Flush(absl::Seconds(20)));
   EXPECT_EQ(LoggedIds().size(), 3u);
+  rejected = client_->RejectedEvents();
+  ASSERT_EQ(rejected.size(), 3u);
+  EXPECT_EQ(rejected[2].event_id(), "big-again");
 }
 
 }  // namespace
