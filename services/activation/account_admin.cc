@@ -269,6 +269,7 @@ absl::StatusOr<int> Activation::LiftExpiredLocks(int limit) {
   const absl::Time now = clock_.Now();
   const ReportIndex& index = accounts_.index();
   int lifted = 0;
+  absl::Status failed;  // The first store error; the other shards go on.
   for (uint32_t shard = 0; shard < index.shard_count() && lifted < limit; ++shard) {
     const std::string& rk = index.RoutingKeyOfShard(shard);
     v1::ScanRequest scan;
@@ -279,19 +280,23 @@ absl::StatusOr<int> Activation::LiftExpiredLocks(int limit) {
     scan.set_keys_only(true);
     scan.set_limit(limit - lifted);
     absl::StatusOr<v1::ScanResponse> due = accounts_.kv().Scan(scan);
-    if (!due.ok()) return due.status();
+    if (!due.ok()) {
+      failed.Update(due.status());
+      continue;
+    }
     for (const v1::Record& entry : due->records()) {
       const std::string account_id = entry.key().substr(entry.key().rfind('|') + 1);
-      bool changed = false;
       absl::StatusOr<internal::AccountRecord> after = accounts_.Update(
           account_id,
           [&](const internal::AccountRecord& before, internal::AccountRecord& out)
               -> absl::StatusOr<std::vector<v1::Mutation>> {
             out = before;
             LiftExpiredLock(out);
-            changed = out.account().state() != before.account().state();
-            // Nothing to lift (a lock not due after all): write nothing.
-            if (!changed) return absl::CancelledError("not due");
+            // Nothing to lift (lifted by another writer, or not due after
+            // all): write nothing.
+            if (out.account().state() == before.account().state()) {
+              return absl::CancelledError("nothing to lift");
+            }
             return std::vector<v1::Mutation>{};
           });
       if (absl::IsNotFound(after.status())) {  // No account: a stale entry.
@@ -300,16 +305,23 @@ absl::StatusOr<int> Activation::LiftExpiredLocks(int limit) {
         m.set_namespace_(kIndexNamespace);
         m.set_key(entry.key());
         m.set_delete_record(true);
-        if (absl::Status s = accounts_.kv().Batch(drop).status(); !s.ok()) return s;
+        if (absl::Status s = accounts_.kv().Batch(drop).status(); !s.ok()) {
+          failed.Update(s);
+          break;
+        }
         continue;
       }
       if (!after.ok()) {
         // Not due after all, or lifted by another writer first: nothing to
         // do. A busy account (ABORTED, CONCURRENT_MODIFICATION) is tried
-        // again next pass, and the others go on; any other error (a shard
-        // that refuses writes) ends the pass.
-        if (!changed) continue;
-        if (!absl::IsAborted(after.status())) return after.status();
+        // again next pass, and the others go on. Any other error (a shard
+        // that cannot be read or written) ends this shard's part of the
+        // pass; the other shards go on.
+        if (absl::IsCancelled(after.status())) continue;
+        if (!absl::IsAborted(after.status())) {
+          failed.Update(after.status());
+          break;
+        }
         log::Warning("activation.lock_lift_failed")
             .With("account_id", account_id)
             .With(after.status());
@@ -320,6 +332,7 @@ absl::StatusOr<int> Activation::LiftExpiredLocks(int limit) {
       ++lifted;
     }
   }
+  if (!failed.ok()) return failed;
   return lifted;
 }
 

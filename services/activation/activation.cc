@@ -336,15 +336,13 @@ absl::Status Activation::AuditSessionRefused(absl::string_view method,
                                              const absl::Status& refused,
                                              absl::string_view session_token) {
   const std::string reason = ReasonOf(refused);
-  const bool device_replaced = MetadataOf(refused, "cause") == "device_replaced";
-  for (const char* genuine : {"SESSION_EXPIRED", "DEVICE_UNKNOWN", "DEVICE_SIGNATURE_INVALID",
-                              "ACCOUNT_LOCKED", "ACCOUNT_REVOKED"}) {
-    if (reason == genuine || device_replaced) {
-      return AuditDenied(method, refused,
-                         absl::StrCat("account:", AccountOfToken(session_token)));
-    }
+  bool genuine = MetadataOf(refused, "cause") == "device_replaced";
+  for (const char* real : {"SESSION_EXPIRED", "DEVICE_UNKNOWN", "DEVICE_SIGNATURE_INVALID",
+                           "ACCOUNT_LOCKED", "ACCOUNT_REVOKED"}) {
+    genuine = genuine || reason == real;
   }
-  return refused;
+  if (!genuine) return refused;
+  return AuditDenied(method, refused, absl::StrCat("account:", AccountOfToken(session_token)));
 }
 
 absl::Status Activation::AuditRefused(absl::string_view action, const absl::Status& refused,

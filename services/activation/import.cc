@@ -4,6 +4,7 @@
 #include "services/activation/activation.h"
 #include "services/activation/person_checks.h"
 #include "services/validation/full_name.h"
+#include "services/validation/id_number.h"
 #include "services/activation/role_checks.h"
 #include "services/common/keyed_hash.h"
 #include "services/common/status.h"
@@ -36,7 +37,12 @@ namespace {
 // same phone, name and date of birth. An import must not approve or extend
 // a registration it does not hold. (Only these are compared: a row once
 // valid stays so on a rerun, whatever the place codes have become.)
-absl::Status SameRegistration(const v1::PersonalDetails& row, const v1::Account& stored) {
+absl::Status SameRegistration(const v1::PersonalDetails& row, const v1::Account& stored,
+                              absl::Time now) {
+  // The row's own faults first, in registration's order (CheckPerson).
+  if (absl::Status s = validation::ValidateBirthDate(row.date_of_birth(), now); !s.ok()) {
+    return s;
+  }
   absl::StatusOr<std::string> phone = NormalizePhone(row.phone());
   if (!phone.ok()) return phone.status();
   absl::StatusOr<std::string> name = validation::NormalizeFullName(row.full_name());
@@ -84,7 +90,7 @@ absl::Status Activation::ImportRow(const Caller& caller,
       existing.ok() && (row.level() == v1::ACCOUNT_LEVEL_1 ||
                         existing->record.account().level() == v1::ACCOUNT_LEVEL_2 ||
                         existing->record.account().pending_level() == v1::ACCOUNT_LEVEL_2);
-  if (existing.ok()) status = SameRegistration(row.person(), existing->record.account());
+  if (existing.ok()) status = SameRegistration(row.person(), existing->record.account(), clock_.Now());
   if (!status.ok()) {
     // Another person's details under this ID number: the row fails below.
   } else if (already) {
@@ -113,7 +119,7 @@ absl::Status Activation::ImportRow(const Caller& caller,
     account_id = AccountIdFor(row.person().id_number());
     // Registered meanwhile by another writer, perhaps: compare with it.
     absl::StatusOr<StoredAccount> stored = accounts_.Get(account_id);
-    status = stored.ok() ? SameRegistration(row.person(), stored->record.account())
+    status = stored.ok() ? SameRegistration(row.person(), stored->record.account(), clock_.Now())
                          : stored.status();
     if (status.ok()) summary.set_already_registered(summary.already_registered() + 1);
   }

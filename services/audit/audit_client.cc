@@ -1,6 +1,7 @@
 #include "services/audit/audit_client.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -24,10 +26,13 @@
 namespace eid::audit {
 namespace {
 
-// The events of a rejected-events file, and in `whole` the length of its
-// complete records (a crash mid-append leaves a torn last one).
+// The events of a rejected-events file, each once (a crash between its
+// append and its removal from the spool appends it again), and in `whole`
+// the length of its complete records (a crash mid-append leaves a torn
+// last one).
 std::vector<v1::AuditEvent> ReadRejectedFile(const std::string& path, size_t* whole) {
   std::vector<v1::AuditEvent> out;
+  std::set<std::string> seen;
   std::ifstream in(path, std::ios::binary);
   const std::string content((std::istreambuf_iterator<char>(in)),
                             std::istreambuf_iterator<char>());
@@ -37,7 +42,10 @@ std::vector<v1::AuditEvent> ReadRejectedFile(const std::string& path, size_t* wh
     for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<unsigned char>(content[at + i]);
     if (at + 4 + n > content.size()) break;
     v1::AuditEvent& e = out.emplace_back();
-    if (!e.ParseFromArray(content.data() + at + 4, static_cast<int>(n))) out.pop_back();
+    if (!e.ParseFromArray(content.data() + at + 4, static_cast<int>(n)) ||
+        !seen.insert(e.event_id()).second) {
+      out.pop_back();
+    }
     at += 4 + n;
   }
   if (whole != nullptr) *whole = at;
@@ -187,6 +195,8 @@ absl::Status AuditClient::Record(v1::AuditEvent event) {
 }
 
 bool AuditClient::SendBatch() {
+  // An operator copied the set-aside events off and removed the file.
+  if (rejected_.Value() > 0 && !std::filesystem::exists(rejected_path_)) rejected_.Set(0);
   // Every sequence below `written` is in the spool before the iterator is
   // made (or was sent already); one at or above it may still be on its way.
   const uint64_t written = WrittenBelow();
@@ -233,7 +243,7 @@ bool AuditClient::SendBatch() {
           absl::SimpleAtoi(MetadataOf(refused, "index"), &index) &&
           index < key_of_event.size()) {
         // That event will never be taken: set it aside, and go on.
-        return SetAside(keys[key_of_event[index]], request.events(index), refused);
+        if (SetAside(keys[key_of_event[index]], request.events(index), refused)) return true;
       }
       failures_.Increment();
       return false;
@@ -255,8 +265,9 @@ bool AuditClient::SetAside(const std::string& key, const v1::AuditEvent& event,
                            const absl::Status& refused) {
   {
     // Appended as (4-byte big-endian length, the event), and fsync'd: it
-    // leaves the spool for good. A torn last record (a crash mid-append) is
-    // ignored when read.
+    // leaves the spool for good. A write that fails part way is cut back,
+    // so the file stays a run of whole records (a crash mid-append leaves
+    // a torn last one, cut at the next open).
     absl::MutexLock lock(&rejected_mu_);
     const std::string bytes = event.SerializeAsString();
     std::string record;
@@ -264,22 +275,32 @@ bool AuditClient::SetAside(const std::string& key, const v1::AuditEvent& event,
       record.push_back(static_cast<char>((bytes.size() >> shift) & 0xff));
     }
     record += bytes;
+    const bool created = !std::filesystem::exists(rejected_path_);
     const int fd = ::open(rejected_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
       log::Error("audit.rejected_file_failed").With("error", std::strerror(errno));
       return false;
     }
-    bool written = ::write(fd, record.data(), record.size()) ==
-                       static_cast<ssize_t>(record.size()) &&
-                   ::fsync(fd) == 0;
+    struct stat before;
+    int error = ::fstat(fd, &before) == 0 ? 0 : errno;
+    for (size_t done = 0; error == 0 && done < record.size();) {
+      const ssize_t n = ::write(fd, record.data() + done, record.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) error = n < 0 ? errno : EIO;
+      if (n > 0) done += n;
+    }
+    if (error == 0 && ::fsync(fd) != 0) error = errno;
+    if (error != 0 && ::ftruncate(fd, before.st_size) == 0) ::fsync(fd);
     ::close(fd);
-    // Its directory entry too, the first time.
-    const std::string dir = std::filesystem::path(rejected_path_).parent_path().string();
-    const int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    written = written && dir_fd >= 0 && ::fsync(dir_fd) == 0;
-    if (dir_fd >= 0) ::close(dir_fd);
-    if (!written) {
-      log::Error("audit.rejected_file_failed").With("error", std::strerror(errno));
+    if (error == 0 && created) {  // Its directory entry, the first time.
+      const std::string dir = std::filesystem::path(rejected_path_).parent_path().string();
+      const int dir_fd =
+          ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dir_fd < 0 || ::fsync(dir_fd) != 0) error = errno;
+      if (dir_fd >= 0) ::close(dir_fd);
+    }
+    if (error != 0) {
+      log::Error("audit.rejected_file_failed").With("error", std::strerror(error));
       return false;
     }
   }

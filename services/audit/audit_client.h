@@ -14,9 +14,10 @@
 // the audit service is slow or down the spool grows; when it returns the
 // spool drains. Events carry an event_id, so a batch resent after a lost
 // acknowledgement is recorded once. An event the audit log would refuse for
-// itself — larger than max_event_bytes (checked here, as the log does), or
-// refused by the log with INVALID_ARGUMENT naming its index (a field
-// missing) — would be refused forever and hold back every event after it:
+// itself — larger than max_event_bytes (checked here; keep it the log's
+// AuditLog::Options::max_event_bytes), or refused by the log with
+// INVALID_ARGUMENT naming its index (a field missing or malformed) — would
+// be refused forever and hold back every event after it:
 // it is set aside instead, appended with an fsync to the file
 // `<spool_dir>.rejected` (RejectedEvents reads it), counted and logged,
 // and the rest is sent. The spool's RocksDB is untouched by this, so an

@@ -316,7 +316,8 @@ TEST_F(AuditClientTest, EventsTheLogRefusesAreSetAsideAndTheRestIsSent) {
   // A crash in the middle of an append leaves a torn record: the restart
   // cuts it off, so what is set aside next still reads.
   client_.reset();
-  std::ofstream(dir_ + "/spool.rejected", std::ios::binary | std::ios::app) << "\x00\x00\x01";
+  std::ofstream(dir_ + "/spool.rejected", std::ios::binary | std::ios::app)
+      << std::string("\x00\x00\x01\x00\x0a", 5);  // A length, and 1 of its 256 bytes.
   StartClient(absl::ZeroDuration());  // A restart: what was set aside stays.
   EXPECT_EQ(client_->RejectedEvents().size(), 2u);
   EXPECT_EQ(testing::MetricValue(metrics_, "audit_client_rejected_events", "spool"), 2);
