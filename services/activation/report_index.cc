@@ -9,6 +9,21 @@
 namespace eid::activation {
 namespace {
 
+// A mutation of the index's own list entries (no expected version: each
+// belongs to one account, whose own record's version guards the batch).
+void DeleteEntry(std::vector<v1::Mutation>& out, const std::string& key) {
+  v1::Mutation& m = out.emplace_back();
+  m.set_namespace_(kIndexNamespace);
+  m.set_key(key);
+  m.set_delete_record(true);
+}
+void PutEntry(std::vector<v1::Mutation>& out, const std::string& key, std::string value) {
+  v1::Mutation& m = out.emplace_back();
+  m.set_namespace_(kIndexNamespace);
+  m.set_key(key);
+  m.set_put_value(std::move(value));
+}
+
 void Add(internal::ReportCounts& to, const internal::ReportCounts& c, int sign) {
   to.set_registered(to.registered() + sign * c.registered());
   to.set_approved(to.approved() + sign * c.approved());
@@ -161,12 +176,7 @@ absl::StatusOr<std::vector<v1::Mutation>> ReportIndex::Mutations(
   const bool is_listed = after.account().state() == v1::ACCOUNT_STATE_APPROVED;
   const std::string old_key = was_listed ? NotActivatedKey(*before) : "";
   const std::string new_key = is_listed ? NotActivatedKey(after) : "";
-  if (was_listed && old_key != new_key) {
-    v1::Mutation& m = out.emplace_back();
-    m.set_namespace_(kIndexNamespace);
-    m.set_key(old_key);
-    m.set_delete_record(true);
-  }
+  if (was_listed && old_key != new_key) DeleteEntry(out, old_key);
   if (is_listed) {
     const v1::Account& a = after.account();
     v1::NotActivatedRow row;
@@ -179,26 +189,15 @@ absl::StatusOr<std::vector<v1::Mutation>> ReportIndex::Mutations(
     *row.mutable_locality() = a.locality();
     *row.mutable_approved_at() = a.approved_at();
     *row.mutable_org_units() = a.org_units();
-    v1::Mutation& m = out.emplace_back();
-    m.set_namespace_(kIndexNamespace);
-    m.set_key(new_key);
-    m.set_put_value(row.SerializeAsString());
+    PutEntry(out, new_key, row.SerializeAsString());
   }
 
   // The lock-expiry list holds exactly the accounts now LOCKED until a time.
   const std::string old_lock = before != nullptr ? LockExpiryKeyOf(*before) : "";
   const std::string new_lock = LockExpiryKeyOf(after);
-  if (!old_lock.empty() && old_lock != new_lock) {
-    v1::Mutation& m = out.emplace_back();
-    m.set_namespace_(kIndexNamespace);
-    m.set_key(old_lock);
-    m.set_delete_record(true);
-  }
+  if (!old_lock.empty() && old_lock != new_lock) DeleteEntry(out, old_lock);
   if (!new_lock.empty() && new_lock != old_lock) {
-    v1::Mutation& m = out.emplace_back();
-    m.set_namespace_(kIndexNamespace);
-    m.set_key(new_lock);
-    m.set_put_value(after.account().account_id());  // A value may not be empty.
+    PutEntry(out, new_lock, after.account().account_id());  // A value may not be empty.
   }
   return out;
 }
