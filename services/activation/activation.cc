@@ -16,17 +16,16 @@ namespace {
 
 constexpr char kFlowsNamespace[] = "flows";
 
-// "<account_id>.<secret>" -> account_id, or "" if malformed.
-absl::string_view AccountOfToken(absl::string_view token) {
+}  // namespace
+
+absl::string_view AccountOfToken(absl::string_view token, size_t max_token_bytes) {
   const size_t dot = token.find('.');
   if (dot == absl::string_view::npos || dot == 0 || dot > 64 ||
-      token.size() > 256) {
+      token.size() > max_token_bytes) {
     return "";
   }
   return token.substr(0, dot);
 }
-
-}  // namespace
 
 Activation::Activation(AccountStore& accounts, otp::OtpClient& otp,
                        audit::AuditSink& audit, Clock& clock,
@@ -84,7 +83,7 @@ absl::StatusOr<Activation::Flow> Activation::ReadFlow(absl::string_view flow_id,
   const v1::ErrorReason missing = kind == internal::FLOW_KIND_RECOVERY
                                       ? v1::RECOVERY_NOT_FOUND
                                       : v1::ACTIVATION_NOT_FOUND;
-  const absl::string_view account_id = AccountOfToken(flow_id);
+  const absl::string_view account_id = AccountOfToken(flow_id, kMaxFlowTokenBytes);
   if (account_id.empty()) return NotFound(missing, "no such flow");
   Flow flow;
   flow.account_id = std::string(account_id);
@@ -342,7 +341,7 @@ absl::Status Activation::AuditSessionRefused(absl::string_view method,
     genuine = genuine || reason == real;
   }
   if (!genuine) return refused;
-  return AuditDenied(method, refused, absl::StrCat("account:", AccountOfToken(session_token)));
+  return AuditDenied(method, refused, absl::StrCat("account:", AccountOfToken(session_token, kMaxSessionTokenBytes)));
 }
 
 absl::Status Activation::AuditRefused(absl::string_view action, const absl::Status& refused,
@@ -355,7 +354,7 @@ absl::Status Activation::AuditRefused(absl::string_view action, const absl::Stat
                       reason == "RECOVERY_NOT_FOUND")) {
     return refused;
   }
-  const absl::string_view account_id = AccountOfToken(token);
+  const absl::string_view account_id = AccountOfToken(token, kMaxFlowTokenBytes);
   absl::StatusOr<StoredAccount> account =
       account_id.empty() ? absl::NotFoundError("no account named") : accounts_.Get(account_id);
   Audit(action, refused, "anonymous", account.ok() ? &account->record : nullptr, request_id);

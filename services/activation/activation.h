@@ -31,6 +31,14 @@
 
 namespace eid::activation {
 
+// "<account_id>.<secret>" -> account_id, or "" if malformed or longer than
+// `max_token_bytes`: flow ids and activation/recovery session tokens
+// (kMaxFlowTokenBytes), login sessions and challenges (kMaxSessionTokenBytes,
+// Credentials' bound).
+inline constexpr size_t kMaxFlowTokenBytes = 256;
+inline constexpr size_t kMaxSessionTokenBytes = 512;
+absl::string_view AccountOfToken(absl::string_view token, size_t max_token_bytes);
+
 // Secret keys, each read from its own file (never from code or logs).
 struct ActivationSecrets {
   std::string account_id_key;     // Derives account ids from ID numbers.

@@ -25,14 +25,6 @@ std::string SessionKey(absl::string_view account_id, absl::string_view token) {
   return absl::StrCat(account_id, "|session|", absl::BytesToHexString(Sha256(token)));
 }
 
-absl::string_view AccountOf(absl::string_view token) {
-  const size_t dot = token.find('.');
-  if (dot == absl::string_view::npos || dot == 0 || dot > 64 || token.size() > 512) {
-    return "";
-  }
-  return token.substr(0, dot);
-}
-
 // OK if `a` may log in; the reason otherwise.
 }  // namespace
 
@@ -99,7 +91,7 @@ absl::StatusOr<internal::AccountRecord> Activation::ProveHolder(
                            "the passcode is exactly 6 digits");
   }
   // The challenge: one use, for this account and device, unexpired.
-  const absl::string_view challenge_account = AccountOf(challenge_id);
+  const absl::string_view challenge_account = AccountOfToken(challenge_id, kMaxSessionTokenBytes);
   if (challenge_account.empty() || challenge_account != account_id) {
     return Unauthenticated(v1::CHALLENGE_INVALID, "no such challenge");
   }
@@ -224,7 +216,7 @@ void Activation::AuditHolderProof(absl::string_view action,
 
 absl::Status Activation::Logout(const v1::LogoutRequest& r) {
   const std::string& token = r.credentials().session_token();
-  const absl::string_view account_id = AccountOf(token);
+  const absl::string_view account_id = AccountOfToken(token, kMaxSessionTokenBytes);
   if (account_id.empty()) {
     return Unauthenticated(v1::SESSION_INVALID, "not a session token");
   }
@@ -240,7 +232,7 @@ absl::StatusOr<Caller> Activation::Authenticate(
     const v1::Credentials& credentials, absl::string_view method,
     const std::string* request_digest, absl::Time* session_expires_at) {
   const std::string& token = credentials.session_token();
-  const absl::string_view account_id = AccountOf(token);
+  const absl::string_view account_id = AccountOfToken(token, kMaxSessionTokenBytes);
   if (account_id.empty()) {
     return Unauthenticated(v1::SESSION_INVALID, "not a session token");
   }
