@@ -25,9 +25,9 @@ std::string SessionKey(absl::string_view account_id, absl::string_view token) {
   return absl::StrCat(account_id, "|session|", absl::BytesToHexString(Sha256(token)));
 }
 
-// OK if `a` may log in; the reason otherwise.
 }  // namespace
 
+// OK if `a` may log in; the reason otherwise.
 absl::Status LoginState(const v1::Account& a) {
   switch (a.state()) {
     case v1::ACCOUNT_STATE_ACTIVATED:
